@@ -1,0 +1,1 @@
+"""Publisher: schedules approved content and publishes it, once and on time."""

@@ -1,0 +1,46 @@
+"""The one wiring point: AWS clients and table bindings, built once per cold start, lazily.
+
+Tests reset these caches (or pass their own clients to services) to use moto or fakes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from publisher.config import Settings, get_settings
+
+
+@cache
+def aws_client(service: str) -> Any:
+    """A boto3 client (honours AWS_ENDPOINT_URL, so moto locally and in tests)."""
+    import boto3
+
+    return boto3.client(service)
+
+
+@cache
+def ready_store() -> Settings:
+    """Bind every model to its table from settings; returns the settings."""
+    from publisher.store.models import bind_tables
+
+    settings = get_settings()
+    bind_tables(settings)
+    return settings
+
+
+def reset() -> None:
+    """Forget cached clients and settings (tests that change the environment)."""
+    aws_client.cache_clear()
+    ready_store.cache_clear()
+    get_settings.cache_clear()
+
+
+def jwt_secret() -> str:
+    """The HS256 secret: JWT_SECRET locally, Secrets Manager (cached 5 min) in AWS."""
+    settings = get_settings()
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    from aws_lambda_powertools.utilities import parameters
+
+    return parameters.get_secret(settings.jwt_secret_arn, max_age=300)

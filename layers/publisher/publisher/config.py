@@ -1,0 +1,76 @@
+"""Settings parsed once per cold start from the environment the template gives each function.
+
+A missing variable fails loudly at cold start; nothing silently defaults to a production name.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment is incomplete."""
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is required")
+    return value
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "false").strip().lower() in {"1", "true", "yes"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    sites_table: str
+    unique_keys_table: str
+    integrations_table: str
+    settings_table: str
+    content_table: str
+    records_table: str
+    deployments_table: str
+    usage_table: str
+    publish_queue_url: str
+    credentials_key_id: str
+    event_bus_name: str
+    jwt_secret_arn: str | None
+    jwt_secret: str | None
+    allow_insecure_http: bool
+    cors_allow_origin: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        jwt_secret_arn = os.environ.get("JWT_SECRET_ARN") or None
+        jwt_secret = os.environ.get("JWT_SECRET") or None
+        if not (jwt_secret_arn or jwt_secret):
+            raise ConfigurationError("JWT_SECRET_ARN (AWS) or JWT_SECRET (local) is required")
+        return cls(
+            stage=_required("STAGE"),
+            sites_table=_required("SITES_TABLE"),
+            unique_keys_table=_required("UNIQUE_KEYS_TABLE"),
+            integrations_table=_required("INTEGRATIONS_TABLE"),
+            settings_table=_required("SETTINGS_TABLE"),
+            content_table=_required("CONTENT_TABLE"),
+            records_table=_required("RECORDS_TABLE"),
+            deployments_table=_required("DEPLOYMENTS_TABLE"),
+            usage_table=_required("USAGE_TABLE"),
+            publish_queue_url=_required("PUBLISH_QUEUE_URL"),
+            credentials_key_id=_required("CREDENTIALS_KEY_ID"),
+            event_bus_name=_required("EVENT_BUS_NAME"),
+            jwt_secret_arn=jwt_secret_arn,
+            jwt_secret=jwt_secret,
+            allow_insecure_http=_flag("ALLOW_INSECURE_HTTP"),
+            cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
+        )
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this process (cached: once per cold start)."""
+    return Settings.from_env()

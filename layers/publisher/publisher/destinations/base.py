@@ -1,0 +1,133 @@
+"""The one small interface every destination adapter implements.
+
+An adapter pushes an `Article` (content already transformed for publishing) to one
+external system and answers with a `RemotePost`. Errors are typed: a
+`RetryableDestinationError` sends the work back to the queue with backoff, a
+`PermanentDestinationError` fails the record at once with a readable reason.
+
+`publish()` is the exactly-once algorithm shared by all adapters: update the post we
+already know about, else look it up by its deterministic slug, else create it. A
+redelivered message or a crash between "destination accepted" and "record written"
+therefore updates instead of posting twice.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+class DestinationError(Exception):
+    """Base of the typed adapter errors. `str(error)` is a readable reason for users."""
+
+
+class RetryableDestinationError(DestinationError):
+    """Timeouts, connection errors, 5xx, 429. `retry_after` (seconds) when the peer said so."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentDestinationError(DestinationError):
+    """401/403, 404 on the site, 4xx validation, bad configuration: retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """What an adapter publishes: one content item, transformed for the destination."""
+
+    content_id: str
+    slug: str
+    title: str
+    html: str
+    excerpt: str = ""
+    content_type: str = "post"
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    featured_image_url: str | None = None
+    content_hash: str = ""
+    canonical_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RemotePost:
+    """A post as it exists at the destination."""
+
+    external_id: str
+    external_url: str | None = None
+    slug: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Result of `verify()`: ok plus a sentence a user can act on."""
+
+    ok: bool
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Destination(ABC):
+    """One external publishing target, built from an integration's config and credentials.
+
+    Subclasses set `name` (the integration's `destination`) and implement the abstract
+    methods; `session` is the guarded HTTP session (publisher.destinations.http) for HTTP
+    adapters, injected so tests can pass their own.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        credentials: Mapping[str, Any] | None = None,
+        *,
+        session: Any = None,
+    ) -> None:
+        self.config = dict(config)
+        self.credentials = dict(credentials or {})
+        self.session = session
+
+    @abstractmethod
+    def verify(self) -> Verification:
+        """Check that the credentials work and the target exists."""
+
+    @abstractmethod
+    def find_by_slug(self, slug: str, content_type: str = "post") -> RemotePost | None:
+        """The post with this slug in any status (drafts and trash included), or None."""
+
+    @abstractmethod
+    def create(self, article: Article) -> RemotePost:
+        """Create and publish the article."""
+
+    @abstractmethod
+    def update(self, external_id: str, article: Article) -> RemotePost:
+        """Replace the post's content with the article and make sure it is published."""
+
+    @abstractmethod
+    def retract(self, external_id: str) -> None:
+        """Take the post down (trash, draft or delete, as the destination allows)."""
+
+    def upload_media(self, url: str) -> str:
+        """Copy an image into the destination's media store; returns its new URL.
+
+        Destinations without a media library keep the original URL.
+        """
+        return url
+
+    def ensure_terms(self, taxonomy: str, names: tuple[str, ...]) -> list[Any]:
+        """Find or create the taxonomy terms; returns the destination's term references."""
+        return list(names)
+
+    def publish(self, article: Article, known_external_id: str | None = None) -> RemotePost:
+        """Create the post once: update a known or found post, create only when none exists."""
+        if known_external_id:
+            return self.update(known_external_id, article)
+        existing = self.find_by_slug(article.slug, article.content_type)
+        if existing is not None:
+            return self.update(existing.external_id, article)
+        return self.create(article)

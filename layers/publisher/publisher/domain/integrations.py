@@ -1,0 +1,112 @@
+"""Config and credentials each destination accepts (API.md "Integration config and
+credentials per destination"). Config is returned to callers; credentials never are."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Config(_Strict):
+    allow_insecure_http: bool = False
+
+
+class WordPressConfig(_Config):
+    base_url: AnyHttpUrl
+    post_type: NonEmpty = "post"
+    publish_status: Annotated[str, Field(pattern=r"^(publish|draft|pending|private)$")] = "publish"
+
+
+class WordPressCredentials(_Strict):
+    username: NonEmpty
+    application_password: SecretStr
+
+
+class GhostConfig(_Config):
+    admin_url: AnyHttpUrl
+
+
+class GhostCredentials(_Strict):
+    admin_api_key: SecretStr
+
+    @field_validator("admin_api_key")
+    @classmethod
+    def _id_and_hex_secret(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(r"[0-9a-f]{6,}:[0-9a-f]{16,}", value.get_secret_value()):
+            raise ValueError("must be the Admin API key, 'id:secret' with a hex secret")
+        return value
+
+
+class WebflowFieldMap(_Strict):
+    name: NonEmpty = "name"
+    slug: NonEmpty = "slug"
+    body: NonEmpty = "post-body"
+    image: NonEmpty | None = "main-image"
+    summary: NonEmpty | None = "post-summary"
+
+
+class WebflowConfig(_Config):
+    site_id: NonEmpty
+    collection_id: NonEmpty
+    field_map: WebflowFieldMap = Field(default_factory=WebflowFieldMap)
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=120)] = 60
+    api_base_url: AnyHttpUrl | None = None
+
+
+class WebflowCredentials(_Strict):
+    api_token: SecretStr
+
+
+class S3Config(_Config):
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    prefix: Annotated[str, Field(max_length=200, pattern=r"^([A-Za-z0-9._-]+/)*$")] = ""
+    public_base_url: AnyHttpUrl | None = None
+
+
+class NoCredentials(_Strict):
+    pass
+
+
+class WebhookConfig(_Config):
+    url: AnyHttpUrl
+
+
+class WebhookCredentials(_Strict):
+    signing_secret: Annotated[SecretStr, Field(min_length=16)]
+
+
+SCHEMAS: dict[str, tuple[type[_Config], type[_Strict]]] = {
+    "wordpress": (WordPressConfig, WordPressCredentials),
+    "ghost": (GhostConfig, GhostCredentials),
+    "webflow": (WebflowConfig, WebflowCredentials),
+    "s3": (S3Config, NoCredentials),
+    "webhook": (WebhookConfig, WebhookCredentials),
+}
+
+
+class IntegrationPut(_Strict):
+    """Body of `PUT /sites/{id}/integrations/{destination}/` (checked per destination after)."""
+
+    enabled: bool = True
+    config: dict[str, Any] = Field(default_factory=dict)
+    credentials: dict[str, Any] | None = None
+
+
+def needs_credentials(destination: str) -> bool:
+    return SCHEMAS[destination][1] is not NoCredentials
+
+
+def plain_credentials(model: BaseModel) -> dict[str, Any]:
+    """Credentials with secrets revealed, for encryption only."""
+    return {
+        key: value.get_secret_value() if isinstance(value, SecretStr) else value
+        for key, value in model
+    }

@@ -1,0 +1,1 @@
+"""Use cases: each function validates, checks tenancy, and calls the store."""

@@ -1,0 +1,278 @@
+"""One pynamodb model per table. The template's tables and these models are checked
+against each other by tests/unit/store/test_models_match_template.py.
+
+Table names come from settings (`bind_tables`), once per cold start. Derived index keys
+(sparse and composite) are computed by the models themselves, so they cannot disagree
+with the attributes they are derived from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from publisher.config import Settings
+
+DUE_SHARDS = 8
+"""The due and retry indexes spread their items over this many partition keys."""
+
+AUTO_SHARDS = 4
+
+
+def shard_of(item_id: str, shards: int) -> str:
+    """A stable shard number for an id, as the string partition key of a sharded index."""
+    return str(int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16) % shards)
+
+
+def _gsi(index: str, hash_key: str, range_key: str | None) -> type[GlobalSecondaryIndex]:
+    """A GSI class with ALL projection (every index here serves whole items)."""
+
+    class Meta:
+        index_name = index
+        projection = AllProjection()
+
+    attrs: dict = {"Meta": Meta, hash_key: UnicodeAttribute(hash_key=True)}
+    if range_key:
+        attrs[range_key] = UnicodeAttribute(range_key=True)
+    return type(f"Index_{index.replace('-', '_')}", (GlobalSecondaryIndex,), attrs)
+
+
+class _Base(Model):
+    class Meta:
+        table_name = "unbound"
+
+
+class SiteModel(_Base):
+    class Meta:
+        table_name = "unbound-sites"
+
+    site_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    sector_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    url = UnicodeAttribute(null=True)
+    content_types = ListAttribute(of=UnicodeAttribute, default=list)
+    taxonomies = JSONAttribute(default=dict)
+    url_structure = JSONAttribute(default=dict)
+    feed_token_hash = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    account_index = _gsi("account-index", "account_id", "created_at")()
+
+
+class UniqueKeyModel(_Base):
+    """A claimed unique value (a site slug, a content slug within a site), written in the
+    same transaction as its owner so two owners can never hold one value."""
+
+    class Meta:
+        table_name = "unbound-unique-keys"
+
+    key = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+
+    @staticmethod
+    def site_slug(slug: str) -> str:
+        return f"site-slug#{slug}"
+
+    @staticmethod
+    def content_slug(site_id: str, slug: str) -> str:
+        return f"content-slug#{site_id}#{slug}"
+
+
+class IntegrationModel(_Base):
+    class Meta:
+        table_name = "unbound-integrations"
+
+    site_id = UnicodeAttribute(hash_key=True)
+    destination = UnicodeAttribute(range_key=True)
+    account_id = UnicodeAttribute()
+    enabled = BooleanAttribute(default=True)
+    config = JSONAttribute(default=dict)
+    credentials_ciphertext = BinaryAttribute(null=True, legacy_encoding=False)
+    last_verified_at = UnicodeAttribute(null=True)
+    last_verification = JSONAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class PublishingSettingsModel(_Base):
+    class Meta:
+        table_name = "unbound-settings"
+
+    site_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    document = JSONAttribute(default=dict)
+    updated_at = UnicodeAttribute()
+    # Sparse: present only while auto-approval or auto-publish is on.
+    auto_shard = UnicodeAttribute(null=True)
+
+    auto_index = _gsi("auto-index", "auto_shard", "site_id")()
+
+    def refresh_index_keys(self) -> None:
+        on = self.document.get("auto_approval_enabled") or self.document.get("auto_publish_enabled")
+        self.auto_shard = shard_of(self.site_id, AUTO_SHARDS) if on else None
+
+
+class ContentModel(_Base):
+    class Meta:
+        table_name = "unbound-content"
+
+    content_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    site_id = UnicodeAttribute()
+    sector_id = UnicodeAttribute(null=True)
+    title = UnicodeAttribute()
+    html = UnicodeAttribute(default="")
+    excerpt = UnicodeAttribute(null=True)
+    slug = UnicodeAttribute()
+    content_type = UnicodeAttribute(default="post")
+    categories = ListAttribute(of=UnicodeAttribute, default=list)
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    featured_image_url = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="draft")
+    site_status = UnicodeAttribute(default="not_published")
+    scheduled_publish_at = UnicodeAttribute(null=True)
+    site_status_updated_at = UnicodeAttribute()
+    published_at = UnicodeAttribute(null=True)
+    enqueued_for = UnicodeAttribute(null=True)
+    published_hash = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    # Derived index keys (refresh_index_keys).
+    status_key = UnicodeAttribute()
+    site_status_key = UnicodeAttribute()
+    calendar_at = UnicodeAttribute(null=True)
+    unscheduled_site_id = UnicodeAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+
+    account_index = _gsi("account-index", "account_id", "created_at")()
+    site_status_index = _gsi("site-status-index", "site_id", "status_key")()
+    site_site_status_index = _gsi("site-site-status-index", "site_id", "site_status_key")()
+    calendar_index = _gsi("calendar-index", "site_id", "calendar_at")()
+    unscheduled_index = _gsi("unscheduled-index", "unscheduled_site_id", "created_at")()
+    due_index = _gsi("due-index", "due_shard", "due_at")()
+
+    def refresh_index_keys(self) -> None:
+        """Recompute every derived key from the item's state (call before each write)."""
+        self.status_key = f"{self.status}#{self.created_at}"
+        self.site_status_key = f"{self.site_status}#{self.created_at}"
+        on_calendar = self.site_status != "not_published"
+        self.calendar_at = (self.scheduled_publish_at or self.published_at) if on_calendar else None
+        waiting = self.status == "approved" and self.site_status == "not_published"
+        self.unscheduled_site_id = self.site_id if waiting else None
+        due = self.site_status == "scheduled" and self.scheduled_publish_at and not self.enqueued_for
+        self.due_shard = shard_of(self.content_id, DUE_SHARDS) if due else None
+        self.due_at = self.scheduled_publish_at if due else None
+
+
+class RecordModel(_Base):
+    class Meta:
+        table_name = "unbound-records"
+
+    record_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    site_id = UnicodeAttribute()
+    sector_id = UnicodeAttribute(null=True)
+    content_id = UnicodeAttribute()
+    destination = UnicodeAttribute()
+    status = UnicodeAttribute(default="pending")
+    external_id = UnicodeAttribute(null=True)
+    external_url = UnicodeAttribute(null=True)
+    published_at = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    metadata = JSONAttribute(default=dict)
+    deployment_id = UnicodeAttribute(null=True)
+    content_hash = UnicodeAttribute(null=True)
+    next_retry_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
+    # Derived index keys (refresh_index_keys).
+    destination_created = UnicodeAttribute()
+    retry_shard = UnicodeAttribute(null=True)
+
+    account_index = _gsi("account-index", "account_id", "created_at")()
+    content_index = _gsi("content-index", "content_id", "destination_created")()
+    site_index = _gsi("site-index", "site_id", "created_at")()
+    deployment_index = _gsi("deployment-index", "deployment_id", "created_at")()
+    retry_index = _gsi("retry-index", "retry_shard", "next_retry_at")()
+
+    def refresh_index_keys(self) -> None:
+        self.destination_created = f"{self.destination}#{self.created_at}"
+        retry = self.status == "failed" and self.next_retry_at
+        self.retry_shard = shard_of(self.record_id, DUE_SHARDS) if retry else None
+
+
+class DeploymentModel(_Base):
+    class Meta:
+        table_name = "unbound-deployments"
+
+    deployment_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    site_id = UnicodeAttribute()
+    sector_id = UnicodeAttribute(null=True)
+    deployment_type = UnicodeAttribute()
+    status = UnicodeAttribute(default="pending")
+    items_total = NumberAttribute(default=0)
+    items_deployed = NumberAttribute(default=0)
+    items_failed = NumberAttribute(default=0)
+    started_at = UnicodeAttribute(null=True)
+    completed_at = UnicodeAttribute(null=True)
+    error_log = ListAttribute(of=UnicodeAttribute, default=list)
+    metadata = JSONAttribute(default=dict)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+    account_index = _gsi("account-index", "account_id", "created_at")()
+    site_index = _gsi("site-index", "site_id", "created_at")()
+
+
+class UsageCounterModel(_Base):
+    """Per-site publication counts per local day/week/month, for caps under concurrency."""
+
+    class Meta:
+        table_name = "unbound-usage"
+
+    site_id = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)  # "day#2026-11-21", "week#2026-W47", "month#2026-11"
+    count = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+TABLES: dict[str, tuple[type[Model], str]] = {
+    # template logical id → (model, settings attribute holding its name)
+    "SitesTable": (SiteModel, "sites_table"),
+    "UniqueKeysTable": (UniqueKeyModel, "unique_keys_table"),
+    "IntegrationsTable": (IntegrationModel, "integrations_table"),
+    "SettingsTable": (PublishingSettingsModel, "settings_table"),
+    "ContentTable": (ContentModel, "content_table"),
+    "RecordsTable": (RecordModel, "records_table"),
+    "DeploymentsTable": (DeploymentModel, "deployments_table"),
+    "UsageTable": (UsageCounterModel, "usage_table"),
+}
+
+
+def bind_tables(settings: Settings) -> None:
+    """Point every model at its table name from settings (once per cold start)."""
+    for model, attribute in TABLES.values():
+        name = getattr(settings, attribute)
+        if model.Meta.table_name != name:
+            model.Meta.table_name = name
+            model._connection = None  # a connection caches its table name

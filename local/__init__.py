@@ -1,0 +1,1 @@
+"""The Docker-free local runner: template.yaml on moto's server, same handlers as in Lambda."""
