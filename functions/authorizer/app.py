@@ -29,7 +29,7 @@ def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext
         claims = verify_token(jwt_secret(), token.strip())
     except Unauthorized as denied:
         logger.info("token refused", extra={"reason": str(denied)})
-        raise Exception("Unauthorized") from None  # noqa: TRY002 - API Gateway's contract for 401
+        raise Exception("Unauthorized") from None
     arn = event.parsed_arn
     policy = APIGatewayAuthorizerResponse(
         principal_id=claims["sub"],

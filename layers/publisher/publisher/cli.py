@@ -6,9 +6,7 @@ import argparse
 import os
 from datetime import timedelta
 
-from publisher.tokens import issue_token
-
-LOCAL_DEV_SECRET = "local-dev-secret-change-me"  # noqa: S105 - the documented local default
+from publisher.tokens import LOCAL_DEV_SECRET, issue_token
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,8 +19,11 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--hours", type=float, default=12)
     args = parser.parse_args(argv)
     secret = os.environ.get("JWT_SECRET") or LOCAL_DEV_SECRET
-    print(issue_token(secret, account_id=args.account, role=args.role, sub=args.sub,
-                      ttl=timedelta(hours=args.hours)))
+    print(
+        issue_token(
+            secret, account_id=args.account, role=args.role, sub=args.sub, ttl=timedelta(hours=args.hours)
+        )
+    )
 
 
 if __name__ == "__main__":

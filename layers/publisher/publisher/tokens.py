@@ -12,6 +12,7 @@ from publisher.errors import Invalid, Unauthorized
 from publisher.timeutil import utcnow
 
 ALGORITHM = "HS256"
+LOCAL_DEV_SECRET = "publisher-local-development-secret-not-for-production"  # noqa: S105 - README default
 REQUIRED_CLAIMS = ("sub", "account_id", "role", "exp")
 
 
@@ -29,9 +30,7 @@ def issue_token(
 def verify_token(secret: str, token: str) -> dict[str, Any]:
     """The token's claims; Unauthorized when it is malformed, forged, expired or incomplete."""
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": list(REQUIRED_CLAIMS)}
-        )
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": list(REQUIRED_CLAIMS)})
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("the token has expired") from exc
     except jwt.PyJWTError as exc:

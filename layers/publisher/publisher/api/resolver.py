@@ -103,21 +103,22 @@ def lambda_handler_for(app: PublisherResolver) -> Callable[[dict, LambdaContext]
     return handler
 
 
-
-
 def enable_docs(app: PublisherResolver) -> None:
     """`/openapi.json` and Swagger UI at `/docs`, generated from the app's routes."""
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     schemes = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
     options = {
-        "title": API_TITLE, "version": API_VERSION, "servers": openapi_servers(),
-        "security_schemes": schemes, "security": [{"bearerAuth": []}],
+        "title": API_TITLE,
+        "version": API_VERSION,
+        "servers": openapi_servers(),
+        "security_schemes": schemes,
+        "security": [{"bearerAuth": []}],
     }
     app.enable_swagger(path="/docs", **options)
 
     @app.get("/openapi.json", include_in_schema=False)
-    def openapi_document() -> Response:
+    def openapi_document():
         return Response(200, "application/json", app.get_openapi_json_schema(**options))
 
 

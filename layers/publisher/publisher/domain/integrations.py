@@ -58,7 +58,8 @@ class WebflowConfig(_Config):
     collection_id: NonEmpty
     field_map: WebflowFieldMap = Field(default_factory=WebflowFieldMap)
     rate_limit_per_minute: Annotated[int, Field(ge=1, le=120)] = 60
-    api_base_url: AnyHttpUrl | None = None
+    item_url_base: AnyHttpUrl | None = None  # public URL of items: <item_url_base>/<slug>
+    api_base_url: AnyHttpUrl | None = None  # local runs and tests only
 
 
 class WebflowCredentials(_Strict):
@@ -97,16 +98,15 @@ class IntegrationPut(_Strict):
 
     enabled: bool = True
     config: dict[str, Any] = Field(default_factory=dict)
-    credentials: dict[str, Any] | None = None
+    # SecretStr so that no repr (debug logs of the route's arguments) ever shows a value.
+    credentials: dict[str, SecretStr] | None = None
 
 
 def needs_credentials(destination: str) -> bool:
     return SCHEMAS[destination][1] is not NoCredentials
 
 
-def plain_credentials(model: BaseModel) -> dict[str, Any]:
-    """Credentials with secrets revealed, for encryption only."""
-    return {
-        key: value.get_secret_value() if isinstance(value, SecretStr) else value
-        for key, value in model
-    }
+def reveal(secrets: Any) -> dict[str, Any]:
+    """Credentials (a model or a dict) with secret values revealed, for validation and sealing."""
+    items = secrets.items() if isinstance(secrets, dict) else secrets
+    return {key: value.get_secret_value() if isinstance(value, SecretStr) else value for key, value in items}

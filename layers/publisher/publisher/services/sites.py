@@ -10,7 +10,7 @@ from publisher.api.auth import Caller
 from publisher.api.pagination import PageRequest
 from publisher.bootstrap import ready_store
 from publisher.destinations import DESTINATION_NAMES
-from publisher.domain.integrations import SCHEMAS, IntegrationPut, needs_credentials, plain_credentials
+from publisher.domain.integrations import SCHEMAS, IntegrationPut, needs_credentials, reveal
 from publisher.domain.sites import SiteCreate, SitePatch
 from publisher.domain.text import slugify
 from publisher.errors import Invalid, NotFound, field_errors
@@ -48,8 +48,12 @@ def create_site(caller: Caller, body: SiteCreate) -> dict[str, Any]:
     now = iso(utcnow())
     data = _json_ready(body, exclude={"account_id", "slug"})
     site = SiteModel(
-        site_id=new_id(), account_id=account_id, slug=body.slug or slugify(body.name),
-        created_at=now, updated_at=now, **data,
+        site_id=new_id(),
+        account_id=account_id,
+        slug=body.slug or slugify(body.name),
+        created_at=now,
+        updated_at=now,
+        **data,
     )
     store.create_site(site)
     return site_view(site)
@@ -109,8 +113,13 @@ def _validated(kind: type[BaseModel], document: dict[str, Any], prefix: str) -> 
 
 
 def put_integration(
-    caller: Caller, site_id: str, destination: str, body: IntegrationPut,
-    *, vault: CredentialVault | None = None, allow_insecure_http: bool | None = None,
+    caller: Caller,
+    site_id: str,
+    destination: str,
+    body: IntegrationPut,
+    *,
+    vault: CredentialVault | None = None,
+    allow_insecure_http: bool | None = None,
 ) -> dict[str, Any]:
     """Create or replace an integration. Credentials omitted → the stored ones are kept."""
     caller.require_write()
@@ -128,19 +137,24 @@ def put_integration(
     existing = store.get_integration(site_id, destination)
     ciphertext = existing.credentials_ciphertext if existing else None
     if body.credentials is not None:
-        secrets = _validated(credentials_kind, body.credentials, "credentials")
+        secrets = _validated(credentials_kind, reveal(body.credentials), "credentials")
         if needs_credentials(destination):
             vault = vault or CredentialVault()
-            ciphertext = vault.seal(site.account_id, site_id, destination, plain_credentials(secrets))
+            ciphertext = vault.seal(site.account_id, site_id, destination, reveal(secrets))
     if needs_credentials(destination) and ciphertext is None:
         raise Invalid("credentials are required", {"credentials": ["are required for " + destination]})
     now = iso(utcnow())
     integration = IntegrationModel(
-        site_id=site_id, destination=destination, account_id=site.account_id, enabled=body.enabled,
-        config=_json_ready(config), credentials_ciphertext=ciphertext,
+        site_id=site_id,
+        destination=destination,
+        account_id=site.account_id,
+        enabled=body.enabled,
+        config=_json_ready(config),
+        credentials_ciphertext=ciphertext,
         last_verified_at=existing.last_verified_at if existing else None,
         last_verification=existing.last_verification if existing else None,
-        created_at=existing.created_at if existing else now, updated_at=now,
+        created_at=existing.created_at if existing else now,
+        updated_at=now,
     )
     store.save_integration(integration)
     return integration_view(integration)
@@ -174,7 +188,9 @@ def test_integration(
         vault = vault or CredentialVault()
         credentials = vault.open(site.account_id, site_id, destination, integration.credentials_ciphertext)
     adapter = build_destination(
-        destination, integration.config, credentials,
+        destination,
+        integration.config,
+        credentials,
         deployment_allows_insecure_http=ready_store().allow_insecure_http,
     )
     try:

@@ -18,14 +18,23 @@ M = TypeVar("M", bound=Model)
 
 
 def query_page(
-    query: Callable[..., Any], hash_key: str, range_condition: Any = None, *, page: PageRequest,
-    newest_first: bool = False, filter_condition: Any = None,
+    query: Callable[..., Any],
+    hash_key: str,
+    range_condition: Any = None,
+    *,
+    page: PageRequest,
+    newest_first: bool = False,
+    filter_condition: Any = None,
 ) -> tuple[list[Any], str | None]:
     """One page of a Query (model or index) and the cursor of the next, or None."""
     try:
         results = query(
-            hash_key, range_condition, filter_condition=filter_condition, limit=page.limit,
-            last_evaluated_key=page.start_key, scan_index_forward=not newest_first,
+            hash_key,
+            range_condition,
+            filter_condition=filter_condition,
+            limit=page.limit,
+            last_evaluated_key=page.start_key,
+            scan_index_forward=not newest_first,
         )
         items = list(results)
     except QueryError as exc:

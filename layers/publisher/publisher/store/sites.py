@@ -83,5 +83,8 @@ def delete_integration(integration: IntegrationModel) -> None:
 
 
 def record_verification(integration: IntegrationModel, checked_at: str, outcome: dict[str, Any]) -> None:
-    actions = [IntegrationModel.last_verified_at.set(checked_at), IntegrationModel.last_verification.set(outcome)]
+    actions = [
+        IntegrationModel.last_verified_at.set(checked_at),
+        IntegrationModel.last_verification.set(outcome),
+    ]
     conditional_update(integration, actions, IntegrationModel.site_id.exists(), "the integration was removed")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
@@ -17,12 +16,12 @@ TAGS = ["public"]
 
 
 @router.get("/health", tags=TAGS, summary="Liveness", security=[])
-def health() -> Response:
+def health():
     return ok({"status": "ok"})
 
 
 @router.get("/publisher/site-definition", tags=TAGS, summary="Public site structure", security=[])
-def site_definition(site: Annotated[str | None, Query(description="the site's slug")] = None) -> Response:
+def site_definition(site: Annotated[str | None, Query(description="the site's slug")] = None):
     if not site:
         raise Invalid("the site's slug is required", {"site": ["is required"]})
     return ok(sites.site_definition(site))

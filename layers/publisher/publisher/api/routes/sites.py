@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
@@ -24,7 +23,7 @@ def _caller():
 
 
 @router.post("/sites", tags=TAGS, summary="Create a site")
-def create_site(body: Annotated[SiteCreate, Body()]) -> Response:
+def create_site(body: Annotated[SiteCreate, Body()]):
     return ok(sites.create_site(_caller(), body), 201)
 
 
@@ -33,41 +32,42 @@ def list_sites(
     account_id: Annotated[str | None, Query(description="system callers: whose sites")] = None,
     limit: Annotated[str | None, Query()] = None,
     cursor: Annotated[str | None, Query()] = None,
-) -> Response:
+):
     page = page_request({"limit": limit, "cursor": cursor})
     items, next_cursor = sites.list_sites(_caller(), page, account_id)
     return ok(items, next_cursor=next_cursor)
 
 
 @router.get("/sites/<site_id>", tags=TAGS, summary="Read a site")
-def get_site(site_id: str) -> Response:
+def get_site(site_id: str):
     return ok(sites.get_site(_caller(), site_id))
 
 
 @router.patch("/sites/<site_id>", tags=TAGS, summary="Update a site")
-def update_site(site_id: str, body: Annotated[SitePatch, Body()]) -> Response:
+def update_site(site_id: str, body: Annotated[SitePatch, Body()]):
     return ok(sites.update_site(_caller(), site_id, body))
 
 
 @router.get("/sites/<site_id>/integrations", tags=TAGS, summary="List integrations (no secrets)")
-def list_integrations(site_id: str) -> Response:
+def list_integrations(site_id: str):
     return ok(sites.list_integrations(_caller(), site_id), next_cursor=None)
 
 
 @router.put("/sites/<site_id>/integrations/<destination>", tags=TAGS, summary="Set an integration")
-def put_integration(site_id: str, destination: str, body: Annotated[IntegrationPut, Body()]) -> Response:
+def put_integration(site_id: str, destination: str, body: Annotated[IntegrationPut, Body()]):
     return ok(sites.put_integration(_caller(), site_id, destination, body))
 
 
 @router.delete("/sites/<site_id>/integrations/<destination>", tags=TAGS, summary="Remove an integration")
-def delete_integration(site_id: str, destination: str) -> Response:
+def delete_integration(site_id: str, destination: str):
     sites.delete_integration(_caller(), site_id, destination)
     return ok({"site_id": site_id, "destination": destination, "deleted": True})
 
 
 @router.post(
-    "/sites/<site_id>/integrations/<destination>/test", tags=TAGS,
+    "/sites/<site_id>/integrations/<destination>/test",
+    tags=TAGS,
     summary="Verify the integration's credentials against the destination",
 )
-def test_integration(site_id: str, destination: str) -> Response:
+def test_integration(site_id: str, destination: str):
     return ok(sites.test_integration(_caller(), site_id, destination))

@@ -1,0 +1,57 @@
+# Publisher — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.13 2>/dev/null || echo python3.13)
+VENV := .venv
+TOOLS := .tools
+PY := $(VENV)/bin/python
+SAM := SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam
+export SAM_CLI_TELEMETRY := 0
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt layers/publisher/requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	@touch $@
+
+install: $(VENV)/.installed $(TOOLS)/.installed  ## create .venv (app + tests) and .tools (sam, cfn-lint)
+
+run: $(VENV)/.installed  ## the whole service locally on moto: API on http://127.0.0.1:3000, schedules and queues live
+	$(PY) -m local start --demo
+
+demo: $(VENV)/.installed  ## seed demo data into a running `make run` started without --demo
+	$(PY) -m local demo --api http://127.0.0.1:3000
+
+token: $(VENV)/.installed  ## a dev token: make token ACCOUNT=acct-demo ROLE=owner
+	@$(PY) -m local token --account $(or $(ACCOUNT),acct-demo) --role $(or $(ROLE),owner)
+
+lint: install  ## ruff + sam validate --lint (cfn-lint)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(SAM) validate --lint
+
+test: lint  ## lint, then unit + integration tests on moto
+	$(VENV)/bin/pytest -q
+
+build: install  ## sam build (arm64 layer, no Docker needed)
+	$(SAM) build
+
+e2e: install  ## end-to-end suites against real peers (WordPress, Ghost, Chromium)
+	$(VENV)/bin/pytest -q -m e2e tests/e2e
+
+bench: install  ## cold-start import times and the other benchmarks
+	$(PY) scripts/bench_imports.py
+
+clean:  ## remove build output and caches (keeps the venvs)
+	rm -rf .aws-sam .pytest_cache .ruff_cache test-output
+
+.PHONY: help install run demo token lint test build e2e bench clean

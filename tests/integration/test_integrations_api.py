@@ -1,0 +1,158 @@
+"""Integrations: config per destination, write-only credentials sealed with KMS."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+import pytest
+
+from tests.support.apigw import call
+from tests.support.fixtures import stored, token
+
+WP_PASSWORD = "abcd EFGH ijkl MNOP qrst UVWX"
+WORDPRESS = {
+    "config": {"base_url": "https://blog.example.com", "post_type": "post"},
+    "credentials": {"username": "editor", "application_password": WP_PASSWORD},
+}
+
+
+@pytest.fixture
+def owner(aws):
+    return token("acct-1", "owner")
+
+
+@pytest.fixture
+def site(owner):
+    return call("POST", "/api/v1/sites/", token=owner, body={"name": "Blog"}).json["data"]
+
+
+def put(owner, site, destination, body):
+    return call("PUT", f"/api/v1/sites/{site['id']}/integrations/{destination}/", token=owner, body=body)
+
+
+def test_given_wordpress_credentials_then_they_are_sealed_and_never_returned(aws, owner, site, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    reply = put(owner, site, "wordpress", WORDPRESS)
+    listed = call("GET", f"/api/v1/sites/{site['id']}/integrations/", token=owner)
+
+    assert reply.status == 200
+    integration = reply.json["data"]
+    assert integration["has_credentials"] is True
+    assert integration["config"]["base_url"].startswith("https://blog.example.com")
+    assert "credentials" not in integration
+    assert listed.json["data"] == [integration]
+    for text in (reply.body, listed.body, caplog.text, str(stored(aws, "IntegrationsTable"))):
+        assert WP_PASSWORD not in text
+
+
+def test_given_sealed_credentials_then_kms_opens_them_only_under_their_own_context(aws, owner, site):
+    put(owner, site, "wordpress", WORDPRESS)
+    item = stored(aws, "IntegrationsTable")[0]
+    ciphertext = item["credentials_ciphertext"]["B"]
+    blob = ciphertext if isinstance(ciphertext, bytes) else base64.b64decode(ciphertext)
+    kms = aws.client("kms")
+    context = {"account_id": "acct-1", "site_id": site["id"], "destination": "wordpress"}
+
+    opened = kms.decrypt(CiphertextBlob=blob, EncryptionContext=context)["Plaintext"]
+
+    assert WP_PASSWORD.encode() in opened
+    with pytest.raises(kms.exceptions.InvalidCiphertextException):
+        kms.decrypt(CiphertextBlob=blob, EncryptionContext={**context, "site_id": "another-site"})
+
+
+def test_given_no_new_credentials_then_the_stored_ones_are_kept(aws, owner, site):
+    put(owner, site, "wordpress", WORDPRESS)
+    before = stored(aws, "IntegrationsTable")[0]["credentials_ciphertext"]
+
+    reply = put(
+        owner, site, "wordpress", {"config": {"base_url": "https://other.example.com"}, "enabled": False}
+    )
+
+    assert reply.status == 200 and reply.json["data"]["has_credentials"] is True
+    assert reply.json["data"]["enabled"] is False
+    assert stored(aws, "IntegrationsTable")[0]["credentials_ciphertext"] == before
+
+
+def test_given_an_s3_integration_then_no_credentials_are_needed(owner, site):
+    reply = put(
+        owner,
+        site,
+        "s3",
+        {"config": {"bucket": "publisher-site-demo", "public_base_url": "https://x.example"}},
+    )
+
+    assert reply.status == 200
+    assert reply.json["data"]["has_credentials"] is False
+    assert reply.json["data"]["config"]["prefix"] == ""
+
+
+@pytest.mark.parametrize(
+    ("destination", "body", "field"),
+    [
+        ("myspace", {"config": {}}, "destination"),
+        ("wordpress", {"config": {}}, "config.base_url"),
+        ("wordpress", {"config": {"base_url": "https://x.example"}}, "credentials"),
+        (
+            "wordpress",
+            {"config": {"base_url": "https://x.example"}, "credentials": {"username": "u"}},
+            "credentials.application_password",
+        ),
+        (
+            "ghost",
+            {"config": {"admin_url": "https://g.example"}, "credentials": {"admin_api_key": "nope"}},
+            "credentials.admin_api_key",
+        ),
+        ("s3", {"config": {"bucket": "Bad_Bucket"}}, "config.bucket"),
+        (
+            "webhook",
+            {"config": {"url": "https://h.example"}, "credentials": {"signing_secret": "short"}},
+            "credentials.signing_secret",
+        ),
+        ("webflow", {"config": {"site_id": "s"}, "credentials": {"api_token": "t"}}, "config.collection_id"),
+        ("wordpress", {"config": {"base_url": "https://x.example", "surprise": 1}}, "config.surprise"),
+    ],
+)
+def test_given_invalid_integration_then_422_with_field_errors_and_nothing_written(
+    aws, owner, site, destination, body, field
+):
+    reply = put(owner, site, destination, body)
+
+    assert reply.status == 422, reply.body
+    assert field in reply.json["errors"], reply.json
+    assert stored(aws, "IntegrationsTable") == []
+    assert "nope" not in reply.body and "short" not in reply.body
+
+
+def test_given_insecure_http_when_the_deployment_forbids_it_then_422(aws, owner, site, monkeypatch):
+    from publisher import bootstrap
+
+    monkeypatch.setenv("ALLOW_INSECURE_HTTP", "false")
+    bootstrap.reset()
+    body = {
+        "config": {"url": "http://127.0.0.1:9/hook", "allow_insecure_http": True},
+        "credentials": {"signing_secret": "0123456789abcdef0123"},
+    }
+
+    reply = put(owner, site, "webhook", body)
+
+    assert reply.status == 422 and "config.allow_insecure_http" in reply.json["errors"]
+    assert stored(aws, "IntegrationsTable") == []
+
+
+def test_given_a_viewer_or_a_stranger_then_integrations_cannot_be_set(aws, owner, site):
+    viewer = put(token("acct-1", "viewer"), site, "s3", {"config": {"bucket": "publisher-site-a"}})
+    stranger = put(token("acct-2", "owner"), site, "s3", {"config": {"bucket": "publisher-site-a"}})
+
+    assert (viewer.status, stranger.status) == (403, 404)
+    assert stored(aws, "IntegrationsTable") == []
+
+
+def test_given_an_integration_when_deleted_then_gone_and_a_second_delete_is_404(aws, owner, site):
+    put(owner, site, "s3", {"config": {"bucket": "publisher-site-a"}})
+    path = f"/api/v1/sites/{site['id']}/integrations/s3/"
+
+    assert call("DELETE", path, token=owner).status == 200
+    assert stored(aws, "IntegrationsTable") == []
+    assert call("DELETE", path, token=owner).status == 404

@@ -1,0 +1,364 @@
+"""The local runner as a user runs it: `python -m local start` in a subprocess, called over real
+HTTP; and its SQS poller (the code `start` runs) on moto's real SQS with a test handler."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from local.aws import LOCAL_JWT_SECRET, Stack, provision
+from local.events import HttpRequest, api_gateway_event, ApiTarget
+from local.functions import Functions
+from local.queues import sqs_sources, start_pollers
+from local.runner import moto_server
+from local.template import ROOT, load_template
+from publisher.tokens import issue_token, verify_token
+from tests.support import sqs_test_handler
+from tests.support.local_runner import LocalRunner, is_listening, running_local
+
+SCHEDULE_CLOCK_SPEED = "900"  # rate(15 minutes) ticks every real second
+
+
+def token(account: str, role: str = "owner", secret: str = LOCAL_JWT_SECRET) -> str:
+    return issue_token(secret, account_id=account, role=role, sub=f"user-of-{account}")
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalRunner]:
+    with running_local("--clock-speed", SCHEDULE_CLOCK_SPEED) as runner:
+        yield runner
+
+
+def invocations(runner: LocalRunner, function: str) -> int:
+    return len(re.findall(rf"invoke {function} \[", runner.log()))
+
+
+# ------------------------------------------------------------------------------- the API
+
+
+def test_given_no_token_when_health_is_asked_then_it_answers_in_the_envelope(local: LocalRunner) -> None:
+    reply = local.call("GET", "/api/v1/health/")
+
+    assert reply.status_code == 200
+    assert reply.json()["success"] is True
+    assert reply.json()["data"] == {"status": "ok"}
+    assert reply.json()["request_id"] == reply.headers["x-amzn-RequestId"]
+
+
+def test_given_a_token_when_a_site_is_created_then_it_can_be_read_and_listed(local: LocalRunner) -> None:
+    owner = token(f"acct-{uuid.uuid4().hex[:8]}")
+
+    created = local.call("POST", "/api/v1/sites/", owner, json={"name": "Runner Site"})
+    site_id = created.json()["data"]["id"]
+    read = local.call("GET", f"/api/v1/sites/{site_id}", owner)  # without the trailing slash
+    listed = local.call("GET", "/api/v1/sites/", owner)
+
+    assert created.status_code == 201
+    assert read.status_code == 200
+    assert read.json()["data"]["name"] == "Runner Site"
+    assert [site["id"] for site in listed.json()["data"]] == [site_id]
+
+
+def test_given_another_accounts_site_when_it_is_read_then_404(local: LocalRunner) -> None:
+    site_id = local.call("POST", "/api/v1/sites/", token("acct-owner-x"), json={"name": "Mine"}).json()["data"]["id"]
+
+    reply = local.call("GET", f"/api/v1/sites/{site_id}/", token("acct-stranger-y"))
+
+    assert reply.status_code == 404
+    assert reply.json()["success"] is False
+
+
+def test_given_a_viewer_when_it_writes_then_the_function_sees_its_role_and_answers_403(local: LocalRunner) -> None:
+    reply = local.call("POST", "/api/v1/sites/", token("acct-viewer", role="viewer"), json={"name": "Nope"})
+
+    assert reply.status_code == 403
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"Authorization": "Bearer " + token("acct-1", secret="not-the-local-secret-at-all")},
+    {"Authorization": "Basic dXNlcjpwYXNz"},
+], ids=["no-token", "forged-token", "not-bearer"])
+def test_given_no_valid_token_when_a_private_route_is_called_then_401_in_the_gateway_envelope(
+    local: LocalRunner, headers: dict[str, str]
+) -> None:
+    reply = local.call("GET", "/api/v1/sites/", headers=headers)
+
+    assert reply.status_code == 401
+    assert reply.json() == {"success": False, "error": "Unauthorized",
+                            "request_id": reply.headers["x-amzn-RequestId"]}
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"  # the template's Gateway4xxEnvelope
+
+
+def test_given_an_unknown_route_when_it_is_called_then_404_in_the_envelope(local: LocalRunner) -> None:
+    reply = local.call("GET", "/api/v1/no-such-thing/", token("acct-1"))
+
+    assert reply.status_code == 404
+    assert reply.json()["success"] is False
+    assert reply.json()["error"] == "no such route"
+
+
+def test_given_a_known_path_when_its_method_is_not_routed_then_404(local: LocalRunner) -> None:
+    reply = local.call("DELETE", "/api/v1/health/")
+
+    assert reply.status_code == 404
+
+
+def test_given_the_templates_cors_when_a_preflight_comes_then_it_is_answered_without_auth(local: LocalRunner) -> None:
+    reply = local.call("OPTIONS", "/api/v1/sites/", headers={"Origin": "https://app.example"})
+
+    assert reply.status_code == 200
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    assert reply.headers["Access-Control-Allow-Methods"] == "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+    assert reply.headers["Access-Control-Allow-Headers"] == "Authorization,Content-Type"
+    assert reply.headers["Access-Control-Max-Age"] == "600"
+
+
+def test_given_a_route_of_a_function_not_implemented_yet_when_called_then_its_501_passes_through(
+    local: LocalRunner,
+) -> None:
+    reply = local.call("GET", "/api/v1/content/", token("acct-1"))
+
+    assert reply.status_code == 501
+    assert reply.json()["success"] is False
+
+
+def test_given_a_token_used_twice_when_within_reauthorize_every_then_the_authorizer_runs_once(
+    local: LocalRunner,
+) -> None:
+    fresh = token(f"acct-cache-{uuid.uuid4().hex[:8]}")
+    before = invocations(local, "AuthorizerFunction")
+
+    first = local.call("GET", "/api/v1/sites/", fresh)
+    second = local.call("GET", "/api/v1/sites/", fresh)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert invocations(local, "AuthorizerFunction") == before + 1
+
+
+# ------------------------------------------------------------------------------- schedules and invoke
+
+
+def test_given_a_fast_clock_when_time_passes_then_the_scheduled_function_runs_with_a_scheduled_event(
+    local: LocalRunner,
+) -> None:
+    line = local.wait_for_log("invoke ScheduleApprovedContentFunction [schedule Every15Minutes]")
+
+    assert line.endswith("-> ok")
+
+
+def test_given_a_running_start_when_a_function_is_invoked_then_it_uses_the_same_moto(
+    local: LocalRunner, tmp_path
+) -> None:
+    account = f"acct-invoke-{uuid.uuid4().hex[:8]}"
+    site_id = local.call("POST", "/api/v1/sites/", token(account), json={"name": "Seen"}).json()["data"]["id"]
+    event = api_gateway_event(
+        HttpRequest("GET", "/api/v1/sites"), ApiTarget("/api/v1/sites"), request_id="invoke-test",
+        authorizer={"principalId": "u", "sub": "u", "account_id": account, "role": "owner"},
+    )
+    (tmp_path / "event.json").write_text(json.dumps(event))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "local", "invoke", "SitesApiFunction", "-e", str(tmp_path / "event.json"),
+         "--endpoint-url", local.moto_url],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["statusCode"] == 200
+    assert [site["id"] for site in json.loads(result["body"])["data"]] == [site_id]
+
+
+def test_given_no_running_start_when_a_scheduled_function_is_invoked_then_a_fresh_moto_serves_it(tmp_path) -> None:
+    (tmp_path / "tick.json").write_text(json.dumps({"detail-type": "Scheduled Event", "detail": {}}))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "local", "invoke", "ScheduleApprovedContentFunction", "-e", str(tmp_path / "tick.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"job": "schedule_approved_content", "implemented": False}
+    assert "invoke ScheduleApprovedContentFunction [invoke]" in done.stderr
+
+
+def test_given_the_token_verb_then_it_prints_a_token_for_the_local_secret() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "local", "token", "--account", "acct-cli", "--role", "editor"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+    )
+
+    claims = verify_token(LOCAL_JWT_SECRET, done.stdout.strip())
+    assert (claims["account_id"], claims["role"]) == ("acct-cli", "editor")
+
+
+def test_given_a_running_start_when_the_demo_seeds_it_then_the_site_and_its_s3_integration_exist(
+    local: LocalRunner,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "local", "demo", "--api", local.api_url, "--endpoint-url", local.moto_url],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    demo_token = re.search(r"export TOKEN=(\S+)", done.stdout)[1]
+    sites = local.call("GET", "/api/v1/sites/", demo_token).json()["data"]
+    assert [site["slug"] for site in sites] == ["demo-site"]
+    integrations = local.call("GET", f"/api/v1/sites/{sites[0]['id']}/integrations/", demo_token).json()["data"]
+    assert [(item["destination"], item["config"]["bucket"]) for item in integrations] == [("s3", "publisher-site-demo")]
+    assert "not available yet" in done.stdout  # content and settings answer 501 until they land
+    assert done.stdout.count("curl ") == 3
+
+
+def test_given_a_running_start_when_ctrl_c_then_it_stops_everything_and_exits_0() -> None:
+    with running_local("--no-schedules") as runner:
+        assert runner.call("GET", "/api/v1/health").status_code == 200
+
+        code = runner.stop()
+
+        assert code == 0
+        assert "stopped" in runner.log()
+        assert "invoke ScheduleApprovedContentFunction" not in runner.log()
+        assert not is_listening(runner.api_port)
+        assert not is_listening(runner.moto_port)
+
+
+# ------------------------------------------------------------------------------- SQS poller
+
+
+def worker_fragment(prefix: str) -> dict[str, Any]:
+    """The template's publish queue, its DLQ and the worker's SQS event, pointed at the test
+    handler; queue names made unique and the visibility timeout made tiny."""
+    template = load_template()
+    resources = template["Resources"]
+    queue, dlq = (copy.deepcopy(resources[name]) for name in ("PublishQueue", "PublishDeadLetterQueue"))
+    queue["Properties"].update(QueueName=f"{prefix}-publish", VisibilityTimeout=1)
+    dlq["Properties"]["QueueName"] = f"{prefix}-publish-dlq"
+    worker = copy.deepcopy(resources["PublishWorkerFunction"])
+    worker["Properties"].update(CodeUri="tests/support/", Handler="sqs_test_handler.lambda_handler")
+    return {"Parameters": template["Parameters"], "Resources": {
+        "PublishWorkerFunction": worker, "PublishQueue": queue, "PublishDeadLetterQueue": dlq,
+    }}
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[tuple[Stack, Functions]]:
+    with moto_server(0) as endpoint:
+        stack = provision(endpoint, template=worker_fragment(f"runner-{uuid.uuid4().hex[:8]}"))
+        yield stack, Functions(stack)
+
+
+@contextmanager
+def polling(stack: Stack, functions: Functions) -> Iterator[None]:
+    """The pollers `start` runs, for the duration of the block."""
+    stop = threading.Event()
+    threads = start_pollers(sqs_sources(stack.template, stack.resolver.resolve), stack.client("sqs"),
+                            functions.invoke, stop)
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+
+def deliveries(functions: Functions, key: str) -> list[tuple[int, str]]:
+    recorded = functions.module("PublishWorkerFunction").DELIVERIES
+    return [(count, invocation) for seen, count, invocation in recorded if seen == key]
+
+
+def send(stack: Stack, *bodies: dict[str, Any]) -> None:
+    entries = [{"Id": str(index), "MessageBody": json.dumps(body)} for index, body in enumerate(bodies)]
+    stack.client("sqs").send_message_batch(QueueUrl=stack.queue_urls["PublishQueue"], Entries=entries)
+
+
+def queue_is_empty(stack: Stack, logical: str = "PublishQueue") -> bool:
+    attributes = stack.client("sqs").get_queue_attributes(
+        QueueUrl=stack.queue_urls[logical], AttributeNames=["All"])["Attributes"]
+    return attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_the_fragment_keeps_the_templates_batch_settings(worker: tuple[Stack, Functions]) -> None:
+    stack, _ = worker
+    (source,) = sqs_sources(stack.template, stack.resolver.resolve)
+
+    assert (source.batch_size, source.report_batch_item_failures) == (10, True)
+    assert json.loads(stack.client("sqs").get_queue_attributes(
+        QueueUrl=stack.queue_urls["PublishQueue"], AttributeNames=["RedrivePolicy"],
+    )["Attributes"]["RedrivePolicy"])["maxReceiveCount"] == 5
+
+
+def test_given_a_batch_with_one_reported_failure_then_only_that_message_is_redelivered(
+    worker: tuple[Stack, Functions],
+) -> None:
+    stack, functions = worker
+    flaky, fine = f"flaky-{uuid.uuid4().hex}", f"fine-{uuid.uuid4().hex}"
+    send(stack, {"key": flaky, "fail_until": 1}, {"key": fine})
+
+    with polling(stack, functions):
+        wait_until(lambda: len(deliveries(functions, flaky)) == 2 and queue_is_empty(stack), "the retry")
+
+    (first_flaky, second_flaky), (only_fine,) = deliveries(functions, flaky), deliveries(functions, fine)
+    assert first_flaky[1] == only_fine[1]  # one batch, one invocation
+    assert (first_flaky[0], second_flaky[0]) == (1, 2)
+    assert only_fine[0] == 1
+
+
+def test_given_a_batch_whose_handler_raises_then_no_message_of_it_is_deleted(
+    worker: tuple[Stack, Functions],
+) -> None:
+    stack, functions = worker
+    breaking, bystander = f"raise-{uuid.uuid4().hex}", f"bystander-{uuid.uuid4().hex}"
+    send(stack, {"key": breaking, "raise_until": 1}, {"key": bystander})
+
+    with polling(stack, functions):
+        wait_until(lambda: len(deliveries(functions, bystander)) == 2 and queue_is_empty(stack), "the retry")
+
+    assert [count for count, _ in deliveries(functions, breaking)] == [1, 2]
+    assert [count for count, _ in deliveries(functions, bystander)] == [1, 2]
+
+
+def test_given_a_message_that_always_fails_then_it_ends_in_the_dlq_after_max_receive_count(
+    worker: tuple[Stack, Functions],
+) -> None:
+    stack, functions = worker
+    poison = f"poison-{uuid.uuid4().hex}"
+    send(stack, {"key": poison, "fail_until": 1000})
+    sqs = stack.client("sqs")
+
+    def dead_letter() -> list[dict[str, Any]]:
+        return sqs.receive_message(QueueUrl=stack.queue_urls["PublishDeadLetterQueue"],
+                                   WaitTimeSeconds=1).get("Messages", [])
+
+    with polling(stack, functions):
+        (dead,) = wait_until(dead_letter, "the message in the dead-letter queue")
+
+    assert json.loads(dead["Body"])["key"] == poison
+    assert [count for count, _ in deliveries(functions, poison)] == [1, 2, 3, 4, 5]
+    assert queue_is_empty(stack)
+
+
+def test_the_test_handler_is_the_module_the_poller_loaded() -> None:
+    """The poller loads tests/support/sqs_test_handler.py under its own module name."""
+    assert sqs_test_handler.DELIVERIES == []  # the test module's import is a different module object
