@@ -10,11 +10,12 @@ from typing import Any
 import boto3
 
 from local.template import Resolver, load_template, parameter_defaults, resources_of_type
+from publisher.tokens import LOCAL_DEV_SECRET as LOCAL_JWT_SECRET
 
-LOCAL_JWT_SECRET = "local-dev-secret-change-me"  # noqa: S105 - the README's documented local default
 LOCAL_PARAMETERS = {"Stage": "dev", "AllowInsecureHttp": "true", "LogLevel": "INFO"}
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+LOGICAL_ID_TAG = "publisher-local:logical-id"  # how `attach` finds the keys `provision` made
 
 
 def local_credentials_env(endpoint_url: str) -> dict[str, str]:
@@ -22,7 +23,7 @@ def local_credentials_env(endpoint_url: str) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
     }
@@ -38,8 +39,13 @@ class Stack:
     queue_urls: dict[str, str] = field(default_factory=dict)  # logical id → URL
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def function_environment(self, logical_id: str) -> dict[str, str]:
         """Globals' variables merged with the function's own, resolved, plus the local extras."""
@@ -54,18 +60,38 @@ class Stack:
         return env
 
 
-def provision(endpoint_url: str, parameters: dict[str, Any] | None = None,
-              template: dict[str, Any] | None = None) -> Stack:
+def local_parameters(template: dict[str, Any]) -> dict[str, Any]:
+    """The template's parameter values for a local run: defaults, then LOCAL_PARAMETERS."""
+    return {**parameter_defaults(template), **LOCAL_PARAMETERS}
+
+
+def provision(
+    endpoint_url: str, parameters: dict[str, Any] | None = None, template: dict[str, Any] | None = None
+) -> Stack:
     """Create the template's stateful resources on the moto server at `endpoint_url`."""
+    return _stack(endpoint_url, parameters, template, create=True)
+
+
+def attach(
+    endpoint_url: str, parameters: dict[str, Any] | None = None, template: dict[str, Any] | None = None
+) -> Stack:
+    """The stack that `provision` already created on the moto server at `endpoint_url`
+    (a running `python -m local start`), found by name; KeyError if it is not there."""
+    return _stack(endpoint_url, parameters, template, create=False)
+
+
+def _stack(
+    endpoint_url: str, parameters: dict[str, Any] | None, template: dict[str, Any] | None, *, create: bool
+) -> Stack:
     template = template or load_template()
-    values = {**parameter_defaults(template), **LOCAL_PARAMETERS, **(parameters or {})}
+    values = {**local_parameters(template), **(parameters or {})}
     stack = Stack(template=template, endpoint_url=endpoint_url, resolver=Resolver(values))
     stack.resolver.conditions = template.get("Conditions", {})
     stack.resolver.attributes = lambda logical, attribute: _attribute(stack, logical, attribute)
-    _create_tables(stack)
-    _create_queues(stack)
-    _create_keys_and_secrets(stack)
-    _create_event_buses(stack)
+    _tables(stack, create)
+    _queues(stack, create)
+    _keys_and_secrets(stack, create)
+    _event_buses(stack, create)
     return stack
 
 
@@ -77,10 +103,14 @@ def _attribute(stack: Stack, logical: str, attribute: str) -> Any:
     return f"arn:aws:local:{REGION}:{ACCOUNT}:{logical}"
 
 
-def _create_tables(stack: Stack) -> None:
+def _tables(stack: Stack, create: bool) -> None:
     dynamodb = stack.client("dynamodb")
     for logical, resource in resources_of_type(stack.template, "AWS::DynamoDB::Table").items():
         props = stack.resolver.resolve(resource["Properties"])
+        stack.resolver.physical[logical] = props["TableName"]
+        if not create:
+            dynamodb.describe_table(TableName=props["TableName"])
+            continue
         spec = {key: props[key] for key in ("TableName", "AttributeDefinitions", "KeySchema", "BillingMode")}
         if props.get("GlobalSecondaryIndexes"):
             spec["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
@@ -89,42 +119,68 @@ def _create_tables(stack: Stack) -> None:
             dynamodb.update_time_to_live(
                 TableName=props["TableName"], TimeToLiveSpecification=props["TimeToLiveSpecification"]
             )
-        stack.resolver.physical[logical] = props["TableName"]
 
 
-def _create_queues(stack: Stack) -> None:
+def _queues(stack: Stack, create: bool) -> None:
     sqs = stack.client("sqs")
     queues = resources_of_type(stack.template, "AWS::SQS::Queue")
     for logical in queues:  # every queue first, so redrive targets exist
         name = stack.resolver.resolve(queues[logical]["Properties"]["QueueName"])
-        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        found = sqs.create_queue(QueueName=name) if create else sqs.get_queue_url(QueueName=name)
+        url = found["QueueUrl"]
         stack.queue_urls[logical] = url
         stack.resolver.physical[logical] = url
+    if not create:
+        return
     for logical, resource in queues.items():
         props = stack.resolver.resolve(resource["Properties"])
-        attributes = {key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod",
-                                                        "DelaySeconds") if key in props}
+        attributes = {
+            key: str(props[key])
+            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")
+            if key in props
+        }
         if "RedrivePolicy" in props:
             attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
         if attributes:
             sqs.set_queue_attributes(QueueUrl=stack.queue_urls[logical], Attributes=attributes)
 
 
-def _create_keys_and_secrets(stack: Stack) -> None:
+def _keys_and_secrets(stack: Stack, create: bool) -> None:
     kms = stack.client("kms")
+    existing = {} if create else _keys_by_logical_id(kms)
     for logical, resource in resources_of_type(stack.template, "AWS::KMS::Key").items():
+        if not create:
+            stack.resolver.physical[logical] = existing[logical]
+            continue
         description = resource["Properties"].get("Description", logical)
-        stack.resolver.physical[logical] = kms.create_key(Description=description)["KeyMetadata"]["KeyId"]
+        tags = [{"TagKey": LOGICAL_ID_TAG, "TagValue": logical}]
+        key = kms.create_key(Description=description, Tags=tags)
+        stack.resolver.physical[logical] = key["KeyMetadata"]["KeyId"]
     secrets = stack.client("secretsmanager")
     for logical, resource in resources_of_type(stack.template, "AWS::SecretsManager::Secret").items():
         name = stack.resolver.resolve(resource["Properties"]["Name"])
-        arn = secrets.create_secret(Name=name, SecretString=LOCAL_JWT_SECRET)["ARN"]
+        if create:
+            arn = secrets.create_secret(Name=name, SecretString=LOCAL_JWT_SECRET)["ARN"]
+        else:
+            arn = secrets.describe_secret(SecretId=name)["ARN"]
         stack.resolver.physical[logical] = arn
 
 
-def _create_event_buses(stack: Stack) -> None:
+def _keys_by_logical_id(kms: Any) -> dict[str, str]:
+    keys = {}
+    for key in kms.list_keys()["Keys"]:
+        for tag in kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", []):
+            if tag["TagKey"] == LOGICAL_ID_TAG:
+                keys[tag["TagValue"]] = key["KeyId"]
+    return keys
+
+
+def _event_buses(stack: Stack, create: bool) -> None:
     events = stack.client("events")
     for logical, resource in resources_of_type(stack.template, "AWS::Events::EventBus").items():
         name = stack.resolver.resolve(resource["Properties"]["Name"])
-        events.create_event_bus(Name=name)
+        if create:
+            events.create_event_bus(Name=name)
+        else:
+            events.describe_event_bus(Name=name)
         stack.resolver.physical[logical] = name

@@ -55,8 +55,12 @@ class Resolver:
         if name in self.physical:
             return self.physical[name]
         if name.startswith("AWS::"):
-            return {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
-                    "AWS::Partition": "aws", "AWS::StackName": "publisher-local"}[name]
+            return {
+                "AWS::Region": "us-east-1",
+                "AWS::AccountId": "123456789012",
+                "AWS::Partition": "aws",
+                "AWS::StackName": "publisher-local",
+            }[name]
         raise KeyError(f"cannot resolve Ref {name}")
 
     def condition(self, name: str) -> bool:
@@ -68,7 +72,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::Sub":
@@ -100,3 +104,13 @@ def parameter_defaults(template: Mapping[str, Any]) -> dict[str, Any]:
 
 def resources_of_type(template: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
+
+
+def layer_directories(template: Mapping[str, Any], root: Path = ROOT) -> list[Path]:
+    """Where the code of each of the template's layers is, as Lambda puts it on sys.path
+    (a layer's `python/` folder when it has one, else its ContentUri, which `sam build` fills)."""
+    directories = []
+    for resource in resources_of_type(template, "AWS::Serverless::LayerVersion").values():
+        content = root / resource["Properties"]["ContentUri"]
+        directories.append(content / "python" if (content / "python").is_dir() else content)
+    return directories

@@ -1,6 +1,7 @@
-"""Content API (create/list/edit, schedule, unschedule). Scheduling issue: answers 501 until then."""
+"""Content API: create/list/edit content, approve, schedule and unschedule."""
 
-from publisher.api.resolver import lambda_handler_for, not_implemented_app
+from publisher.api.resolver import create_app, lambda_handler_for
+from publisher.api.routes import content
 
-app = not_implemented_app("the content API")
+app = create_app([content.router])
 lambda_handler = lambda_handler_for(app)

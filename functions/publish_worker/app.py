@@ -1,14 +1,47 @@
-"""Publish worker on PublishQueue. Not implemented yet: every message is reported as failed,
-so nothing is lost (it returns to the queue and ends in the DLQ)."""
+"""Publish worker on PublishQueue: one message = one (content, destination), published exactly once.
+
+Partial batch failures (ReportBatchItemFailures): a message that must come back is reported
+alone; one bad record never fails the rest of its batch.
+"""
+
+from functools import cache
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
+
+from publisher.domain.publishing import PublishMessage
+from publisher.services.worker import Delivery, PublishWorker, metrics
 
 logger = Logger()
 
 
+class PublishQueueRecord(SqsRecordModel):
+    body: Json[PublishMessage]  # type: ignore[assignment]
+
+
+processor = BatchProcessor(event_type=EventType.SQS, model=PublishQueueRecord, raise_on_entire_batch_failure=False)
+
+
+@cache
+def default_worker() -> PublishWorker:
+    return PublishWorker()
+
+
+@metrics.log_metrics
 @logger.inject_lambda_context
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    records = event.get("Records", [])
-    logger.warning("not implemented yet: messages left on the queue", extra={"count": len(records)})
-    return {"batchItemFailures": [{"itemIdentifier": record["messageId"]} for record in records]}
+def lambda_handler(event: dict, context: LambdaContext, worker: PublishWorker | None = None) -> dict:
+    """`worker` is the injection point for tests; Lambda calls with (event, context)."""
+    worker = worker or default_worker()
+
+    def handle(record: PublishQueueRecord) -> str:
+        delivery = Delivery(
+            message=record.body,
+            receive_count=int(record.attributes.ApproximateReceiveCount),
+            receipt_handle=record.receiptHandle,
+        )
+        return worker.process(delivery)
+
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

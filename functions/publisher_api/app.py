@@ -1,6 +1,7 @@
-"""Publisher API (publish, records, deployments, calendar, queue). 501 until its issues land."""
+"""Publisher API: publish, records, deployments (publishing issue), calendar and queue."""
 
-from publisher.api.resolver import lambda_handler_for, not_implemented_app
+from publisher.api.resolver import create_app, lambda_handler_for
+from publisher.api.routes import calendar
 
-app = not_implemented_app("the publisher API")
+app = create_app([calendar.router])
 lambda_handler = lambda_handler_for(app)

@@ -1,12 +1,33 @@
-"""ScheduleApprovedContent job (EventBridge schedule). Not implemented yet: it logs and does nothing."""
+"""ScheduleApprovedContent job (EventBridge, every 15 minutes): auto-approve where enabled and give
+approved, unscheduled content of auto-publishing sites the next free slots."""
 
-from aws_lambda_powertools import Logger
+from datetime import datetime
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from publisher.services.scheduling import schedule_approved_content
+from publisher.timeutil import parse_iso, utcnow
+
 logger = Logger()
+metrics = Metrics()
+
+
+def _now(event: dict) -> datetime:
+    """The schedule's nominal time (the event's `time`), never earlier than the clock."""
+    try:
+        nominal = parse_iso(event["time"])
+    except (KeyError, TypeError, ValueError):
+        return utcnow()
+    return max(nominal, utcnow())
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    logger.warning("not implemented yet", extra={"job": "schedule_approved_content"})
-    return {"job": "schedule_approved_content", "implemented": False}
+    summary = schedule_approved_content(_now(event)).as_dict()
+    metrics.add_metric(name="ItemsScheduled", unit=MetricUnit.Count, value=summary["scheduled"])
+    metrics.add_metric(name="ItemsAutoApproved", unit=MetricUnit.Count, value=summary["approved"])
+    logger.info("scheduling run finished", extra=summary)
+    return {"job": "schedule_approved_content", **summary}

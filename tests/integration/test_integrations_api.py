@@ -156,3 +156,65 @@ def test_given_an_integration_when_deleted_then_gone_and_a_second_delete_is_404(
     assert call("DELETE", path, token=owner).status == 200
     assert stored(aws, "IntegrationsTable") == []
     assert call("DELETE", path, token=owner).status == 404
+
+
+def test_given_a_webhook_when_tested_then_a_signed_ping_reaches_it_and_the_result_is_stored(aws, owner, site):
+    from publisher.destinations.webhook import SIGNATURE_HEADER, verify_signature
+    from tests.support.loopback import Reply, loopback_server
+
+    secret = "a-signing-secret-0123456789"
+    with loopback_server() as peer:
+        peer.route("POST", "/hooks/publisher", Reply(204))
+        body = {
+            "config": {"url": f"{peer.url}/hooks/publisher", "allow_insecure_http": True},
+            "credentials": {"signing_secret": secret},
+        }
+        assert put(owner, site, "webhook", body).status == 200
+
+        reply = call("POST", f"/api/v1/sites/{site['id']}/integrations/webhook/test/", token=owner)
+
+    assert reply.status == 200
+    assert reply.json["data"]["ok"] is True
+    (ping,) = peer.received
+    signature = {key.lower(): value for key, value in ping.headers.items()}[SIGNATURE_HEADER.lower()]
+    assert verify_signature(secret, signature, ping.body)
+    listed = call("GET", f"/api/v1/sites/{site['id']}/integrations/", token=owner).json["data"]
+    assert listed[0]["last_verification"]["ok"] is True and listed[0]["last_verified_at"]
+    assert secret not in reply.body
+
+
+def test_given_a_refusing_peer_when_tested_then_ok_false_with_a_readable_reason(aws, owner, site):
+    from tests.support.loopback import Reply, loopback_server
+
+    with loopback_server() as peer:
+        peer.route("POST", "/hook", Reply(401, body=b'{"message": "bad signature"}'))
+        body = {
+            "config": {"url": f"{peer.url}/hook", "allow_insecure_http": True},
+            "credentials": {"signing_secret": "a-signing-secret-0123456789"},
+        }
+        put(owner, site, "webhook", body)
+
+        reply = call("POST", f"/api/v1/sites/{site['id']}/integrations/webhook/test/", token=owner)
+
+    assert reply.status == 200
+    assert reply.json["data"]["ok"] is False
+    assert "401" in reply.json["data"]["message"] or "rejected" in reply.json["data"]["message"]
+
+
+def test_given_a_private_address_when_tested_then_the_guard_refuses_before_connecting(aws, owner, site):
+    body = {
+        "config": {"url": "https://169.254.169.254/latest/meta-data"},
+        "credentials": {"signing_secret": "a-signing-secret-0123456789"},
+    }
+    put(owner, site, "webhook", body)
+
+    reply = call("POST", f"/api/v1/sites/{site['id']}/integrations/webhook/test/", token=owner)
+
+    assert reply.status == 200 and reply.json["data"]["ok"] is False
+    assert "link-local" in reply.json["data"]["message"]
+
+
+def test_testing_a_missing_integration_is_404(owner, site):
+    reply = call("POST", f"/api/v1/sites/{site['id']}/integrations/ghost/test/", token=owner)
+
+    assert reply.status == 404

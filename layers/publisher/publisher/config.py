@@ -43,6 +43,7 @@ class Settings:
     jwt_secret: str | None
     allow_insecure_http: bool
     cors_allow_origin: str
+    static_site_bucket_prefix: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +68,7 @@ class Settings:
             jwt_secret=jwt_secret,
             allow_insecure_http=_flag("ALLOW_INSECURE_HTTP"),
             cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
+            static_site_bucket_prefix=_required("STATIC_SITE_BUCKET_PREFIX"),
         )
 
 

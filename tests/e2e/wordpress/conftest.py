@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 import requests
-from publisher.destinations.wordpress import WordPressDestination
 
+from publisher.destinations.wordpress import WordPressDestination
 from tests.support.loopback import LoopbackServer, Reply
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "e2e" / "wordpress.sh"

@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import pytest
+
 from publisher.destinations.base import Article, PermanentDestinationError
 from publisher.destinations.wordpress import WordPressDestination, media_slug
 

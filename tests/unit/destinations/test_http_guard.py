@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+
 from publisher.destinations.base import PermanentDestinationError, RetryableDestinationError
 from publisher.destinations.http import (
     BlockedURLError,
@@ -21,7 +22,6 @@ from publisher.destinations.http import (
     parse_retry_after,
     raise_for_status,
 )
-
 from tests.support.loopback import LoopbackServer, Received, Reply, loopback_server
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

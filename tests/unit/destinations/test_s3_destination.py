@@ -12,6 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+
 from publisher.destinations.base import Article, PermanentDestinationError, RetryableDestinationError
 from publisher.destinations.s3 import S3Destination, s3_errors
 

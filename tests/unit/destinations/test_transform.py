@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from publisher.domain.transform import (
     content_hash,
     derive_excerpt,

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import pytest
+
 from publisher.destinations.base import Article, PermanentDestinationError, RetryableDestinationError
 from publisher.destinations.webflow import RateLimiter, WebflowDestination, limiter_for
-
 from tests.support.webflow_server import WebflowServer, webflow_server
 
 TOKEN = "wf-test-token"

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+
 from publisher.destinations.base import Article, PermanentDestinationError, RetryableDestinationError
 from publisher.destinations.webhook import WebhookDestination, sign, verify_signature
-
 from tests.support.loopback import LoopbackServer, Received, Reply, loopback_server
 
 SECRET = "whsec_test_0123456789"

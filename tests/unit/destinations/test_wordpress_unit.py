@@ -7,6 +7,7 @@ import json
 
 import pytest
 import requests
+
 from publisher.destinations.base import PermanentDestinationError
 from publisher.destinations.wordpress import (
     PostType,
@@ -23,7 +24,6 @@ from publisher.destinations.wordpress import (
     site_root,
     wordpress_error,
 )
-
 from tests.support.loopback import Reply, loopback_server
 
 

@@ -6,8 +6,9 @@ from datetime import date, time
 from typing import Any
 
 import pytest
-from publisher.domain.publishing_settings import PublishingSettings
 from pydantic import ValidationError
+
+from publisher.domain.publishing_settings import PublishingSettings
 
 
 def error_locs(**fields: Any) -> list[tuple]:

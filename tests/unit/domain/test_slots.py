@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.slots import assign_slots, check_explicit_time, period_keys
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from publisher.domain.publishing_settings import DAYS, PublishingSettings
 from publisher.domain.slots import assign_slots, period_keys
 

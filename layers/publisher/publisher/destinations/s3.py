@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any, ClassVar
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
+from publisher.bootstrap import aws_client
 from publisher.destinations.base import (
     Article,
     Destination,
@@ -86,6 +86,12 @@ def s3_errors(action: str, bucket: str) -> Iterator[None]:
         raise PermanentDestinationError(f"{action} failed: {type(error).__name__}.") from error
 
 
+def bucket_allowed(bucket: str, prefix: str) -> bool:
+    """Whether this deployment may write to the bucket: the functions' role covers only buckets
+    named with the STATIC_SITE_BUCKET_PREFIX, so any other would fail on AccessDenied anyway."""
+    return bool(prefix) and bucket.startswith(prefix)
+
+
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -118,9 +124,10 @@ class S3Destination(Destination):
 
     @property
     def s3(self) -> Any:
-        """The S3 client, built on first use (boto3 honours AWS_ENDPOINT_URL, e.g. for moto)."""
+        """The S3 client: the one given, else the process's from the wiring point (built once per
+        cold start; boto3 honours AWS_ENDPOINT_URL, so moto locally and in tests)."""
         if self._s3 is None:
-            self._s3 = boto3.client("s3")
+            self._s3 = aws_client("s3")
         return self._s3
 
     # --- keys and URLs ----------------------------------------------------------------------

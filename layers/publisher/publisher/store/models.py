@@ -215,7 +215,9 @@ class RecordModel(_Base):
 
     def refresh_index_keys(self) -> None:
         self.destination_created = f"{self.destination}#{self.created_at}"
-        retry = self.status == "failed" and self.next_retry_at
+        # Sparse: every record that is not settled yet carries the time the cleanup job must look
+        # at it if nothing else happens (retry a failure, recover a lost message or a stuck claim).
+        retry = self.status in ("pending", "publishing", "failed") and self.next_retry_at
         self.retry_shard = shard_of(self.record_id, DUE_SHARDS) if retry else None
 
 

@@ -1,5 +1,5 @@
 """Every router, for the function that serves the OpenAPI document and Swagger UI."""
 
-from publisher.api.routes import public, sites
+from publisher.api.routes import calendar, content, public, settings, sites
 
-ALL_ROUTERS = [public.router, sites.router]
+ALL_ROUTERS = [public.router, sites.router, settings.router, content.router, calendar.router]
