@@ -105,6 +105,7 @@ def test_given_an_s3_integration_then_no_credentials_are_needed(owner, site):
             "credentials.admin_api_key",
         ),
         ("s3", {"config": {"bucket": "Bad_Bucket"}}, "config.bucket"),
+        ("s3", {"config": {"bucket": "someone-elses-bucket"}}, "config.bucket"),
         (
             "webhook",
             {"config": {"url": "https://h.example"}, "credentials": {"signing_secret": "short"}},

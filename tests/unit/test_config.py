@@ -20,6 +20,7 @@ FULL = {
     "CREDENTIALS_KEY_ID": "k",
     "EVENT_BUS_NAME": "b",
     "JWT_SECRET_ARN": "arn:secret",
+    "STATIC_SITE_BUCKET_PREFIX": "publisher-site-",
 }
 
 

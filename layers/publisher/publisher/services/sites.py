@@ -134,6 +134,12 @@ def put_integration(
             "insecure HTTP is not allowed in this deployment",
             {"config.allow_insecure_http": ["only local runs and tests may allow http:// peers"]},
         )
+    prefix = ready_store().static_site_bucket_prefix
+    if destination == "s3" and not config.bucket.startswith(prefix):
+        raise Invalid(
+            "this deployment may only write to its static-site buckets",
+            {"config.bucket": [f"must start with {prefix!r}"]},
+        )
     existing = store.get_integration(site_id, destination)
     ciphertext = existing.credentials_ciphertext if existing else None
     if body.credentials is not None:
