@@ -25,7 +25,16 @@ $(TOOLS)/.installed: requirements-tools.txt
 
 install: $(VENV)/.installed $(TOOLS)/.installed  ## create .venv (app + tests) and .tools (sam, cfn-lint)
 
-run: $(VENV)/.installed  ## the whole service locally on moto: API on http://127.0.0.1:3000, schedules and queues live
+CONSOLE := functions/console
+$(CONSOLE)/node_modules/.package-lock.json: $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
+	cd $(CONSOLE) && npm ci --no-audit --no-fund --ignore-scripts
+
+console: $(CONSOLE)/node_modules/.package-lock.json  ## the console's FullCalendar bundles from npm
+
+chromium:  ## Debian's Chromium for the browser tests
+	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium fonts-dejavu-core)
+
+run: $(VENV)/.installed console  ## the whole service locally on moto: API on http://127.0.0.1:3000, schedules and queues live
 	$(PY) -m local start --demo
 
 demo: $(VENV)/.installed  ## seed demo data into a running `make run` started without --demo
@@ -45,13 +54,17 @@ test: lint  ## lint, then unit + integration tests on moto
 build: install  ## sam build (arm64 layer, no Docker needed)
 	$(SAM) build
 
-e2e: install  ## end-to-end suites against real peers (WordPress, Ghost, Chromium)
+e2e: install console chromium  ## end-to-end suites against real peers (WordPress, Ghost, Chromium)
 	$(VENV)/bin/pytest -q -m e2e tests/e2e
+
+e2e-console: install console chromium  ## only the console in Chromium against the local runner
+	$(VENV)/bin/pytest -q -m e2e tests/e2e/console
 
 bench: install  ## cold-start import times and the other benchmarks
 	$(PY) scripts/bench_imports.py
+	$(PY) -m scripts.bench_local_api --requests 200
 
 clean:  ## remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam .pytest_cache .ruff_cache test-output
 
-.PHONY: help install run demo token lint test build e2e bench clean
+.PHONY: help install console chromium run demo token lint test build e2e e2e-console bench clean

@@ -57,18 +57,28 @@ def test_given_a_taken_slug_when_creating_another_site_then_409_and_nothing_writ
     assert (stored(aws, "SitesTable"), stored(aws, "UniqueKeysTable")) == before
 
 
-def test_given_concurrent_creates_with_one_slug_then_exactly_one_wins(aws, owner):
+def test_given_concurrent_creates_with_one_slug_then_exactly_one_wins(aws):
+    """Concurrency at the data layer (in Lambda, concurrent requests are separate processes)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        replies = list(
-            pool.map(
-                lambda i: call("POST", "/api/v1/sites/", token=owner, body={"name": f"S{i}", "slug": "same"}),
-                range(6),
-            )
-        )
+    from publisher.api.auth import Caller
+    from publisher.domain.sites import SiteCreate
+    from publisher.errors import Conflict
+    from publisher.services import sites
 
-    assert sorted(reply.status for reply in replies) == [201] + [409] * 5
+    caller = Caller("u", "acct-1", "owner")
+
+    def create(i: int) -> str:
+        try:
+            sites.create_site(caller, SiteCreate(name=f"S{i}", slug="same"))
+        except Conflict:
+            return "conflict"
+        return "created"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = sorted(pool.map(create, range(6)))
+
+    assert outcomes == ["conflict"] * 5 + ["created"]
     assert len(stored(aws, "SitesTable")) == 1
 
 

@@ -31,8 +31,11 @@ def ready_store() -> Settings:
 
 def reset() -> None:
     """Forget cached clients and settings (tests that change the environment)."""
+    from publisher.store.common import shared_connection
+
     aws_client.cache_clear()
     ready_store.cache_clear()
+    shared_connection.cache_clear()
     get_settings.cache_clear()
 
 

@@ -4,6 +4,7 @@ domain errors in one place."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any, TypeVar
 
 from pynamodb.connection import Connection
@@ -70,10 +71,16 @@ def conditional_update(item: Model, actions: list[Any], condition: Any, conflict
         raise
 
 
+@cache
+def shared_connection() -> Connection:
+    """One low-level connection per cold start (a botocore client is expensive to build)."""
+    return Connection()
+
+
 def transact(write: Callable[[TransactWrite], None], conflict: str) -> None:
     """Run `write(tx)` as one transaction; Conflict(conflict) when a condition fails."""
     try:
-        with TransactWrite(connection=Connection()) as tx:
+        with TransactWrite(connection=shared_connection()) as tx:
             write(tx)
     except TransactWriteError as exc:
         reasons: Iterable[Any] = exc.cancellation_reasons or []

@@ -1,0 +1,152 @@
+"""SQS event sources as Lambda's poller runs them, on moto's real SQS: receive a batch (BatchSize,
+MaximumBatchingWindowInSeconds), invoke, then delete what succeeded. Visibility timeouts,
+DelaySeconds and redrive to the dead-letter queue are SQS's own (moto's), not re-implemented."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from local.events import sqs_event
+
+log = logging.getLogger("local")
+
+Invoke = Callable[..., Any]  # Functions.invoke(logical_id, event, trigger, outcome)
+
+
+@dataclass(frozen=True)
+class SqsSource:
+    """An SQS event of a function in the template."""
+
+    function: str
+    event: str
+    queue_arn: str
+    batch_size: int = 10
+    batching_window_seconds: int = 0
+    report_batch_item_failures: bool = False
+
+    @property
+    def queue_name(self) -> str:
+        return self.queue_arn.rsplit(":", 1)[1]
+
+
+def sqs_sources(template: dict[str, Any], resolve: Callable[[Any], Any]) -> list[SqsSource]:
+    """Every enabled SQS event of every function."""
+    sources = []
+    for function, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event, spec in (resource["Properties"].get("Events") or {}).items():
+            if spec["Type"] != "SQS":
+                continue
+            props = resolve(spec["Properties"])
+            if props.get("Enabled") is False:
+                continue
+            sources.append(
+                SqsSource(
+                    function=function,
+                    event=event,
+                    queue_arn=props["Queue"],
+                    batch_size=int(props.get("BatchSize", 10)),
+                    batching_window_seconds=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in props.get("FunctionResponseTypes", []),
+                )
+            )
+    return sources
+
+
+def failed_message_ids(result: Any, message_ids: list[str]) -> set[str]:
+    """The messages to leave on the queue after a successful invocation. With
+    ReportBatchItemFailures, those listed; an id that is empty or not of this batch fails the
+    whole batch, as Lambda does."""
+    failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+    if not failures:
+        return set()
+    listed = {item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures}
+    return set(message_ids) if not listed <= set(message_ids) else listed
+
+
+class QueuePoller:
+    """Polls one SQS event source into its function."""
+
+    def __init__(self, source: SqsSource, sqs: Any, invoke: Invoke, wait_seconds: int = 1) -> None:
+        self.source = source
+        self.sqs = sqs
+        self.invoke = invoke
+        self.wait_seconds = wait_seconds
+        self.queue_url = sqs.get_queue_url(QueueName=source.queue_name)["QueueUrl"]
+
+    def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
+        return self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=min(count, 10),
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+
+    def receive_batch(self) -> list[dict[str, Any]]:
+        """Up to BatchSize messages, gathering for at most the batching window once one arrived."""
+        batch = self._receive(self.source.batch_size, self.wait_seconds)
+        window_ends = time.monotonic() + self.source.batching_window_seconds
+        while batch and len(batch) < self.source.batch_size and (left := window_ends - time.monotonic()) > 0:
+            batch += self._receive(self.source.batch_size - len(batch), min(int(left) or 1, 20))
+        return batch
+
+    def poll_once(self) -> int:
+        """Receive one batch, invoke the function with it, delete what succeeded; the count received."""
+        messages = self.receive_batch()
+        if not messages:
+            return 0
+        ids = [message["MessageId"] for message in messages]
+        report = self.source.report_batch_item_failures
+
+        def outcome(result: Any) -> str:
+            failed = failed_message_ids(result, ids) if report else set()
+            return f"{len(ids) - len(failed)} of {len(ids)} processed"
+
+        try:
+            result = self.invoke(
+                self.source.function,
+                sqs_event(messages, self.source.queue_arn),
+                f"sqs {self.source.event}",
+                outcome,
+            )
+        except Exception:
+            return len(messages)
+        failed = failed_message_ids(result, ids) if report else set()
+        done = [message for message in messages if message["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            entries = [
+                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                for index, message in enumerate(done[start : start + 10])
+            ]
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        return len(messages)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                if not stop.is_set():
+                    log.warning("polling %s failed; retrying", self.source.queue_name, exc_info=True)
+                stop.wait(1)
+
+
+def start_pollers(
+    sources: list[SqsSource], sqs: Any, invoke: Invoke, stop: threading.Event, wait_seconds: int = 1
+) -> list[threading.Thread]:
+    """One polling thread per SQS event source, until `stop` is set."""
+    threads = []
+    for source in sources:
+        poller = QueuePoller(source, sqs, invoke, wait_seconds)
+        thread = threading.Thread(target=poller.run, args=(stop,), name=f"sqs-{source.function}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads

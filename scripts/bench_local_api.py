@@ -1,0 +1,123 @@
+"""How many requests per second the local API serves (a benchmark that prints numbers, not a test).
+
+    .venv/bin/python -m scripts.bench_local_api [--requests 200] [--clients 1 4] [--api http://127.0.0.1:3000]
+
+Without --api it starts `python -m local start --no-schedules` on free loopback ports and stops it
+afterwards. Loopback only, a bounded number of requests per measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import requests
+
+from local.template import ROOT
+from tests.support.local_runner import running_local
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def dev_token(account: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "local", "token", "--account", account, "--role", "owner"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.strip()
+
+
+@contextmanager
+def api_under_test(url: str | None) -> Iterator[str]:
+    if url:
+        if urlsplit(url).hostname not in LOOPBACK:
+            raise SystemExit("the benchmark only talks to a loopback address")
+        yield url.rstrip("/")
+        return
+    with running_local("--no-schedules") as runner:
+        yield runner.api_url
+
+
+def measure(label: str, count: int, clients: int, request: Callable[[requests.Session], int]) -> None:
+    """`count` requests spread over `clients` keep-alive sessions; prints req/s and latencies."""
+    sessions = [requests.Session() for _ in range(clients)]
+    latencies: list[float] = []
+    statuses: list[int] = []
+
+    def run(session: requests.Session, n: int) -> None:
+        for _ in range(n):
+            started = time.perf_counter()
+            statuses.append(request(session))
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    share = [count // clients + (1 if i < count % clients else 0) for i in range(clients)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        for future in [pool.submit(run, session, n) for session, n in zip(sessions, share, strict=True)]:
+            future.result()
+    elapsed = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=20)
+    bad = sum(1 for status in statuses if status >= 400)
+    row = (clients, count, f"{count / elapsed:.1f}", f"{cuts[9]:.1f}", f"{cuts[18]:.1f}", bad)
+    print(f"{label:<28}" + "".join(f"{value:>10}" for value in row))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="per measurement (max 5000)")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--api", help="a running `python -m local start` (loopback); else one is started")
+    args = parser.parse_args()
+    count = max(1, min(args.requests, 5000))
+    reader = {"Authorization": f"Bearer {dev_token(f'bench-reader-{uuid.uuid4().hex[:8]}')}"}
+    writer = {"Authorization": f"Bearer {dev_token(f'bench-writer-{uuid.uuid4().hex[:8]}')}"}
+    with api_under_test(args.api) as base:
+        api = f"{base}/api/v1"
+        # The reader's one site keeps the GET the same size however many sites the writer adds.
+        requests.post(
+            f"{api}/sites/", headers=reader, json={"name": f"Bench reader {uuid.uuid4().hex}"}, timeout=30
+        ).raise_for_status()
+        columns = ("clients", "requests", "req/s", "p50 ms", "p95 ms", "errors")
+        print(f"{'request':<28}" + "".join(f"{name:>10}" for name in columns))
+        for clients in args.clients:
+            measure(
+                "GET /health/ (public)",
+                count,
+                clients,
+                lambda s: s.get(f"{api}/health/", timeout=30).status_code,
+            )
+            measure(
+                "GET /sites/ (authorized)",
+                count,
+                clients,
+                lambda s: s.get(f"{api}/sites/", headers=reader, timeout=30).status_code,
+            )
+            measure(
+                "POST /sites/ (write)",
+                count,
+                clients,
+                lambda s: (
+                    s.post(
+                        f"{api}/sites/",
+                        headers=writer,
+                        json={"name": f"Bench {uuid.uuid4().hex}"},
+                        timeout=30,
+                    ).status_code
+                ),
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The queue page in Chromium against the local runner: its rows follow the server as it polls,
+and its actions (unschedule, publish now, retry) reach the API and both pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.support.console_browser import Tenant, open_console, screenshot, show_day
+from tests.support.loopback import LoopbackServer, Received, Reply, loopback_server
+
+pytestmark = pytest.mark.e2e
+
+LIVE = 30_000  # ms: a poll (4 s) plus the worker's turn, on a busy machine
+
+
+@pytest.fixture
+def webhook_peer() -> Iterator[LoopbackServer]:
+    with loopback_server() as server:
+        yield server
+
+
+def test_given_a_scheduled_item_when_unscheduled_from_the_queue_then_both_pages_drop_it(
+    page: Page, tenant: Tenant
+) -> None:
+    tomorrow = tenant.today() + timedelta(days=1)
+    content_id = tenant.scheduled("Unschedule me", tenant.local(tomorrow, "11:00"))
+    open_console(page, tenant.api)
+    show_day(page, tomorrow, '.fc-daygrid-day[data-date="{day}"]')
+    expect(page.locator(f'.fc-event[data-content-id="{content_id}"]')).to_be_visible()
+
+    page.locator('#nav a[data-page="queue"]').click()
+    row = page.locator(f'#queue-rows tr[data-content-id="{content_id}"]')
+    expect(row).to_contain_text("Scheduled")
+    expect(row).to_contain_text(f"{tomorrow.day} {tomorrow:%b %Y}, 11:00")  # the site's time
+    screenshot(page, "queue")
+    row.get_by_role("button", name="Unschedule: Unschedule me").click()
+
+    expect(page.locator("#notice")).to_have_text("“Unschedule me” is no longer scheduled.")
+    expect(row).to_have_count(0)
+    expect(page.locator("#queue-empty")).to_be_visible()
+    assert tenant.api.content(content_id)["site_status"] == "not_published"
+    page.locator('#nav a[data-page="calendar"]').click()
+    show_day(page, tomorrow, '.fc-daygrid-day[data-date="{day}"]')  # reloaded: unscheduled is not drawn
+    expect(page.locator(f'.fc-event[data-content-id="{content_id}"]')).to_have_count(0)
+
+
+def test_given_a_failing_destination_when_published_from_queue_then_the_failure_shows_live_and_retry_works(
+    page: Page, tenant: Tenant, webhook_peer: LoopbackServer
+) -> None:
+    answers = iter([Reply(400, {"Content-Type": "text/plain"}, b"payload refused")])
+
+    def hook(_received: Received) -> Reply:
+        return next(answers, Reply(200, {"Content-Type": "application/json"}, b"{}"))
+
+    webhook_peer.route("POST", "/hook", hook)
+    tenant.api.data(
+        "PUT",
+        f"/sites/{tenant.site_id}/integrations/webhook/",
+        {
+            "enabled": True,
+            "config": {"url": f"{webhook_peer.url}/hook", "allow_insecure_http": True},
+            "credentials": {"signing_secret": "console-e2e-signing-secret"},
+        },
+    )
+    tomorrow = tenant.today() + timedelta(days=1)
+    content_id = tenant.scheduled("Publish me", tenant.local(tomorrow, "12:00"))
+    open_console(page, tenant.api, "queue")
+    row = page.locator(f'#queue-rows tr[data-content-id="{content_id}"]')
+    expect(row).to_contain_text("Not started")
+
+    row.get_by_role("button", name="Publish now: Publish me").click()
+
+    expect(row.locator(".badge.status-failed")).to_be_visible(timeout=LIVE)  # no reload: the page polls
+    expect(row.locator('li[data-destination="webhook"]')).to_contain_text("failed")
+    expect(row.locator('li[data-destination="webhook"] .reason')).to_contain_text("HTTP 400")
+    screenshot(page, "queue-failed")
+    assert (
+        tenant.api.data("GET", "/publisher/publish/status/", content_id=content_id)["site_status"] == "failed"
+    )
+
+    row.get_by_role("button", name="Retry now: Publish me").click()
+
+    expect(row).to_have_count(0, timeout=LIVE)  # published: no longer waiting
+    status = tenant.api.data("GET", "/publisher/publish/status/", content_id=content_id)
+    assert status["site_status"] == "published"
+    assert [record["status"] for record in status["records"]] == ["published"]
+    assert len([request for request in webhook_peer.received if request.path == "/hook"]) == 2

@@ -1,0 +1,174 @@
+"""Helpers for the console's browser tests: the API as the tests call it, a tenant of their own,
+opening the console signed in, screenshots, and how the calendar lays items out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+from playwright.sync_api import Locator, Page, expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"
+# A zone with a half-hour offset and no daylight saving: a wrong conversion cannot hide.
+TEST_ZONE = "Asia/Kolkata"
+OPEN_SETTINGS = {
+    "auto_approval_enabled": False,
+    "auto_publish_enabled": False,
+    "daily_publish_limit": None,
+    "weekly_publish_limit": None,
+    "monthly_publish_limit": None,
+    "publish_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    "publish_time_slots": [{"start": "09:00", "end": "17:00"}],
+    "timezone": TEST_ZONE,
+    "missed_schedule_policy": "publish_late",
+    "blackout_dates": [],
+}
+
+
+def utc_text(moment: datetime) -> str:
+    """The API's format: `2026-11-24T08:30:00Z`."""
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass
+class Api:
+    """Plain HTTP calls to the runner's API with one account's token (what tests assert on)."""
+
+    base_url: str
+    token: str
+
+    def call(self, method: str, path: str, body: Any = None, **params: Any) -> requests.Response:
+        return requests.request(
+            method,
+            f"{self.base_url}/api/v1{path}",
+            json=body,
+            params=params or None,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+
+    def data(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        response = self.call(method, path, body, **params)
+        assert response.status_code < 300, f"{method} {path} -> {response.status_code}: {response.text}"
+        return response.json()["data"]
+
+    def content(self, content_id: str) -> dict[str, Any]:
+        return self.data("GET", f"/content/{content_id}/")
+
+
+@dataclass
+class Tenant:
+    """An account of its own with one site whose settings publish any day, 09:00-17:00 local."""
+
+    api: Api
+    site_id: str
+    zone: ZoneInfo
+
+    def local(self, day: date, at: str) -> datetime:
+        """`at` (HH:MM) on `day`, in the site's zone."""
+        return datetime.combine(day, time.fromisoformat(at), self.zone)
+
+    def today(self) -> date:
+        return datetime.now(self.zone).date()
+
+    def scheduled(self, title: str, when: datetime) -> str:
+        """A new approved item scheduled at `when`; its id."""
+        content = self.api.data(
+            "POST",
+            "/content/",
+            {"site_id": self.site_id, "title": title, "html": f"<p>{title}</p>", "content_type": "post"},
+        )
+        self.api.data("PATCH", f"/content/{content['id']}/", {"status": "approved"})
+        scheduled = self.api.data(
+            "POST", f"/content/{content['id']}/schedule/", {"scheduled_publish_at": utc_text(when)}
+        )
+        assert scheduled["site_status"] == "scheduled"
+        return content["id"]
+
+
+def open_console(page: Page, api: Api, view: str = "calendar") -> None:
+    """Open the console signed in (the platform's `#token=` hand-over), on one of its pages."""
+    page.goto(f"{api.base_url}/console/#token={api.token}")
+    expect(page.locator("#nav")).to_be_visible()
+    if view != "calendar":
+        page.locator(f'#nav a[data-page="{view}"]').click()
+    expect(page.locator(f"#page-{view}")).to_be_visible()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"console-{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # sticky calendar headers would be captured mid-page
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def drag(page: Page, source: Locator, target: Callable[[], tuple[float, float]]) -> None:
+    """Press on the top of `source` (its first time slot), move in steps as a hand would, release
+    on the point `target` gives once `source` is scrolled to the middle of the window."""
+    source.evaluate("element => element.scrollIntoView({block: 'center'})")
+    box = source.bounding_box()
+    assert box is not None, "the item to drag is not on screen"
+    x, y = target()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + min(5, box["height"] / 2))
+    page.mouse.down()
+    page.mouse.move(x, y, steps=15)
+    page.mouse.up()
+
+
+def centre(locator: Locator) -> tuple[float, float]:
+    box = locator.bounding_box()
+    assert box is not None, "the target is not on screen"
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def week_slot_point(page: Page, day: date, at: str) -> tuple[float, float]:
+    """Where to drop in the week view for `day` at `at` (HH:MM): the day's column, the slot's top."""
+    column = page.locator(f'td.fc-timegrid-col[data-date="{day.isoformat()}"]')
+    lane = page.locator(f'td.fc-timegrid-slot-lane[data-time="{at}:00"]')
+    x, _ = centre(column)
+    box = lane.bounding_box()
+    assert box is not None, f"no {at} slot in the week view"
+    return x, box["y"] + 5
+
+
+def switch_view(page: Page, view: str) -> None:
+    """Choose a view with its toolbar button (dayGridMonth, timeGridWeek, listMonth) and wait for it."""
+    page.locator(f".fc-{view}-button").click()
+    expect(page.locator("#calendar")).to_have_attribute("data-view", view)
+
+
+def show_day(page: Page, day: date, cell_selector: str) -> Locator:
+    """The current view's cell for `day` once the events are loaded, moving the calendar to the
+    period that holds `day` first (a view's range is on #calendar's data-range-* attributes)."""
+    calendar = page.locator("#calendar")
+    expect(calendar).to_have_attribute("data-range-start", re.compile(r"\d{4}-\d\d-\d\d"))
+    for _ in range(3):
+        start, end = calendar.get_attribute("data-range-start"), calendar.get_attribute("data-range-end")
+        if start <= day.isoformat() < end:
+            break
+        page.locator(".fc-next-button" if day.isoformat() >= end else ".fc-prev-button").click()
+        expect(calendar).not_to_have_attribute("data-range-start", start)
+    expect(calendar).to_have_attribute("aria-busy", "false")
+    cell = page.locator(cell_selector.format(day=day.isoformat()))
+    expect(cell).to_have_count(1)
+    return cell
