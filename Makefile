@@ -63,6 +63,8 @@ e2e-console: install console chromium  ## only the console in Chromium against t
 bench: install  ## cold-start import times and the other benchmarks
 	$(PY) scripts/bench_imports.py
 	$(PY) -m scripts.bench_local_api --requests 200
+	$(PY) scripts/bench_publishing.py 20
+	$(PY) scripts/bench_scheduling.py
 
 clean:  ## remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam .pytest_cache .ruff_cache test-output

@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from local.aws import Stack, provision
 from publisher import bootstrap
+from tests.support.moto_atomic import atomic_moto_writes
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
@@ -24,7 +25,8 @@ def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    with atomic_moto_writes():
+        yield f"http://{host}:{port}"
     server.stop()
 
 

@@ -1,12 +1,21 @@
-"""CleanupFailedPublications job (EventBridge schedule). Not implemented yet: it logs and does nothing."""
+"""CleanupFailedPublications job (EventBridge, daily): retry failed publications with backoff,
+recover stuck ones, resend lost messages."""
 
-from aws_lambda_powertools import Logger
+from collections.abc import Callable
+from datetime import datetime
+
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from publisher.services.cleanup import clean_up_failed_publications
+from publisher.timeutil import utcnow
+
 logger = Logger()
+metrics = Metrics()  # flushes what the services added (Powertools shares one metric set)
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    logger.warning("not implemented yet", extra={"job": "cleanup_failed_publications"})
-    return {"job": "cleanup_failed_publications", "implemented": False}
+def lambda_handler(event: dict, context: LambdaContext, clock: Callable[[], datetime] = utcnow) -> dict:
+    """`clock` is the injection point for tests; Lambda calls with (event, context)."""
+    return clean_up_failed_publications(clock()).as_dict()

@@ -1,12 +1,21 @@
-"""ProcessScheduledPublications job (EventBridge schedule). Not implemented yet: it logs and does nothing."""
+"""ProcessScheduledPublications job (EventBridge, every 5 minutes): hand due and soon-due content
+to the publish queue with DelaySeconds = due - now."""
 
-from aws_lambda_powertools import Logger
+from collections.abc import Callable
+from datetime import datetime
+
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from publisher.services.process_scheduled import process_scheduled_publications
+from publisher.timeutil import utcnow
+
 logger = Logger()
+metrics = Metrics()  # flushes what the services added (Powertools shares one metric set)
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    logger.warning("not implemented yet", extra={"job": "process_scheduled_publications"})
-    return {"job": "process_scheduled_publications", "implemented": False}
+def lambda_handler(event: dict, context: LambdaContext, clock: Callable[[], datetime] = utcnow) -> dict:
+    """`clock` is the injection point for tests; Lambda calls with (event, context)."""
+    return process_scheduled_publications(clock()).as_dict()

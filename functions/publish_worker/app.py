@@ -6,23 +6,26 @@ alone; one bad record never fails the rest of its batch.
 
 from functools import cache
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 
 from publisher.domain.publishing import PublishMessage
-from publisher.services.worker import Delivery, PublishWorker, metrics
+from publisher.services.worker import Delivery, PublishWorker
 
 logger = Logger()
+metrics = Metrics()  # flushes what the services added (Powertools shares one metric set)
 
 
 class PublishQueueRecord(SqsRecordModel):
     body: Json[PublishMessage]  # type: ignore[assignment]
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=PublishQueueRecord, raise_on_entire_batch_failure=False)
+processor = BatchProcessor(
+    event_type=EventType.SQS, model=PublishQueueRecord, raise_on_entire_batch_failure=False
+)
 
 
 @cache

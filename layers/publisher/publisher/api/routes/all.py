@@ -1,5 +1,12 @@
 """Every router, for the function that serves the OpenAPI document and Swagger UI."""
 
-from publisher.api.routes import calendar, content, public, settings, sites
+from publisher.api.routes import calendar, content, public, publishing, settings, sites
 
-ALL_ROUTERS = [public.router, sites.router, settings.router, content.router, calendar.router]
+ALL_ROUTERS = [
+    public.router,
+    sites.router,
+    settings.router,
+    content.router,
+    publishing.router,
+    calendar.router,
+]

@@ -1,0 +1,61 @@
+"""`/publisher/calendar/`, `/publisher/queue/` (PublisherApiFunction) and the public
+`/publisher/calendar.ics` feed (PublicApiFunction, authenticated by the site's feed token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from publisher.api.auth import caller_from_event
+from publisher.api.pagination import page_request
+from publisher.api.responses import ok
+from publisher.services import calendar
+
+router = Router()
+TAGS = ["calendar"]
+
+
+def _caller():
+    return caller_from_event(router.current_event.raw_event)
+
+
+@router.get(
+    "/publisher/calendar", tags=TAGS, summary="Scheduled and published items in a range (at most 92 days)"
+)
+def get_calendar(
+    site_id: Annotated[str | None, Query()] = None,
+    start: Annotated[
+        str | None, Query(description="a date (local midnight) or a time with an offset")
+    ] = None,
+    end: Annotated[str | None, Query(description="exclusive; at most 92 days after start")] = None,
+    limit: Annotated[str | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+):
+    page = page_request({"limit": limit, "cursor": cursor})
+    items, next_cursor = calendar.calendar(_caller(), site_id, start, end, page)
+    return ok(items, next_cursor=next_cursor)
+
+
+@router.get("/publisher/queue", tags=TAGS, summary="Scheduled, publishing and failed items, soonest first")
+def get_queue(
+    site_id: Annotated[str | None, Query()] = None,
+    limit: Annotated[str | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+):
+    page = page_request({"limit": limit, "cursor": cursor})
+    items, next_cursor = calendar.queue(_caller(), site_id, page)
+    return ok(items, next_cursor=next_cursor)
+
+
+@router.get("/publisher/calendar.ics", tags=TAGS, summary="The calendar as an iCalendar feed", security=[])
+def get_calendar_feed(
+    site_id: Annotated[str | None, Query()] = None,
+    token: Annotated[str | None, Query(description="the site's feed token")] = None,
+):
+    body = calendar.calendar_feed(site_id, token)
+    return Response(
+        200, "text/calendar; charset=utf-8", body, headers={"Cache-Control": "private, max-age=300"}
+    )

@@ -1,0 +1,61 @@
+"""`/sites/{id}/publishing-settings/…` and `/sites/{id}/calendar-feed-token/` (SitesApiFunction)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from publisher.api.auth import caller_from_event
+from publisher.api.responses import ok
+from publisher.errors import Invalid
+from publisher.services import calendar, scheduling
+from publisher.services import settings as publishing_settings
+from publisher.services.settings import SettingsPut
+
+router = Router()
+TAGS = ["publishing settings"]
+MAX_PREVIEW = 50
+
+
+def _caller():
+    return caller_from_event(router.current_event.raw_event)
+
+
+@router.get("/sites/<site_id>/publishing-settings", tags=TAGS, summary="Read the site's publishing settings")
+def get_settings(site_id: str):
+    return ok(publishing_settings.get_publishing_settings(_caller(), site_id))
+
+
+@router.put(
+    "/sites/<site_id>/publishing-settings", tags=TAGS, summary="Replace the site's publishing settings"
+)
+def put_settings(site_id: str, body: Annotated[SettingsPut, Body()]):
+    return ok(publishing_settings.put_publishing_settings(_caller(), site_id, body))
+
+
+def _count(raw: str | None) -> int:
+    if raw is None:
+        return 10
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PREVIEW:
+        raise Invalid("count is out of range", {"count": [f"must be a whole number from 1 to {MAX_PREVIEW}"]})
+    return int(raw)
+
+
+@router.get(
+    "/sites/<site_id>/publishing-settings/preview",
+    tags=TAGS,
+    summary="The next N slots the scheduler would use now (UTC and local time)",
+)
+def preview(site_id: str, count: Annotated[str | None, Query(description="1..50, default 10")] = None):
+    return ok(scheduling.preview(_caller(), site_id, _count(count)))
+
+
+@router.post(
+    "/sites/<site_id>/calendar-feed-token",
+    tags=TAGS,
+    summary="Create or rotate the calendar feed token (shown once)",
+)
+def rotate_feed_token(site_id: str):
+    return ok(calendar.rotate_feed_token(_caller(), site_id), 201)

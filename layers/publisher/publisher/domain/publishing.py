@@ -1,0 +1,170 @@
+"""The publishing pipeline's pure rules: request bodies, retry timing, which record is current,
+and when a content item counts as published or failed. No AWS, no HTTP.
+
+Records are read through a small protocol (status, destination, created_at, external_id), so
+these rules apply to stored records and to test doubles alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from publisher.domain.statuses import RecordStatus
+
+DestinationName = Annotated[str, Field(min_length=1, max_length=40)]
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+MAX_RECEIVES = 5
+"""The queue's maxReceiveCount: the 5th delivery of a message is its last before the DLQ."""
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 900
+MAX_VISIBILITY_SECONDS = 43_200
+"""SQS's longest visibility timeout (12 h): the most a Retry-After can postpone a retry."""
+MAX_DELAY_SECONDS = 900
+"""SQS's longest DelaySeconds: how far ahead of its time an item can be handed to the queue."""
+
+CLAIM_LEASE = timedelta(seconds=120)
+"""How long a worker's claim on a record holds: twice the worker's 60 s timeout, and less than
+the queue's 360 s visibility timeout, so a redelivery after a crash finds the claim expired
+while a duplicate delivered during the work finds it held."""
+QUEUE_DEADLINE = timedelta(hours=1)
+"""A pending record not picked up this long after its message was due is re-sent by cleanup."""
+STUCK_AFTER = timedelta(minutes=30)
+"""A record still publishing this long after its claim is recovered by cleanup (failed + retry)."""
+CLEANUP_RETRY_BASE = timedelta(hours=6)
+MAX_CLEANUP_RETRIES = 5
+"""Automatic retries of a failed record by the daily cleanup, after the queue's own retries."""
+
+OPEN_STATUSES = frozenset({RecordStatus.PENDING, RecordStatus.PUBLISHING, RecordStatus.FAILED})
+"""A record in one of these may still be (re)tried; published and retracted are settled."""
+IN_FLIGHT = frozenset({RecordStatus.PENDING, RecordStatus.PUBLISHING})
+
+
+class RecordLike(Protocol):
+    record_id: str
+    status: str
+    destination: str
+    created_at: str
+    external_id: str | None
+
+
+# --- request bodies ------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PublishRequest(_Body):
+    """Body of `POST /publisher/publish/`: no destinations → every enabled integration."""
+
+    content_id: Id
+    destinations: list[DestinationName] | None = Field(default=None, min_length=1, max_length=10)
+
+
+class RecordCreate(_Body):
+    """Body of `POST /publisher/records/`: a publication made outside Publisher (seed)."""
+
+    content_id: Id
+    destination: DestinationName
+    status: Literal["pending", "published"] = "pending"
+    external_id: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    external_url: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeploymentCreate(_Body):
+    """Body of `POST /publisher/deployments/`."""
+
+    site_id: Id
+    deployment_type: Literal["full", "incremental"]
+
+
+class PublishMessage(BaseModel):
+    """The body of one PublishQueue message: one (content, destination) to publish."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    record_id: Id
+    content_id: Id
+    site_id: Id
+    account_id: str
+    destination: DestinationName
+    scheduled_for: str | None = None
+    """The scheduled time the message was sent for; None for publish-now, deployments, retries."""
+    deployment_id: str | None = None
+    enqueued_at: str
+
+
+# --- timing --------------------------------------------------------------------------------
+
+
+def retry_delay(receive_count: int, retry_after: float | None = None) -> int:
+    """Seconds until a message comes back: what the peer asked for (Retry-After), else
+    30 s x 2^(receive count - 1), capped at 15 minutes."""
+    if retry_after is not None and retry_after > 0:
+        return min(int(retry_after + 0.999), MAX_VISIBILITY_SECONDS)
+    exponent = max(receive_count, 1) - 1
+    return min(BACKOFF_BASE_SECONDS * 2**exponent, BACKOFF_CAP_SECONDS)
+
+
+def handover_delay(due: datetime, now: datetime) -> int:
+    """DelaySeconds for an item due at `due`: the whole seconds until then, 0..900."""
+    seconds = int((due - now).total_seconds())
+    return min(max(seconds, 0), MAX_DELAY_SECONDS)
+
+
+def cleanup_retry_at(now: datetime, retries_done: int) -> datetime:
+    """When the daily cleanup may retry a failed record again: 6 h x 2^retries done."""
+    return now + CLEANUP_RETRY_BASE * 2**retries_done
+
+
+def lateness_seconds(scheduled_for: datetime | None, started: datetime) -> float | None:
+    """How late a publication started against its schedule (negative: early); None if unscheduled."""
+    if scheduled_for is None:
+        return None
+    return round((started - scheduled_for).total_seconds(), 3)
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+def newness(record: RecordLike) -> tuple[str, str]:
+    """Sort key, oldest first: creation time, then the id (ULIDs order by the millisecond, where
+    `created_at` stops at the second)."""
+    return record.created_at, record.record_id
+
+
+def latest_by_destination[R: RecordLike](records: Iterable[R]) -> dict[str, R]:
+    """The current record of each destination: its newest one."""
+    latest: dict[str, R] = {}
+    for record in records:
+        current = latest.get(record.destination)
+        if current is None or newness(record) > newness(current):
+            latest[record.destination] = record
+    return latest
+
+
+def known_external_id(records: Iterable[RecordLike], destination: str) -> str | None:
+    """The post this destination already holds for the content: the newest published record's id."""
+    published = [
+        record
+        for record in records
+        if record.destination == destination
+        and record.status == RecordStatus.PUBLISHED
+        and record.external_id
+    ]
+    return max(published, key=newness).external_id if published else None
+
+
+def settled_outcome(statuses: Iterable[str]) -> Literal["published", "failed"] | None:
+    """What the content is once every current record has an outcome: published when all are,
+    failed when any failed, None while one is still pending or publishing (or there is none)."""
+    current = [status for status in statuses if status != RecordStatus.RETRACTED]
+    if not current or any(status in IN_FLIGHT for status in current):
+        return None
+    return "published" if all(status == RecordStatus.PUBLISHED for status in current) else "failed"

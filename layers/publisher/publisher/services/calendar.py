@@ -1,0 +1,179 @@
+"""The content calendar (a time range), the publishing queue, and the calendar as an iCalendar feed
+authenticated by a per-site token of which only the SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
+from typing import Any
+
+from icalendar import Calendar, Event
+
+from publisher.api.auth import Caller
+from publisher.api.pagination import PageRequest, encode_cursor
+from publisher.bootstrap import ready_store
+from publisher.domain.publishing_settings import PublishingSettings
+from publisher.domain.statuses import SiteStatus
+from publisher.errors import BadRequest, Invalid, NotFound, Unauthorized
+from publisher.services.settings import settings_for
+from publisher.services.sites import load_site
+from publisher.store import content as store
+from publisher.store import settings as settings_store
+from publisher.store import sites as sites_store
+from publisher.store.models import ContentModel
+from publisher.timeutil import iso, parse_iso, utcnow
+
+MAX_RANGE = timedelta(days=92)
+QUEUE_STATUSES = (SiteStatus.SCHEDULED, SiteStatus.PUBLISHING, SiteStatus.FAILED)
+FEED_PAST = timedelta(days=31)
+FEED_MAX_EVENTS = 1000
+EVENT_LENGTH = timedelta(minutes=15)
+NO_FEED = "no calendar feed matches that site and token"
+
+
+def calendar_entry(item: ContentModel) -> dict[str, Any]:
+    """A calendar or queue line: what a planner shows, without the body."""
+    return {
+        "id": item.content_id,
+        "site_id": item.site_id,
+        "title": item.title,
+        "slug": item.slug,
+        "content_type": item.content_type,
+        "status": item.status,
+        "site_status": item.site_status,
+        "scheduled_publish_at": item.scheduled_publish_at,
+        "published_at": item.published_at,
+        "calendar_at": item.calendar_at,
+        "site_status_updated_at": item.site_status_updated_at,
+        "last_error": item.last_error,
+    }
+
+
+def _required_site(site_id: str | None) -> str:
+    if not site_id:
+        raise Invalid("the site is required", {"site_id": ["is required"]})
+    return site_id
+
+
+def _bound(text: str, settings: PublishingSettings) -> datetime:
+    """An ISO instant with an offset, or a date meaning local midnight in the site's zone."""
+    if len(text) == 10:
+        day = date.fromisoformat(text)
+        return datetime.combine(day, time(0), tzinfo=settings.zone).astimezone(UTC)
+    return parse_iso(text)
+
+
+def _range(start: str | None, end: str | None, settings: PublishingSettings) -> tuple[datetime, datetime]:
+    errors: dict[str, list[str]] = {}
+    bounds: dict[str, datetime] = {}
+    for name, text in (("start", start), ("end", end)):
+        if not text:
+            errors[name] = ["is required"]
+            continue
+        try:
+            bounds[name] = _bound(text, settings)
+        except ValueError:
+            errors[name] = ["use a date (2026-11-21) or a time with an offset (2026-11-21T09:00:00Z)"]
+    if not errors:
+        if bounds["end"] <= bounds["start"]:
+            errors["end"] = ["must be after start"]
+        elif bounds["end"] - bounds["start"] > MAX_RANGE:
+            errors["end"] = [f"the range may span at most {MAX_RANGE.days} days"]
+    if errors:
+        raise Invalid("the calendar needs a valid range", errors)
+    return bounds["start"], bounds["end"]
+
+
+def calendar(
+    caller: Caller, site_id: str | None, start: str | None, end: str | None, page: PageRequest
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Scheduled, publishing, published and failed items in `[start, end)`, soonest first."""
+    site_id = _required_site(site_id)
+    load_site(caller, site_id)
+    first, stop = _range(start, end, settings_for(site_id))
+    items, cursor = store.calendar_page(site_id, iso(first), iso(stop - timedelta(seconds=1)), page)
+    return [calendar_entry(item) for item in items], cursor
+
+
+def _queue_key(item: ContentModel) -> tuple[str, str]:
+    return (item.scheduled_publish_at or item.site_status_updated_at, item.content_id)
+
+
+def _after(page: PageRequest) -> tuple[str, str] | None:
+    if page.start_key is None:
+        return None
+    after = page.start_key.get("after")
+    if not (isinstance(after, list) and len(after) == 2 and all(isinstance(part, str) for part in after)):
+        raise BadRequest("cursor does not belong to this list")
+    return (after[0], after[1])
+
+
+def queue(caller: Caller, site_id: str | None, page: PageRequest) -> tuple[list[dict[str, Any]], str | None]:
+    """Scheduled, publishing and failed items, soonest first (failed ones by their missed time)."""
+    site_id = _required_site(site_id)
+    load_site(caller, site_id)
+    items = sorted(store.with_site_status(site_id, QUEUE_STATUSES), key=_queue_key)
+    after = _after(page)
+    if after is not None:
+        items = [item for item in items if _queue_key(item) > after]
+    shown = items[: page.limit]
+    cursor = encode_cursor({"after": list(_queue_key(shown[-1]))}) if len(items) > page.limit else None
+    return [calendar_entry(item) for item in shown], cursor
+
+
+# --- the iCalendar feed -------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def rotate_feed_token(caller: Caller, site_id: str) -> dict[str, Any]:
+    """A new feed token for the site (the previous one stops working); shown once, stored hashed."""
+    caller.require_write()
+    site = load_site(caller, site_id)
+    token = secrets.token_urlsafe(32)
+    settings_store.set_feed_token_hash(site, _digest(token))
+    return {
+        "site_id": site_id,
+        "token": token,
+        "feed_path": f"/api/v1/publisher/calendar.ics?site_id={site_id}&token={token}",
+    }
+
+
+def calendar_feed(site_id: str | None, token: str | None) -> str:
+    """The site's calendar as iCalendar text: items from a month ago onward, one VEVENT each with
+    a UID stable across runs (`<content id>@publisher`). Any wrong part answers the same 404."""
+    if not token:
+        raise Unauthorized("the feed token is required")
+    ready_store()
+    site = sites_store.get_site(site_id) if site_id else None
+    given = _digest(token)
+    expected = (site.feed_token_hash if site else None) or ""
+    if not hmac.compare_digest(given, expected) or site is None:
+        raise NotFound(NO_FEED)
+    since = iso(utcnow() - FEED_PAST)
+    feed = Calendar()
+    feed.add("prodid", "-//Publisher//Content calendar//EN")
+    feed.add("version", "2.0")
+    feed.add("x-wr-calname", f"{site.name} - publishing")
+    for item in islice(store.calendar_from(site.site_id, since), FEED_MAX_EVENTS):
+        feed.add_component(_event(item))
+    return feed.to_ical().decode()
+
+
+def _event(item: ContentModel) -> Event:
+    start = parse_iso(item.calendar_at)
+    event = Event()
+    event.add("uid", f"{item.content_id}@publisher")
+    event.add("dtstamp", parse_iso(item.site_status_updated_at))
+    event.add("dtstart", start)
+    event.add("dtend", start + EVENT_LENGTH)
+    event.add("summary", item.title)
+    event.add("description", f"{item.site_status}: {item.content_type} /{item.slug}/")
+    event.add("status", "TENTATIVE" if item.site_status == SiteStatus.SCHEDULED else "CONFIRMED")
+    event.add("categories", [item.site_status])
+    return event

@@ -1,0 +1,177 @@
+"""CleanupFailedPublications (daily): everything the queue could not finish by itself.
+
+It reads the sparse retry index (every unsettled record carries `next_retry_at`, the time by
+which something should have happened to it) over all shards, never a Scan, and per record:
+
+- failed: retried (a new message) with exponential backoff, up to MAX_CLEANUP_RETRIES times;
+  then left failed with the reason and out of the index;
+- publishing for longer than STUCK_AFTER (the worker died and no redelivery took over): back
+  to failed, then retried as above;
+- pending past its deadline (its message was never sent or got lost): sent again, or deleted
+  when the content has moved on (unscheduled, rescheduled, published otherwise).
+
+Old data goes by DynamoDB TTL (`expires_at` on settled records and finished deployments).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from pynamodb.exceptions import DeleteError
+
+from publisher.bootstrap import ready_store
+from publisher.domain.publishing import MAX_CLEANUP_RETRIES, STUCK_AFTER, latest_by_destination
+from publisher.domain.statuses import RecordStatus, SiteStatus
+from publisher.errors import Conflict
+from publisher.services.publishing import enabled_integrations, hand_over, start_publishing
+from publisher.store import content as content_store
+from publisher.store import records as store
+from publisher.store.models import ContentModel, RecordModel
+from publisher.store.publication import Change
+from publisher.timeutil import iso, parse_iso
+
+logger = Logger()
+metrics = Metrics()
+
+STUCK = "publishing did not finish within 30 minutes (the worker stopped)"
+
+
+@dataclass
+class CleanupSummary:
+    retried: int = 0
+    resent: int = 0
+    recovered: int = 0
+    given_up: int = 0
+    dropped: int = 0
+    skipped: int = 0
+    errors: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def clean_up_failed_publications(now: datetime) -> CleanupSummary:
+    ready_store()
+    summary = CleanupSummary()
+    for record in list(store.needing_attention(iso(now))):
+        try:
+            _attend(record, now, summary)
+        except Exception:
+            summary.errors += 1
+            logger.exception(
+                "cleaning up a record failed; the next run tries again", extra={"record_id": record.record_id}
+            )
+    for name, value in summary.as_dict().items():
+        metrics.add_metric(name=f"Cleanup{name.title().replace('_', '')}", unit=MetricUnit.Count, value=value)
+    logger.info("cleanup done", extra=summary.as_dict())
+    return summary
+
+
+def _attend(record: RecordModel, now: datetime, summary: CleanupSummary) -> None:
+    content = content_store.get_content(record.content_id)
+    current = latest_by_destination(store.records_of_content(record.content_id)).get(record.destination)
+    if content is None or current is None or current.record_id != record.record_id:
+        _settle(record, now, record.error or "replaced by a later publication", summary)
+        return
+    if record.status == RecordStatus.PENDING:
+        _resend(record, content, now, summary)
+        return
+    if record.status == RecordStatus.PUBLISHING:
+        if parse_iso(record.updated_at) > now - STUCK_AFTER:
+            summary.skipped += 1  # a redelivery of its message will take the claim over
+            return
+        changes = {"status": RecordStatus.FAILED.value, "error": STUCK, "updated_at": iso(now)}
+        store.update_record(record, changes, store.unchanged(record), "changed meanwhile")
+        summary.recovered += 1
+    _retry(record, content, now, summary)
+
+
+def _resend(record: RecordModel, content: ContentModel, now: datetime, summary: CleanupSummary) -> None:
+    """A pending record whose message never arrived: send it again if the content still wants it."""
+    waiting_for = content.scheduled_publish_at
+    enqueued = content.site_status == SiteStatus.SCHEDULED and content.enqueued_for == waiting_for
+    if enqueued:
+        _send(record, content, now, scheduled_for=waiting_for, move=None)
+    elif content.site_status == SiteStatus.PUBLISHING:
+        _send(record, content, now, scheduled_for=None, move=None)
+    else:
+        try:
+            store.delete_record(record, store.unchanged(record))
+        except DeleteError:
+            summary.skipped += 1
+            return
+        summary.dropped += 1
+        return
+    summary.resent += 1
+
+
+def _retry(record: RecordModel, content: ContentModel, now: datetime, summary: CleanupSummary) -> None:
+    """A failed record: once more through the queue, with backoff, up to the limit."""
+    retries_done = int((record.metadata or {}).get("cleanup_retries", 0))
+    if retries_done >= MAX_CLEANUP_RETRIES:
+        _settle(
+            record, now, f"{record.error}; gave up after {MAX_CLEANUP_RETRIES} automatic retries", summary
+        )
+        return
+    if content.site_status == SiteStatus.FAILED:
+        move: Change | None = start_publishing(content, now)
+    elif content.site_status == SiteStatus.PUBLISHING:
+        move = None
+    else:  # the content moved on (rescheduled, republished): nothing to retry
+        _settle(record, now, record.error or "not retried: the content moved on", summary)
+        return
+    if not _send(
+        record, content, now, scheduled_for=None, move=move, note={"cleanup_retries": retries_done + 1}
+    ):
+        _settle(
+            record,
+            now,
+            f"{record.error}; not retried: the {record.destination} integration is disabled",
+            summary,
+        )
+        return
+    summary.retried += 1
+
+
+def _send(
+    record: RecordModel,
+    content: ContentModel,
+    now: datetime,
+    *,
+    scheduled_for: str | None,
+    move: Change | None,
+    note: dict[str, Any] | None = None,
+) -> bool:
+    targets = enabled_integrations(content.site_id, [record.destination])
+    if not targets:
+        return False
+    try:
+        hand_over(
+            content,
+            targets,
+            move=move,
+            scheduled_for=scheduled_for,
+            deployment_id=record.deployment_id,
+            now=now,
+            note=note,
+        )
+    except Conflict:
+        logger.info("changed meanwhile; left for the next run", extra={"record_id": record.record_id})
+    return True
+
+
+def _settle(record: RecordModel, now: datetime, reason: str, summary: CleanupSummary) -> None:
+    """Leave the record as it is, out of the retry index, with the reason."""
+    changes: dict[str, Any] = {"next_retry_at": None, "updated_at": iso(now)}
+    if record.status == RecordStatus.FAILED:
+        changes["error"] = reason
+    try:
+        store.update_record(record, changes, store.unchanged(record), "changed meanwhile")
+    except Conflict:
+        summary.skipped += 1
+        return
+    summary.given_up += 1

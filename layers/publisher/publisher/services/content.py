@@ -1,0 +1,168 @@
+"""Content: tenancy through the site, unique slugs per site, editorial status, and the one view of
+a content item every API shows (`content_view`)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from publisher.api.auth import Caller
+from publisher.api.pagination import PageRequest
+from publisher.bootstrap import ready_store
+from publisher.domain.content import ContentCreate, ContentPatch
+from publisher.domain.statuses import ContentStatus, SiteStatus
+from publisher.domain.text import MAX_SLUG_LENGTH, slugify
+from publisher.errors import Conflict, Invalid, NotFound
+from publisher.ids import new_id
+from publisher.services.sites import load_site
+from publisher.store import content as store
+from publisher.store.models import ContentModel, SiteModel
+from publisher.timeutil import iso, utcnow
+
+GENERATED_SLUG_TRIES = 20
+"""`base`, `base-2` … `base-20` are looked up in one batch before falling back to a random suffix."""
+
+
+def content_view(item: ContentModel) -> dict[str, Any]:
+    """The API.md Content resource (plus published_at and last_error, read-only)."""
+    return {
+        "id": item.content_id,
+        "account_id": item.account_id,
+        "site_id": item.site_id,
+        "sector_id": item.sector_id,
+        "title": item.title,
+        "html": item.html,
+        "excerpt": item.excerpt,
+        "slug": item.slug,
+        "content_type": item.content_type,
+        "categories": list(item.categories or []),
+        "tags": list(item.tags or []),
+        "featured_image_url": item.featured_image_url,
+        "status": item.status,
+        "site_status": item.site_status,
+        "scheduled_publish_at": item.scheduled_publish_at,
+        "published_at": item.published_at,
+        "last_error": item.last_error,
+        "site_status_updated_at": item.site_status_updated_at,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+    }
+
+
+def load_content(caller: Caller, content_id: str) -> ContentModel:
+    """The item if the caller may see it; NotFound otherwise (never 403 across accounts)."""
+    ready_store()
+    item = store.get_content(content_id)
+    if item is None or not caller.can_see(item.account_id):
+        raise NotFound("no such content")
+    return item
+
+
+def _check_content_type(site: SiteModel, content_type: str) -> None:
+    allowed = list(site.content_types or [])
+    if allowed and content_type not in allowed:
+        raise Invalid(
+            "the site does not have that content type",
+            {"content_type": [f"must be one of the site's content types: {', '.join(allowed)}"]},
+        )
+
+
+def _generated_slug(site_id: str, title: str) -> str:
+    """A slug from the title that no other content of the site holds (at the time of asking)."""
+    base = slugify(title, max_length=MAX_SLUG_LENGTH - 7)
+    candidates = [base] + [f"{base}-{number}" for number in range(2, GENERATED_SLUG_TRIES + 1)]
+    free = store.unclaimed_slugs(site_id, candidates)
+    return free[0] if free else f"{base}-{secrets.token_hex(3)}"
+
+
+def create_content(caller: Caller, body: ContentCreate) -> dict[str, Any]:
+    caller.require_write()
+    site = load_site(caller, body.site_id)
+    _check_content_type(site, body.content_type)
+    now = iso(utcnow())
+    fields = body.model_dump(mode="json", exclude={"site_id", "slug", "sector_id"})
+    item = ContentModel(
+        content_id=new_id(),
+        account_id=site.account_id,
+        site_id=site.site_id,
+        sector_id=body.sector_id if body.sector_id is not None else site.sector_id,
+        slug=body.slug or _generated_slug(site.site_id, body.title),
+        site_status=SiteStatus.NOT_PUBLISHED.value,
+        site_status_updated_at=now,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    for attempt in range(3):
+        try:
+            store.create_content(item)
+            break
+        except Conflict:
+            if body.slug or attempt == 2:
+                raise
+            item.slug = _generated_slug(site.site_id, body.title)  # lost a race for a generated slug
+    return content_view(item)
+
+
+def _choice(value: str | None, kind: type, field: str) -> str | None:
+    if value is None or value == "":
+        return None
+    allowed = [member.value for member in kind]
+    if value not in allowed:
+        raise Invalid(f"unknown {field}", {field: [f"must be one of {', '.join(allowed)}"]})
+    return value
+
+
+def list_content(
+    caller: Caller,
+    page: PageRequest,
+    *,
+    site_id: str | None = None,
+    status: str | None = None,
+    site_status: str | None = None,
+    account_id: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """By site (grouped by status) when `site_id` is given, else the account's, newest first."""
+    status = _choice(status, ContentStatus, "status")
+    site_status = _choice(site_status, SiteStatus, "site_status")
+    ready_store()
+    if site_id:
+        load_site(caller, site_id)
+        items, cursor = store.by_site(site_id, page, status=status, site_status=site_status)
+    else:
+        if account_id and not caller.can_see(account_id):
+            return [], None
+        items, cursor = store.by_account(
+            account_id or caller.account_id, page, status=status, site_status=site_status
+        )
+    return [content_view(item) for item in items], cursor
+
+
+def get_content(caller: Caller, content_id: str) -> dict[str, Any]:
+    return content_view(load_content(caller, content_id))
+
+
+def update_content(caller: Caller, content_id: str, patch: ContentPatch) -> dict[str, Any]:
+    """Edit fields; approve with `{"status": "approved"}`.
+
+    Refused with 409: any edit while publishing; a status other than approved while scheduled
+    (unschedule first); a status change of published content. Editing published content is
+    allowed: the publishing pipeline notices the new hash and republishes."""
+    caller.require_write()
+    item = load_content(caller, content_id)
+    changes = patch.model_dump(mode="json", exclude_unset=True)
+    if item.site_status == SiteStatus.PUBLISHING:
+        raise Conflict("the content is being published; edit it once publishing has finished")
+    new_status = changes.get("status", item.status)
+    if new_status != item.status:
+        if item.status == ContentStatus.PUBLISHED:
+            raise Conflict("published content keeps its status; edit its fields to republish it")
+        if item.site_status == SiteStatus.SCHEDULED:
+            raise Conflict("the content is scheduled; unschedule it before changing its status")
+    if "content_type" in changes:
+        _check_content_type(load_site(caller, item.site_id), changes["content_type"])
+    if not changes:
+        return content_view(item)
+    changes["updated_at"] = iso(utcnow())
+    store.update_content(item, changes)
+    return content_view(item)

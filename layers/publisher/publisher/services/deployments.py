@@ -1,0 +1,311 @@
+"""Batch deployments of a site's content, their live counters, and rollback.
+
+A deployment is written in three steps so that no worker can finish an item before the total
+is known: every content item moves to publishing with its records (one transaction each), the
+deployment becomes `deploying` with `items_total` = the records written, and only then are the
+messages sent. Workers count each item's final outcome atomically (ADD) and exactly one of them
+moves the deployment on (conditional deploying → completed | failed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from publisher.api.auth import Caller
+from publisher.api.pagination import PageRequest
+from publisher.bootstrap import ready_store
+from publisher.destinations.base import DestinationError
+from publisher.domain.publishing import DeploymentCreate, latest_by_destination, newness
+from publisher.domain.statuses import ContentStatus, DeploymentStatus, RecordStatus, SiteStatus
+from publisher.domain.transform import content_hash
+from publisher.errors import Conflict, Invalid, NotFound
+from publisher.ids import new_id
+from publisher.services import events as bus
+from publisher.services.adapters import DestinationFactory, refusal
+from publisher.services.content import content_view
+from publisher.services.credentials import CredentialVault
+from publisher.services.publishing import (
+    count_publication,
+    enabled_integrations,
+    hand_over,
+    send_messages,
+    start_publishing,
+)
+from publisher.services.records import retract_record
+from publisher.services.sites import load_site
+from publisher.store import content as content_store
+from publisher.store import deployments as store
+from publisher.store import records as record_store
+from publisher.store.models import ContentModel, DeploymentModel, IntegrationModel, RecordModel
+from publisher.timeutil import iso, utcnow
+
+logger = Logger()
+
+KEEP_FINISHED = timedelta(days=400)
+"""Finished deployments expire (DynamoDB TTL) this long after they finish."""
+WAITING = frozenset({SiteStatus.PUBLISHING, SiteStatus.SCHEDULED})
+"""Content a deployment leaves alone: already on its way, or waiting for a time of its own."""
+
+
+def deployment_view(deployment: DeploymentModel) -> dict[str, Any]:
+    """A DeploymentRecord as API.md shows it."""
+    return {
+        "id": deployment.deployment_id,
+        "account_id": deployment.account_id,
+        "site_id": deployment.site_id,
+        "sector_id": deployment.sector_id,
+        "deployment_type": deployment.deployment_type,
+        "status": deployment.status,
+        "items_total": int(deployment.items_total or 0),
+        "items_deployed": int(deployment.items_deployed or 0),
+        "items_failed": int(deployment.items_failed or 0),
+        "started_at": deployment.started_at,
+        "completed_at": deployment.completed_at,
+        "error_log": list(deployment.error_log or []),
+        "metadata": deployment.metadata or {},
+        "created_at": deployment.created_at,
+        "updated_at": deployment.updated_at,
+    }
+
+
+def load_deployment(caller: Caller, deployment_id: str) -> DeploymentModel:
+    ready_store()
+    deployment = store.get_deployment(deployment_id)
+    if deployment is None or not caller.can_see(deployment.account_id):
+        raise NotFound("no such deployment")
+    return deployment
+
+
+def get_deployment(caller: Caller, deployment_id: str) -> dict[str, Any]:
+    return deployment_view(load_deployment(caller, deployment_id))
+
+
+def list_deployments(
+    caller: Caller, page: PageRequest, *, site_id: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    ready_store()
+    if site_id is not None:
+        load_site(caller, site_id)
+        items, cursor = store.page_by_site(site_id, page)
+    else:
+        items, cursor = store.page_by_account(caller.account_id, page)
+    return [deployment_view(item) for item in items], cursor
+
+
+# --- starting ------------------------------------------------------------------------------
+
+
+def start_deployment(
+    caller: Caller, body: DeploymentCreate, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Hand every item of the deployment to the queue; 202 with the deployment."""
+    caller.require_write()
+    site = load_site(caller, body.site_id)
+    integrations = enabled_integrations(site.site_id)
+    if not integrations:
+        raise Conflict("the site has no enabled integration to deploy to")
+    reasons = [reason for item in integrations if (reason := refusal(item, item.destination))]
+    if reasons:
+        raise Invalid("some integrations cannot be deployed to", {"site_id": reasons})
+    now = now or utcnow()
+    deployment = DeploymentModel(
+        deployment_id=new_id(),
+        account_id=site.account_id,
+        site_id=site.site_id,
+        sector_id=site.sector_id,
+        deployment_type=body.deployment_type,
+        status=DeploymentStatus.PENDING.value,
+        error_log=[],
+        metadata={},
+        created_at=iso(now),
+        updated_at=iso(now),
+    )
+    store.create_deployment(deployment)
+    plan, skipped = _plan(site.site_id, body.deployment_type, integrations)
+    handed: list[tuple[list[RecordModel], ContentModel]] = []
+    for content, targets in plan:
+        before = SiteStatus(content.site_status), content.scheduled_publish_at
+        try:
+            written = hand_over(
+                content,
+                targets,
+                move=start_publishing(content, now),
+                deployment_id=deployment.deployment_id,
+                now=now,
+                send=False,
+            )
+        except Conflict:
+            skipped["changed_meanwhile"] = skipped.get("changed_meanwhile", 0) + 1
+            continue
+        count_publication(content, before, now)
+        handed.append((written, content))
+    total = sum(len(written) for written, _ in handed)
+    _begin(deployment, total, skipped, now)
+    for written, _ in handed:
+        send_messages(
+            written, scheduled_for=None, delay_seconds=0, deployment_id=deployment.deployment_id, now=now
+        )
+    return deployment_view(deployment)
+
+
+def _plan(
+    site_id: str, deployment_type: str, integrations: list[IntegrationModel]
+) -> tuple[list[tuple[ContentModel, list[IntegrationModel]]], dict[str, int]]:
+    """Which content goes to which destinations: full = every approved or published item;
+    incremental = only where the destination's published copy differs (content hash)."""
+    plan: list[tuple[ContentModel, list[IntegrationModel]]] = []
+    skipped: dict[str, int] = {}
+    for content in _candidates(site_id):
+        if content.site_status in WAITING:
+            key = str(content.site_status)
+            skipped[key] = skipped.get(key, 0) + 1
+            continue
+        targets = integrations
+        if deployment_type == "incremental":
+            targets = _changed_destinations(content, integrations)
+            if not targets:
+                skipped["unchanged"] = skipped.get("unchanged", 0) + 1
+                continue
+        plan.append((content, list(targets)))
+    return plan, skipped
+
+
+def _candidates(site_id: str) -> Iterable[ContentModel]:
+    for status in (ContentStatus.APPROVED, ContentStatus.PUBLISHED):
+        yield from content_store.with_status(site_id, status.value)
+
+
+def _changed_destinations(
+    content: ContentModel, integrations: list[IntegrationModel]
+) -> list[IntegrationModel]:
+    """The destinations whose published copy is missing or older than the content (by hash)."""
+    current = content_hash(content_view(content))
+    history = record_store.records_of_content(content.content_id)
+    published = {
+        destination: record.content_hash
+        for destination, record in latest_by_destination(
+            record for record in history if record.status == RecordStatus.PUBLISHED
+        ).items()
+    }
+    return [item for item in integrations if published.get(item.destination) != current]
+
+
+def _begin(deployment: DeploymentModel, total: int, skipped: dict[str, int], now: datetime) -> None:
+    """pending → deploying with the total (or straight to completed when there is nothing to do)."""
+    changes: dict[str, Any] = {
+        "items_total": total,
+        "started_at": iso(now),
+        "updated_at": iso(now),
+        "metadata": {"skipped": skipped},
+        "status": DeploymentStatus.DEPLOYING.value,
+    }
+    if total == 0:
+        changes.update(
+            status=DeploymentStatus.COMPLETED.value, completed_at=iso(now), expires_at=now + KEEP_FINISHED
+        )
+    store.update_deployment(
+        deployment,
+        changes,
+        DeploymentModel.status == DeploymentStatus.PENDING.value,
+        "the deployment changed meanwhile",
+    )
+    if total == 0:
+        bus.EventBus().emit(bus.DEPLOYMENT_COMPLETED, deployment_view(deployment))
+
+
+# --- counting (called by the worker) -------------------------------------------------------
+
+
+def count_item(
+    deployment_id: str, *, deployed: bool, error: str | None, now: datetime, events: bus.EventBus
+) -> DeploymentModel | None:
+    """Count one item's final outcome; the worker whose count completes the total finishes the
+    deployment (completed, or failed when every item failed). Returns the deployment if finished."""
+    deployment = store.count_item(deployment_id, deployed=deployed, error=error, now_iso=iso(now))
+    if deployment is None:
+        return None
+    done = int(deployment.items_deployed or 0) + int(deployment.items_failed or 0)
+    if done < int(deployment.items_total or 0):
+        return None
+    all_failed = not deployment.items_deployed and int(deployment.items_failed or 0) > 0
+    status = DeploymentStatus.FAILED if all_failed else DeploymentStatus.COMPLETED
+    changes = {
+        "status": status.value,
+        "completed_at": iso(now),
+        "updated_at": iso(now),
+        "expires_at": now + KEEP_FINISHED,
+    }
+    try:
+        store.update_deployment(
+            deployment,
+            changes,
+            DeploymentModel.status == DeploymentStatus.DEPLOYING.value,
+            "finished already",
+        )
+    except Conflict:
+        return None  # another worker finished it
+    events.emit(bus.DEPLOYMENT_COMPLETED, deployment_view(deployment))
+    return deployment
+
+
+# --- rollback ------------------------------------------------------------------------------
+
+
+def rollback(
+    caller: Caller,
+    deployment_id: str,
+    *,
+    factory: DestinationFactory | None = None,
+    vault: CredentialVault | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Retract every post the deployment published (and that no later publication replaced);
+    the deployment becomes rolled_back. A post the destination would not retract is a 409 with
+    the reasons; what was retracted stays retracted, and a second call retries the rest."""
+    caller.require_write()
+    deployment = load_deployment(caller, deployment_id)
+    if deployment.status not in (DeploymentStatus.COMPLETED, DeploymentStatus.FAILED):
+        raise Conflict(
+            f"only a completed or failed deployment can be rolled back; this one is {deployment.status}"
+        )
+    now = now or utcnow()
+    retracted, kept, problems = 0, 0, []
+    for record in record_store.records_of_deployment(deployment_id):
+        if record.status != RecordStatus.PUBLISHED:
+            continue
+        if _superseded(record):
+            kept += 1
+            continue
+        try:
+            retract_record(record, factory=factory, vault=vault, now=now)
+        except (DestinationError, Conflict) as error:
+            problems.append(f"{record.content_id} on {record.destination}: {error}")
+            continue
+        retracted += 1
+    if problems:
+        raise Conflict(f"{len(problems)} post(s) could not be retracted: " + "; ".join(problems[:5]))
+    metadata = {
+        **(deployment.metadata or {}),
+        "rollback": {"retracted": retracted, "kept_newer": kept, "rolled_back_at": iso(now)},
+    }
+    store.update_deployment(
+        deployment,
+        {"status": DeploymentStatus.ROLLED_BACK.value, "metadata": metadata, "updated_at": iso(now)},
+        DeploymentModel.status == deployment.status,
+        "the deployment changed meanwhile",
+    )
+    return deployment_view(deployment)
+
+
+def _superseded(record: RecordModel) -> bool:
+    """Whether a later publication of the same content to the same destination carries the post now."""
+    return any(
+        other.destination == record.destination
+        and other.status == RecordStatus.PUBLISHED
+        and newness(other) > newness(record)
+        for other in record_store.records_of_content(record.content_id)
+    )

@@ -1,0 +1,332 @@
+"""Handing content to the publish queue: one pending record and one SQS message per
+(content, destination), and the publish-now use case of the API.
+
+A record is created (or an open one reused) in the same transaction as the content's move, so
+a content item is never `publishing` without its records; the messages are sent after. A
+message that is never sent leaves its record pending with a deadline (`next_retry_at`), which
+the cleanup job notices and re-sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from publisher.api.auth import Caller
+from publisher.bootstrap import aws_client, ready_store
+from publisher.destinations import DESTINATION_NAMES
+from publisher.domain.publishing import (
+    QUEUE_DEADLINE,
+    PublishMessage,
+    PublishRequest,
+    latest_by_destination,
+    newness,
+)
+from publisher.domain.statuses import ContentStatus, RecordStatus, SiteStatus
+from publisher.errors import Conflict, Invalid
+from publisher.ids import new_id
+from publisher.services.adapters import refusal
+from publisher.services.content import load_content
+from publisher.services.settings import settings_for
+from publisher.store import content as content_store
+from publisher.store import records, usage
+from publisher.store import sites as site_store
+from publisher.store.models import ContentModel, IntegrationModel, RecordModel
+from publisher.store.publication import Change, as_read, write_together
+from publisher.timeutil import iso, parse_iso, utcnow
+
+logger = Logger()
+
+REUSABLE = frozenset({RecordStatus.PENDING, RecordStatus.FAILED})
+"""An open record of the same content and destination is sent again rather than piling up."""
+PUBLISHABLE = frozenset({ContentStatus.APPROVED, ContentStatus.PUBLISHED})
+
+
+def record_view(record: RecordModel) -> dict[str, Any]:
+    """A PublishingRecord as API.md shows it."""
+    return {
+        "id": record.record_id,
+        "account_id": record.account_id,
+        "site_id": record.site_id,
+        "sector_id": record.sector_id,
+        "content_id": record.content_id,
+        "destination": record.destination,
+        "external_id": record.external_id,
+        "external_url": record.external_url,
+        "status": record.status,
+        "published_at": record.published_at,
+        "error": record.error,
+        "attempts": int(record.attempts or 0),
+        "metadata": record.metadata or {},
+        "deployment_id": record.deployment_id,
+        "next_retry_at": record.next_retry_at,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+
+
+def enabled_integrations(site_id: str, destinations: Sequence[str] | None = None) -> list[IntegrationModel]:
+    """The site's enabled integrations, limited to `destinations` when given."""
+    wanted = set(destinations) if destinations is not None else None
+    return [
+        item
+        for item in site_store.integrations_of(site_id)
+        if item.enabled and (wanted is None or item.destination in wanted)
+    ]
+
+
+# --- the contract with the scheduling side -------------------------------------------------
+
+
+def enqueue_publication(
+    content: ContentModel,
+    *,
+    destinations: list[str] | None = None,
+    scheduled_for: str | None = None,
+    delay_seconds: int = 0,
+    deployment_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """One pending record per targeted enabled integration and one message each (contracts.md)."""
+    ready_store()
+    targets = enabled_integrations(content.site_id, destinations)
+    sent = hand_over(
+        content,
+        targets,
+        scheduled_for=scheduled_for,
+        delay_seconds=delay_seconds,
+        deployment_id=deployment_id,
+    )
+    return [record_view(record) for record in sent]
+
+
+def hand_over(
+    content: ContentModel,
+    targets: Sequence[IntegrationModel],
+    *,
+    move: Change | None = None,
+    scheduled_for: str | None = None,
+    delay_seconds: int = 0,
+    deployment_id: str | None = None,
+    now: datetime | None = None,
+    conflict: str = "the content changed meanwhile",
+    send: bool = True,
+    note: Mapping[str, Any] | None = None,
+) -> list[RecordModel]:
+    """Write `move` (the content's change, if any) with the records, then send the messages
+    (unless `send` is False: the caller sends them with send_messages once it is ready).
+    `note` is merged into the records' metadata.
+
+    Conflict when the content or a reused record changed since it was read (nothing written)."""
+    now = now or utcnow()
+    due = now + timedelta(seconds=delay_seconds)
+    created, reused = _plan_records(
+        content,
+        targets,
+        deadline=iso(due + QUEUE_DEADLINE),
+        now=iso(now),
+        deployment_id=deployment_id,
+        metadata={**(note or {}), "scheduled_for": scheduled_for},
+    )
+    changes = ([move] if move else []) + reused
+    if changes or created:
+        write_together(changes=changes, new_records=created, conflict=conflict)
+    sent = created + [change.item for change in reused]
+    if send:
+        send_messages(
+            sent,
+            scheduled_for=scheduled_for,
+            delay_seconds=delay_seconds,
+            deployment_id=deployment_id,
+            now=now,
+        )
+    return sent
+
+
+def _plan_records(
+    content: ContentModel,
+    targets: Sequence[IntegrationModel],
+    *,
+    deadline: str,
+    now: str,
+    deployment_id: str | None,
+    metadata: dict[str, Any],
+) -> tuple[list[RecordModel], list[Change]]:
+    current = latest_by_destination(records.records_of_content(content.content_id))
+    created: list[RecordModel] = []
+    reused: list[Change] = []
+    for integration in targets:
+        record = current.get(integration.destination)
+        if record is not None and record.status == RecordStatus.PUBLISHING:
+            continue  # already on its way; its claim or the cleanup job will finish it
+        if record is not None and record.status in REUSABLE:
+            changes = {
+                "deployment_id": deployment_id,
+                "next_retry_at": deadline,
+                "updated_at": now,
+                "metadata": {**(record.metadata or {}), **metadata},
+                "expires_at": None,
+            }
+            reused.append(Change(record, changes, records.unchanged(record)))
+            continue
+        created.append(
+            RecordModel(
+                record_id=new_id(),
+                account_id=content.account_id,
+                site_id=content.site_id,
+                sector_id=content.sector_id,
+                content_id=content.content_id,
+                destination=integration.destination,
+                status=RecordStatus.PENDING.value,
+                attempts=0,
+                metadata=dict(metadata),
+                deployment_id=deployment_id,
+                next_retry_at=deadline,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return created, reused
+
+
+def send_messages(
+    sent: Sequence[RecordModel],
+    *,
+    scheduled_for: str | None,
+    delay_seconds: int,
+    deployment_id: str | None,
+    now: datetime,
+    sqs: Any = None,
+) -> int:
+    """One message per record (SendMessageBatch, 10 a call); the number the queue refused.
+
+    A refused message is logged, not raised: its record stays pending with a deadline, and the
+    cleanup job sends it again."""
+    sqs = sqs or aws_client("sqs")
+    queue_url = ready_store().publish_queue_url
+    refused = 0
+    for start in range(0, len(sent), 10):
+        entries = [
+            {
+                "Id": str(index),
+                "MessageBody": PublishMessage(
+                    record_id=record.record_id,
+                    content_id=record.content_id,
+                    site_id=record.site_id,
+                    account_id=record.account_id,
+                    destination=record.destination,
+                    scheduled_for=scheduled_for,
+                    deployment_id=deployment_id,
+                    enqueued_at=iso(now),
+                ).model_dump_json(),
+                "DelaySeconds": delay_seconds,
+            }
+            for index, record in enumerate(sent[start : start + 10])
+        ]
+        failed = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed") or []
+        for failure in failed:
+            refused += 1
+            logger.error(
+                "message not sent; the cleanup job will resend it",
+                extra={"record_id": sent[start + int(failure["Id"])].record_id, "code": failure.get("Code")},
+            )
+    return refused
+
+
+# --- publish now ---------------------------------------------------------------------------
+
+
+def publishable_targets(content: ContentModel, destinations: Sequence[str] | None) -> list[IntegrationModel]:
+    """The integrations a publication of this content goes to; 409/422 with the reason when none may."""
+    if content.status not in PUBLISHABLE:
+        raise Conflict(f"only approved or published content can be published; this one is {content.status}")
+    if content.site_status == SiteStatus.PUBLISHING:
+        raise Conflict("the content is being published already")
+    if destinations is not None:
+        unknown = [name for name in destinations if name not in DESTINATION_NAMES]
+        if unknown:
+            raise Invalid(
+                "unknown destination",
+                {
+                    "destinations": [
+                        f"{name} is not one of {', '.join(DESTINATION_NAMES)}" for name in unknown
+                    ]
+                },
+            )
+    integrations = {item.destination: item for item in site_store.integrations_of(content.site_id)}
+    names = (
+        list(dict.fromkeys(destinations))
+        if destinations is not None
+        else [name for name, item in integrations.items() if item.enabled]
+    )
+    if not names:
+        raise Conflict("the site has no enabled integration to publish to")
+    reasons = [reason for name in names if (reason := refusal(integrations.get(name), name))]
+    if reasons:
+        raise Invalid("some destinations cannot be published to", {"destinations": reasons})
+    return [integrations[name] for name in names]
+
+
+def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = None) -> dict[str, Any]:
+    """Move the content to publishing and hand one message per destination to the queue (202)."""
+    caller.require_write()
+    content = load_content(caller, body.content_id)
+    targets = publishable_targets(content, body.destinations)
+    now = now or utcnow()
+    before = SiteStatus(content.site_status), content.scheduled_publish_at
+    sent = hand_over(
+        content,
+        targets,
+        move=start_publishing(content, now),
+        now=now,
+        conflict="the content changed meanwhile; read it again and retry",
+    )
+    count_publication(content, before, now)
+    return {"content_id": content.content_id, "records": [record_view(record) for record in sent]}
+
+
+TAKES_THE_SLOT_NOW = frozenset({SiteStatus.NOT_PUBLISHED, SiteStatus.SCHEDULED})
+"""Content that is published now instead of at a slot of its own: it moves to now on the calendar
+and in the caps. Failed content (a retry) and published content (an update) keep their time."""
+
+
+def start_publishing(content: ContentModel, now: datetime) -> Change:
+    """The content's move to publishing (from not_published: the two legal moves
+    not_published → scheduled → publishing, made at once, scheduled for now)."""
+    changes: dict[str, Any] = {
+        "site_status": SiteStatus.PUBLISHING.value,
+        "enqueued_for": None,
+        "site_status_updated_at": iso(now),
+        "last_error": None,
+    }
+    if content.site_status in TAKES_THE_SLOT_NOW:
+        changes["scheduled_publish_at"] = iso(now)
+    return Change(content, changes, as_read(content))
+
+
+def count_publication(content: ContentModel, before: tuple[SiteStatus, str | None], now: datetime) -> None:
+    """After start_publishing: a first publication counts in now's day/week/month; a scheduled
+    one gives back its slot (counters and minute) and counts now instead."""
+    status, slot = before
+    if status not in TAKES_THE_SLOT_NOW:
+        return
+    settings = settings_for(content.site_id)
+    if status == SiteStatus.SCHEDULED and slot:
+        usage.release(content.site_id, settings, parse_iso(slot))
+        content_store.release_minute(
+            content_store.minute_key(content.site_id, parse_iso(slot)), content.content_id
+        )
+    usage.add(content.site_id, settings, now)
+
+
+def publish_status(caller: Caller, content_id: str) -> dict[str, Any]:
+    content = load_content(caller, content_id)
+    found = sorted(records.records_of_content(content_id), key=newness, reverse=True)
+    return {
+        "content_id": content.content_id,
+        "site_status": content.site_status,
+        "scheduled_publish_at": content.scheduled_publish_at,
+        "records": [record_view(record) for record in found],
+    }

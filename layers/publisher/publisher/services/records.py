@@ -1,0 +1,160 @@
+"""Publishing records through the API: list, read, record a publication made elsewhere (seed),
+and retract a post at its destination."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from publisher.api.auth import Caller
+from publisher.api.pagination import PageRequest
+from publisher.bootstrap import ready_store
+from publisher.destinations import DESTINATION_NAMES
+from publisher.destinations.base import DestinationError
+from publisher.domain.publishing import RecordCreate
+from publisher.domain.statuses import RecordStatus
+from publisher.errors import Conflict, Invalid, NotFound
+from publisher.ids import new_id
+from publisher.services.adapters import DestinationFactory, open_destination
+from publisher.services.content import load_content
+from publisher.services.credentials import CredentialVault
+from publisher.services.publishing import record_view
+from publisher.services.sites import load_site
+from publisher.store import records as store
+from publisher.store import sites as site_store
+from publisher.store.models import RecordModel
+from publisher.timeutil import iso, utcnow
+
+KEEP_RETRACTED = timedelta(days=90)
+"""Retracted records expire (DynamoDB TTL) this long after the retraction."""
+
+
+def load_record(caller: Caller, record_id: str) -> RecordModel:
+    ready_store()
+    record = store.get_record(record_id)
+    if record is None or not caller.can_see(record.account_id):
+        raise NotFound("no such record")
+    return record
+
+
+def get_record(caller: Caller, record_id: str) -> dict[str, Any]:
+    return record_view(load_record(caller, record_id))
+
+
+def list_records(
+    caller: Caller,
+    page: PageRequest,
+    *,
+    site_id: str | None = None,
+    content_id: str | None = None,
+    status: str | None = None,
+    destination: str | None = None,
+    account_id: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Records newest first, by content, site or account (in that order of precedence)."""
+    ready_store()
+    problems: dict[str, list[str]] = {}
+    if status is not None and status not in set(RecordStatus):
+        problems["status"] = [f"must be one of {', '.join(RecordStatus)}"]
+    if destination is not None and destination not in DESTINATION_NAMES:
+        problems["destination"] = [f"must be one of {', '.join(DESTINATION_NAMES)}"]
+    if problems:
+        raise Invalid("the filters are invalid", problems)
+    status_filter = RecordModel.status == status if status else None
+    if content_id is not None:
+        load_content(caller, content_id)
+        items, cursor = store.page_by_content(
+            content_id, page, destination=destination, filter_condition=status_filter
+        )
+    else:
+        conditions = [
+            condition
+            for condition in (status_filter, RecordModel.destination == destination if destination else None)
+            if condition is not None
+        ]
+        combined = None
+        for condition in conditions:
+            combined = condition if combined is None else combined & condition
+        if site_id is not None:
+            load_site(caller, site_id)
+            items, cursor = store.page_by_site(site_id, page, filter_condition=combined)
+        else:
+            if account_id is not None and not caller.can_see(account_id):
+                return [], None
+            items, cursor = store.page_by_account(
+                account_id or caller.account_id, page, filter_condition=combined
+            )
+    return [record_view(item) for item in items], cursor
+
+
+def create_record(caller: Caller, body: RecordCreate, *, now: datetime | None = None) -> dict[str, Any]:
+    """Record a publication made outside Publisher (the seed's POST): pending, or published with
+    the post's external id, so later publications update that post instead of creating one."""
+    caller.require_write()
+    content = load_content(caller, body.content_id)
+    problems: dict[str, list[str]] = {}
+    if body.destination not in DESTINATION_NAMES:
+        problems["destination"] = [f"must be one of {', '.join(DESTINATION_NAMES)}"]
+    if body.status == RecordStatus.PUBLISHED and not body.external_id:
+        problems["external_id"] = ["is required for a published record"]
+    if problems:
+        raise Invalid("the record is invalid", problems)
+    now_iso = iso(now or utcnow())
+    record = RecordModel(
+        record_id=new_id(),
+        account_id=content.account_id,
+        site_id=content.site_id,
+        sector_id=content.sector_id,
+        content_id=content.content_id,
+        destination=body.destination,
+        status=body.status,
+        external_id=body.external_id,
+        external_url=body.external_url,
+        published_at=now_iso if body.status == RecordStatus.PUBLISHED else None,
+        attempts=0,
+        metadata={**body.metadata, "source": "external"},
+        created_at=now_iso,
+        updated_at=now_iso,
+    )
+    store.create_record(record)
+    return record_view(record)
+
+
+def retract(
+    caller: Caller,
+    record_id: str,
+    *,
+    factory: DestinationFactory | None = None,
+    vault: CredentialVault | None = None,
+) -> dict[str, Any]:
+    """Take a published post down at its destination; the record becomes retracted."""
+    caller.require_write()
+    record = load_record(caller, record_id)
+    if record.status != RecordStatus.PUBLISHED:
+        raise Conflict(f"only a published record can be retracted; this one is {record.status}")
+    try:
+        retract_record(record, factory=factory, vault=vault, now=utcnow())
+    except DestinationError as error:
+        raise Conflict(f"the destination did not retract the post: {error}") from error
+    return record_view(record)
+
+
+def retract_record(
+    record: RecordModel, *, factory: DestinationFactory | None, vault: CredentialVault | None, now: datetime
+) -> None:
+    """Retract at the destination (DestinationError when it refuses), then published → retracted."""
+    if record.external_id:
+        integration = site_store.get_integration(record.site_id, record.destination)
+        adapter = open_destination(
+            integration, record.destination, account_id=record.account_id, factory=factory, vault=vault
+        )
+        adapter.retract(record.external_id)
+    changes = {
+        "status": RecordStatus.RETRACTED.value,
+        "updated_at": iso(now),
+        "expires_at": now + KEEP_RETRACTED,
+        "metadata": {**(record.metadata or {}), "retracted_at": iso(now)},
+    }
+    store.update_record(
+        record, changes, RecordModel.status == RecordStatus.PUBLISHED.value, "the record changed meanwhile"
+    )

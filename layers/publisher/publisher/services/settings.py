@@ -1,0 +1,67 @@
+"""Publishing settings per site: read (defaults when none stored), replace, and `settings_for`, the
+one way every other service loads them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from publisher.api.auth import Caller
+from publisher.bootstrap import ready_store
+from publisher.domain.publishing_settings import PublishingSettings
+from publisher.errors import Invalid
+from publisher.services.sites import load_site
+from publisher.store import settings as store
+from publisher.store.models import PublishingSettingsModel
+from publisher.timeutil import iso, utcnow
+
+
+class SettingsPut(PublishingSettings):
+    """Body of `PUT /sites/{id}/publishing-settings/`: the whole settings document (omitted fields
+    take their defaults). `site_id` and `updated_at`, as GET returns them, are accepted so a client
+    can send back what it read; they are not stored from the body."""
+
+    site_id: str | None = None
+    updated_at: str | None = None
+
+
+def settings_for(site_id: str) -> PublishingSettings:
+    """The site's settings, or the defaults of the API contract when none are stored."""
+    ready_store()
+    stored = store.get_settings(site_id)
+    return PublishingSettings.model_validate(stored.document) if stored else PublishingSettings()
+
+
+def _view(site_id: str, settings: PublishingSettings, updated_at: str | None) -> dict[str, Any]:
+    return {"site_id": site_id, **settings.model_dump(mode="json"), "updated_at": updated_at}
+
+
+def get_publishing_settings(caller: Caller, site_id: str) -> dict[str, Any]:
+    load_site(caller, site_id)
+    stored = store.get_settings(site_id)
+    if stored is None:
+        return _view(site_id, PublishingSettings(), None)
+    return _view(site_id, PublishingSettings.model_validate(stored.document), stored.updated_at)
+
+
+def put_publishing_settings(caller: Caller, site_id: str, body: SettingsPut) -> dict[str, Any]:
+    """Replace the settings. A new time zone recounts the site's caps in the new local periods."""
+    from publisher.services.scheduling import recount_counters
+
+    caller.require_write()
+    site = load_site(caller, site_id)
+    if body.site_id not in (None, site_id):
+        raise Invalid("the settings belong to the site in the path", {"site_id": ["must be this site's id"]})
+    settings = PublishingSettings.model_validate(body.model_dump(exclude={"site_id", "updated_at"}))
+    previous = store.get_settings(site_id)
+    old_zone = PublishingSettings.model_validate(previous.document).timezone if previous else "UTC"
+    now = utcnow()
+    item = PublishingSettingsModel(
+        site_id=site_id,
+        account_id=site.account_id,
+        document=settings.model_dump(mode="json"),
+        updated_at=iso(now),
+    )
+    store.save_settings(item)
+    if settings.timezone != old_zone:
+        recount_counters(site_id, settings, now)
+    return _view(site_id, settings, item.updated_at)

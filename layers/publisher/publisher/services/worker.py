@@ -1,0 +1,417 @@
+"""The publish worker: one queue message = one (content, destination), published exactly once.
+
+1. Claim, in one transaction: the record (pending | failed, or publishing with an expired claim)
+   → publishing, attempts + 1; and the content: scheduled → publishing only while it is still
+   scheduled for the time the message carries (an unschedule or reschedule in between makes the
+   message a no-op); a publish-now message needs content already publishing. A lost claim is a
+   no-op: another delivery of the same message holds it, or the work is done.
+2. Publish through `Destination.publish(article, known_external_id)`: update the post a
+   published record names, else the post the destination has under the deterministic slug,
+   else create one. A crash after the destination accepted the post and before the record was
+   written is therefore healed by the redelivery, which finds the post by its slug.
+3. Record the outcome under the claim (status publishing and our `attempts`), then settle the
+   content: published once every current destination is, failed when one failed.
+
+Errors are typed: a retryable one sends the message back with exponential backoff (or the
+peer's Retry-After), until its 5th delivery, when the record says it gave up and the message
+goes to the dead-letter queue; a permanent one fails the record at once with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from publisher.bootstrap import aws_client, ready_store
+from publisher.destinations.base import (
+    DestinationError,
+    RemotePost,
+    RetryableDestinationError,
+)
+from publisher.domain.publishing import (
+    CLAIM_LEASE,
+    MAX_CLEANUP_RETRIES,
+    MAX_RECEIVES,
+    QUEUE_DEADLINE,
+    PublishMessage,
+    cleanup_retry_at,
+    known_external_id,
+    lateness_seconds,
+    latest_by_destination,
+    retry_delay,
+    settled_outcome,
+)
+from publisher.domain.statuses import ContentStatus, RecordStatus, SiteStatus
+from publisher.domain.transform import to_article
+from publisher.errors import Conflict
+from publisher.services import deployments
+from publisher.services.adapters import DestinationFactory, open_destination
+from publisher.services.content import content_view
+from publisher.services.credentials import CredentialVault
+from publisher.services.events import PUBLICATION_FAILED, PUBLICATION_SUCCEEDED, EventBus
+from publisher.store import content as content_store
+from publisher.store import records as record_store
+from publisher.store import sites as site_store
+from publisher.store.models import ContentModel, IntegrationModel, RecordModel
+from publisher.store.publication import Change, Check, as_read, update_content, write_together
+from publisher.timeutil import iso, parse_iso, utcnow
+
+logger = Logger()
+metrics = Metrics()
+
+KEEP_FAILED = timedelta(days=90)
+"""A record that failed for good expires (DynamoDB TTL) this long after, unless retried."""
+
+
+class Deferred(Exception):
+    """The message must come back later: the batch reports it as failed (its visibility is set)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One received message: its body, how often SQS has delivered it, and its receipt."""
+
+    message: PublishMessage
+    receive_count: int = 1
+    receipt_handle: str | None = None
+
+
+@dataclass
+class _Work:
+    """What one delivery works on, once claimed."""
+
+    message: PublishMessage
+    record: RecordModel
+    content: ContentModel
+    history: list[RecordModel]
+    integrations: dict[str, IntegrationModel]
+    attempt: int
+    started: datetime
+    content_hash: str | None = None
+
+
+class PublishWorker:
+    """Processes deliveries; every collaborator can be handed in (tests, benchmarks)."""
+
+    def __init__(
+        self,
+        *,
+        factory: DestinationFactory | None = None,
+        vault: CredentialVault | None = None,
+        events: EventBus | None = None,
+        sqs: Any = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.factory = factory
+        self.vault = vault
+        self.events = events or EventBus()
+        self._sqs = sqs
+        self.clock = clock
+
+    # --- the steps -------------------------------------------------------------------------
+
+    def process(self, delivery: Delivery) -> str:
+        """Publish one message; returns the outcome ("published", "failed", "skipped") or raises
+        Deferred for a message that must come back."""
+        ready_store()
+        message = delivery.message
+        now = self.clock()
+        record = record_store.get_record(message.record_id)
+        content = content_store.get_content(message.content_id)
+        if record is None or content is None or record.content_id != content.content_id:
+            logger.warning("nothing to publish for this message", extra={"record_id": message.record_id})
+            return self._skipped()
+        found = {"record_id": record.record_id, "status": record.status, "site_status": content.site_status}
+        if not self._claim(record, content, message, now):
+            logger.info("message is a no-op", extra=found)
+            return self._skipped()
+        work = _Work(
+            message=message,
+            record=record,
+            content=content,
+            history=record_store.records_of_content(content.content_id),
+            integrations={item.destination: item for item in site_store.integrations_of(content.site_id)},
+            attempt=int(record.attempts),
+            started=now,
+        )
+        try:
+            post = self._publish(work)
+        except RetryableDestinationError as error:
+            return self._retry_later(work, delivery, error)
+        except DestinationError as error:
+            return self._fail(work, str(error), type(error).__name__, will_retry=False)
+        return self._succeed(work, post)
+
+    def _claim(
+        self, record: RecordModel, content: ContentModel, message: PublishMessage, now: datetime
+    ) -> bool:
+        claimable = record.status in (RecordStatus.PENDING, RecordStatus.FAILED) or (
+            record.status == RecordStatus.PUBLISHING and (record.next_retry_at or "") <= iso(now)
+        )
+        content_part = _content_claim(content, message.scheduled_for, now)
+        if not claimable or content_part is None:
+            return False
+        claim = Change(
+            record,
+            {
+                "status": RecordStatus.PUBLISHING.value,
+                "attempts": int(record.attempts or 0) + 1,
+                "next_retry_at": iso(now + CLAIM_LEASE),
+                "updated_at": iso(now),
+                "expires_at": None,
+            },
+            (RecordModel.status == record.status) & (RecordModel.attempts == record.attempts),
+        )
+        changes, checks = (
+            ([claim, content_part], []) if isinstance(content_part, Change) else ([claim], [content_part])
+        )
+        try:
+            write_together(changes=changes, checks=checks, conflict="claimed elsewhere")
+        except Conflict:
+            return False
+        return True
+
+    def _publish(self, work: _Work) -> RemotePost:
+        message = work.message
+        adapter = open_destination(
+            work.integrations.get(message.destination),
+            message.destination,
+            account_id=work.content.account_id,
+            factory=self.factory,
+            vault=self.vault,
+        )
+        site = site_store.get_site(work.content.site_id)
+        article = to_article(
+            content_view(work.content), destination=message.destination, site_url=site.url if site else None
+        )
+        work.content_hash = article.content_hash
+        return adapter.publish(article, known_external_id(work.history, message.destination))
+
+    # --- outcomes --------------------------------------------------------------------------
+
+    def _succeed(self, work: _Work, post: RemotePost) -> str:
+        now = self.clock()
+        scheduled = work.message.scheduled_for
+        lateness = lateness_seconds(parse_iso(scheduled) if scheduled else None, work.started)
+        metadata = {**(work.record.metadata or {}), "lateness_seconds": lateness, "remote": post.metadata}
+        changes = {
+            "status": RecordStatus.PUBLISHED.value,
+            "external_id": post.external_id,
+            "external_url": post.external_url,
+            "published_at": iso(now),
+            "error": None,
+            "next_retry_at": None,
+            "content_hash": work.content_hash,
+            "metadata": metadata,
+            "updated_at": iso(now),
+        }
+        if not self._record(work, changes):
+            return self._skipped()
+        self._settle(work, now)
+        self._count_deployment(work, deployed=True, error=None, now=now)
+        metrics.add_metric(name="PublicationsSucceeded", unit=MetricUnit.Count, value=1)
+        if lateness is not None:
+            metrics.add_metric(name="PublicationLateness", unit=MetricUnit.Seconds, value=max(lateness, 0))
+        logger.info(
+            "published",
+            extra={
+                "record_id": work.record.record_id,
+                "destination": work.record.destination,
+                "external_id": post.external_id,
+                "lateness_seconds": lateness,
+            },
+        )
+        self.events.emit(PUBLICATION_SUCCEEDED, self._event(work, lateness_seconds=lateness))
+        return "published"
+
+    def _retry_later(self, work: _Work, delivery: Delivery, error: RetryableDestinationError) -> str:
+        """Back to the queue with backoff; on the last delivery, give up (the DLQ keeps the message)."""
+        if delivery.receive_count >= MAX_RECEIVES:
+            reason = f"gave up after {MAX_RECEIVES} attempts; in the dead-letter queue: {error}"
+            self._fail(work, reason, type(error).__name__, will_retry=False, gave_up=True)
+            self._set_visibility(delivery, 0)  # on to the dead-letter queue at the next receive
+            raise Deferred(reason)
+        delay = retry_delay(delivery.receive_count, error.retry_after)
+        self._fail(work, str(error), type(error).__name__, will_retry=True, retry_in=delay)
+        self._set_visibility(delivery, delay)
+        raise Deferred(f"retry in {delay} s: {error}")
+
+    def _fail(
+        self,
+        work: _Work,
+        reason: str,
+        error_class: str,
+        *,
+        will_retry: bool,
+        gave_up: bool = False,
+        retry_in: int = 0,
+    ) -> str:
+        now = self.clock()
+        retries_done = int((work.record.metadata or {}).get("cleanup_retries", 0))
+        if will_retry:  # the queue brings it back; cleanup steps in only if that message is lost
+            next_retry_at: str | None = iso(now + timedelta(seconds=retry_in) + QUEUE_DEADLINE)
+        elif gave_up and retries_done < MAX_CLEANUP_RETRIES:
+            next_retry_at = iso(cleanup_retry_at(now, retries_done))
+        else:
+            next_retry_at = None
+        changes = {
+            "status": RecordStatus.FAILED.value,
+            "error": reason,
+            "next_retry_at": next_retry_at,
+            "updated_at": iso(now),
+            "expires_at": None if will_retry else now + KEEP_FAILED,
+            "metadata": {**(work.record.metadata or {}), "error_class": error_class},
+        }
+        if not self._record(work, changes):
+            return self._skipped()
+        self._settle(work, now, reason)
+        if not will_retry:
+            self._count_deployment(
+                work,
+                deployed=False,
+                error=f"{work.record.content_id} on {work.record.destination}: {reason}",
+                now=now,
+            )
+        metrics.add_metric(name="PublicationsFailed", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "publication failed",
+            extra={"record_id": work.record.record_id, "reason": reason, "will_retry": will_retry},
+        )
+        self.events.emit(
+            PUBLICATION_FAILED,
+            self._event(
+                work,
+                error=reason,
+                error_class=error_class,
+                will_retry=will_retry or next_retry_at is not None,
+            ),
+        )
+        return "failed"
+
+    def _record(self, work: _Work, changes: dict[str, Any]) -> bool:
+        """Write the outcome under our claim; False when a later claim took the record over."""
+        condition = (RecordModel.status == RecordStatus.PUBLISHING.value) & (
+            RecordModel.attempts == work.attempt
+        )
+        try:
+            record_store.update_record(work.record, changes, condition, "claim taken over")
+        except Conflict:
+            logger.warning(
+                "our claim was taken over; its holder records the outcome",
+                extra={"record_id": work.record.record_id},
+            )
+            return False
+        return True
+
+    def _settle(self, work: _Work, now: datetime, reason: str | None = None) -> None:
+        """Move the content to published / failed once every current destination has an outcome.
+
+        Current = the newest record of each destination with an enabled integration (a pending
+        record someone made by hand, without a deadline, is nobody's work and does not count).
+        The other destinations' records are read again, strongly consistent, so of two workers
+        finishing at once at least the later one sees both outcomes."""
+        enabled = {name for name, item in work.integrations.items() if item.enabled}
+        others = [record for record in work.history if record.record_id != work.record.record_id]
+        latest = latest_by_destination([*others, work.record])
+        latest = {name: record for name, record in latest.items() if name in enabled or record is work.record}
+        fresh = record_store.fresh_records(
+            record.record_id for record in latest.values() if record is not work.record
+        )
+        current = [fresh.get(record.record_id, record) for record in latest.values()]
+        counted = [
+            record
+            for record in current
+            if not (record.status == RecordStatus.PENDING and not record.next_retry_at)
+        ]
+        outcome = settled_outcome(record.status for record in counted)
+        if outcome is None:
+            return
+        content = work.content
+        if outcome == "published":
+            changes: dict[str, Any] = {
+                "site_status": SiteStatus.PUBLISHED.value,
+                "status": ContentStatus.PUBLISHED.value,
+                "published_at": iso(now),
+                "published_hash": work.content_hash,
+                "last_error": None,
+            }
+        else:
+            failed = next((record.error for record in counted if record.status == RecordStatus.FAILED), None)
+            changes = {"site_status": SiteStatus.FAILED.value, "last_error": reason or failed}
+        changes.update(site_status_updated_at=iso(now), enqueued_for=None)
+        try:
+            update_content(
+                content, changes, ContentModel.site_status == SiteStatus.PUBLISHING.value, "settled elsewhere"
+            )
+        except Conflict:
+            logger.info("content settled by another worker", extra={"content_id": content.content_id})
+
+    def _count_deployment(self, work: _Work, *, deployed: bool, error: str | None, now: datetime) -> None:
+        deployment_id = work.message.deployment_id or work.record.deployment_id
+        if deployment_id:
+            deployments.count_item(deployment_id, deployed=deployed, error=error, now=now, events=self.events)
+
+    @staticmethod
+    def _skipped() -> str:
+        """A message with nothing (left) to do: consumed, and counted."""
+        metrics.add_metric(name="PublicationsSkipped", unit=MetricUnit.Count, value=1)
+        return "skipped"
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _set_visibility(self, delivery: Delivery, seconds: int) -> None:
+        if delivery.receipt_handle is None:
+            return
+        sqs = self._sqs or aws_client("sqs")
+        sqs.change_message_visibility(
+            QueueUrl=ready_store().publish_queue_url,
+            ReceiptHandle=delivery.receipt_handle,
+            VisibilityTimeout=seconds,
+        )
+
+    @staticmethod
+    def _event(work: _Work, **extra: Any) -> dict[str, Any]:
+        record = work.record
+        return {
+            "record_id": record.record_id,
+            "content_id": record.content_id,
+            "site_id": record.site_id,
+            "account_id": record.account_id,
+            "destination": record.destination,
+            "status": record.status,
+            "external_id": record.external_id,
+            "external_url": record.external_url,
+            "attempts": int(record.attempts or 0),
+            "scheduled_for": work.message.scheduled_for,
+            "deployment_id": work.message.deployment_id,
+            **extra,
+        }
+
+
+def _content_claim(content: ContentModel, scheduled_for: str | None, now: datetime) -> Change | Check | None:
+    """The content's part of a claim, or None when the message no longer applies to it.
+
+    Scheduled message: the content must still be scheduled for that time (or already publishing
+    for it, or failed at it and being retried). Publish-now message: already publishing (or
+    failed and being retried)."""
+    if scheduled_for is not None and content.scheduled_publish_at != scheduled_for:
+        return None
+    status = content.site_status
+    if status == SiteStatus.PUBLISHING:
+        condition = ContentModel.site_status == SiteStatus.PUBLISHING.value
+        if scheduled_for is not None:
+            condition &= ContentModel.scheduled_publish_at == scheduled_for
+        return Check(ContentModel, content.content_id, condition)
+    if status == SiteStatus.FAILED or (status == SiteStatus.SCHEDULED and scheduled_for is not None):
+        changes = {
+            "site_status": SiteStatus.PUBLISHING.value,
+            "site_status_updated_at": iso(now),
+            "enqueued_for": None,
+        }
+        return Change(content, changes, as_read(content))
+    return None

@@ -1,0 +1,68 @@
+"""Deployment records: a batch publication of a site's content, with atomic live counters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import size
+
+from publisher.api.pagination import PageRequest
+from publisher.store.changes import actions_for
+from publisher.store.common import conditional_save, conditional_update, query_page
+from publisher.store.models import DeploymentModel
+
+MAX_ERROR_LOG = 100
+"""error_log keeps the first failures only: an item stays well under DynamoDB's 400 KB."""
+
+
+def get_deployment(deployment_id: str) -> DeploymentModel | None:
+    try:
+        return DeploymentModel.get(deployment_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def create_deployment(deployment: DeploymentModel) -> None:
+    conditional_save(deployment, DeploymentModel.deployment_id.does_not_exist(), "that deployment exists")
+
+
+def update_deployment(
+    deployment: DeploymentModel, changes: Mapping[str, Any], condition: Any, conflict: str
+) -> None:
+    conditional_update(deployment, actions_for(deployment, changes), condition, conflict)
+
+
+def page_by_site(site_id: str, page: PageRequest) -> tuple[list[DeploymentModel], str | None]:
+    return query_page(DeploymentModel.site_index.query, site_id, page=page, newest_first=True)
+
+
+def page_by_account(account_id: str, page: PageRequest) -> tuple[list[DeploymentModel], str | None]:
+    return query_page(DeploymentModel.account_index.query, account_id, page=page, newest_first=True)
+
+
+def count_item(
+    deployment_id: str, *, deployed: bool, error: str | None, now_iso: str
+) -> DeploymentModel | None:
+    """Atomically count one finished item (ADD) while the deployment is deploying.
+
+    Returns the deployment as it is after the count, or None when it is no longer deploying
+    (a late retry of an item of a finished deployment changes nothing)."""
+    deployment = DeploymentModel(deployment_id=deployment_id)
+    counter = DeploymentModel.items_deployed if deployed else DeploymentModel.items_failed
+    actions = [counter.add(1), DeploymentModel.updated_at.set(now_iso)]
+    condition = DeploymentModel.status == "deploying"
+    if error:
+        actions.append(DeploymentModel.error_log.set(DeploymentModel.error_log.append([error])))
+        condition &= size(DeploymentModel.error_log) < MAX_ERROR_LOG
+    try:
+        deployment.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        if not error:
+            return None
+        # The log is full (or the deployment finished): count without logging.
+        return count_item(deployment_id, deployed=deployed, error=None, now_iso=now_iso)
+    return deployment

@@ -1,0 +1,80 @@
+"""Content on its way out: the moves scheduled|failed|published → publishing → published|failed,
+the due index, enqueued marks, and the transactions that move content and records together.
+
+Each move is conditional on what was read (status and last status change), so two workers,
+a retried message or an edit racing a publication can never both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from publisher.store.changes import actions_for
+from publisher.store.common import conditional_update, transact
+from publisher.store.models import DUE_SHARDS, ContentModel, RecordModel
+
+
+def as_read(content: ContentModel) -> Any:
+    """The condition that the content's place on its site is still what was read."""
+    return (ContentModel.site_status == content.site_status) & (
+        ContentModel.site_status_updated_at == content.site_status_updated_at
+    )
+
+
+def scheduled_for(moment: str) -> Any:
+    """The condition that the content still waits for this scheduled time (no unschedule or
+    reschedule happened in between)."""
+    return (ContentModel.site_status == "scheduled") & (ContentModel.scheduled_publish_at == moment)
+
+
+def update_content(content: ContentModel, changes: Mapping[str, Any], condition: Any, conflict: str) -> None:
+    conditional_update(content, actions_for(content, changes), condition, conflict)
+
+
+@dataclass
+class Change:
+    """One item's field changes under a condition, for a transaction."""
+
+    item: ContentModel | RecordModel
+    changes: Mapping[str, Any]
+    condition: Any
+
+
+@dataclass
+class Check:
+    """A condition on an item that the transaction does not change."""
+
+    model: type[ContentModel] | type[RecordModel]
+    key: str
+    condition: Any
+
+
+def write_together(
+    *,
+    changes: Sequence[Change] = (),
+    checks: Sequence[Check] = (),
+    new_records: Sequence[RecordModel] = (),
+    conflict: str,
+) -> None:
+    """One transaction: every change and new record is written, or none (Conflict)."""
+    planned = [(change, actions_for(change.item, change.changes)) for change in changes]
+    for record in new_records:
+        record.refresh_index_keys()
+
+    def write(tx: Any) -> None:
+        for change, actions in planned:
+            tx.update(change.item, actions=actions, condition=change.condition)
+        for check in checks:
+            tx.condition_check(check.model, check.key, condition=check.condition)
+        for record in new_records:
+            tx.save(record, condition=RecordModel.record_id.does_not_exist())
+
+    transact(write, conflict)
+
+
+def due_until(until_iso: str) -> Iterator[ContentModel]:
+    """Scheduled content not yet handed to the queue, due at or before `until_iso` (every shard)."""
+    for shard in range(DUE_SHARDS):
+        yield from ContentModel.due_index.query(str(shard), ContentModel.due_at <= until_iso)

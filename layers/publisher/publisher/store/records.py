@@ -1,0 +1,102 @@
+"""Publishing records: one publication of one content item to one destination.
+
+Every status move is a conditional write on the status read before it (and, for a worker's
+own writes, on `attempts`, which fences off a worker whose claim was taken over).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from publisher.api.pagination import PageRequest
+from publisher.store.changes import actions_for
+from publisher.store.common import conditional_save, conditional_update, query_page
+from publisher.store.models import DUE_SHARDS, RecordModel
+
+RecordPage = tuple[list[RecordModel], str | None]
+
+
+def get_record(record_id: str) -> RecordModel | None:
+    try:
+        return RecordModel.get(record_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def fresh_records(record_ids: Iterable[str]) -> dict[str, RecordModel]:
+    """Strongly consistent reads of several records (what an index query may not have seen yet)."""
+    ids = list(dict.fromkeys(record_ids))
+    if not ids:
+        return {}
+    return {record.record_id: record for record in RecordModel.batch_get(ids, consistent_read=True)}
+
+
+def create_record(record: RecordModel) -> None:
+    record.refresh_index_keys()
+    conditional_save(record, RecordModel.record_id.does_not_exist(), "that record already exists")
+
+
+def update_record(record: RecordModel, changes: Mapping[str, Any], condition: Any, conflict: str) -> None:
+    """Apply field changes (derived keys included) under a condition; Conflict when it fails."""
+    conditional_update(record, actions_for(record, changes), condition, conflict)
+
+
+def delete_record(record: RecordModel, condition: Any) -> None:
+    """Delete under a condition (pynamodb raises DeleteError when it fails; callers expect none)."""
+    record.delete(condition=condition)
+
+
+def unchanged(record: RecordModel) -> Any:
+    """The condition that the record is still as it was read (status and last write)."""
+    return (RecordModel.status == record.status) & (RecordModel.updated_at == record.updated_at)
+
+
+# --- queries -------------------------------------------------------------------------------
+
+
+def records_of_content(content_id: str) -> list[RecordModel]:
+    """Every record of a content item (all destinations, oldest first per destination)."""
+    return list(RecordModel.content_index.query(content_id))
+
+
+def records_of_deployment(deployment_id: str) -> list[RecordModel]:
+    return list(RecordModel.deployment_index.query(deployment_id))
+
+
+def page_by_content(
+    content_id: str, page: PageRequest, *, destination: str | None = None, filter_condition: Any = None
+) -> RecordPage:
+    key_condition = RecordModel.destination_created.startswith(f"{destination}#") if destination else None
+    return query_page(
+        RecordModel.content_index.query,
+        content_id,
+        key_condition,
+        page=page,
+        newest_first=True,
+        filter_condition=filter_condition,
+    )
+
+
+def page_by_site(site_id: str, page: PageRequest, *, filter_condition: Any = None) -> RecordPage:
+    return query_page(
+        RecordModel.site_index.query, site_id, page=page, newest_first=True, filter_condition=filter_condition
+    )
+
+
+def page_by_account(account_id: str, page: PageRequest, *, filter_condition: Any = None) -> RecordPage:
+    return query_page(
+        RecordModel.account_index.query,
+        account_id,
+        page=page,
+        newest_first=True,
+        filter_condition=filter_condition,
+    )
+
+
+def needing_attention(now_iso: str) -> Iterator[RecordModel]:
+    """Unsettled records whose `next_retry_at` has passed, over every shard of the retry index."""
+    for shard in range(DUE_SHARDS):
+        yield from RecordModel.retry_index.query(str(shard), RecordModel.next_retry_at <= now_iso)

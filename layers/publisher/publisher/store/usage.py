@@ -1,0 +1,173 @@
+"""Per-site publication counters per LOCAL day / ISO week / month, so caps hold under concurrency.
+
+A counter is `UsageCounterModel(site_id, "day#2026-11-21" | "week#2026-W47" | "month#2026-11")`.
+Reserving is an atomic +1 on the three counters of an instant, each conditioned on staying within
+its cap, in one transaction: two schedulers racing for the last place of a day cannot both win.
+Unlimited periods are counted too (without a condition), so a cap set later starts from the truth.
+Releasing is a -1 that never goes below zero; it is applied after the move that frees the place,
+so a crash in between over-counts (a cap is never exceeded, a place may stay unused).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
+
+from publisher.domain.publishing_settings import PublishingSettings
+from publisher.domain.slots import PERIODS, period_keys
+from publisher.errors import Conflict
+from publisher.store.common import shared_connection
+from publisher.store.models import UsageCounterModel
+
+COUNTER_TTL = timedelta(days=400)
+PREFIXES = ("day", "week", "month")
+
+Reservation = tuple[str, int | None]
+"""A counter key and its cap (None: unlimited)."""
+
+
+def counter_keys(settings: PublishingSettings, when: datetime) -> list[Reservation]:
+    """The day/week/month counters an instant counts toward, in the site's zone, with their caps."""
+    keys = period_keys(when.astimezone(settings.zone))
+    caps = (settings.daily_publish_limit, settings.weekly_publish_limit, settings.monthly_publish_limit)
+    return [(f"{prefix}#{key}", cap) for prefix, key, cap in zip(PREFIXES, keys, caps, strict=True)]
+
+
+def period_name(counter_key: str) -> str:
+    """`"day#2026-11-21"` → `"daily"` (the word the limits use)."""
+    return PERIODS[PREFIXES.index(counter_key.split("#", 1)[0])]
+
+
+def reservable(reservations: Iterable[Reservation]) -> bool:
+    """False when a cap of 0 makes the reservation impossible whatever the count."""
+    return all(cap is None or cap > 0 for _, cap in reservations)
+
+
+class LabelledTransaction:
+    """A TransactWrite that remembers a label per item, to tell which condition failed.
+
+    DynamoDB reports cancellation reasons in request order, and pynamodb sends condition
+    checks, then deletes, then puts, then updates; the labels follow that same order."""
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self._tx = tx
+        self._labels: dict[str, list[str]] = {"put": [], "update": []}
+
+    def save(self, model: Any, *, condition: Condition | None = None, label: str) -> None:
+        self._tx.save(model, condition=condition)
+        self._labels["put"].append(label)
+
+    def update(
+        self, model: Any, actions: list[Any], *, condition: Condition | None = None, label: str
+    ) -> None:
+        self._tx.update(model, actions=actions, condition=condition)
+        self._labels["update"].append(label)
+
+    @property
+    def labels(self) -> list[str]:
+        return self._labels["put"] + self._labels["update"]
+
+
+BUSY = "busy"
+"""The outcome when DynamoDB cancelled a transaction for a concurrent one on the same item."""
+
+
+def run_transaction(write: Callable[[LabelledTransaction], None]) -> str | None:
+    """Run `write` as one transaction: None when committed, else the label of the first item whose
+    condition failed, or BUSY for a transaction conflict (worth retrying as is)."""
+    labelled: LabelledTransaction | None = None
+    try:
+        with TransactWrite(connection=shared_connection()) as tx:
+            labelled = LabelledTransaction(tx)
+            write(labelled)
+    except TransactWriteError as exc:
+        reasons = list(exc.cancellation_reasons or [])
+        for index, reason in enumerate(reasons):
+            if reason is not None and reason.code == "ConditionalCheckFailed" and labelled:
+                return labelled.labels[index]
+        if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
+            return BUSY
+        raise
+    return None
+
+
+def add_increments(
+    tx: LabelledTransaction, site_id: str, reservations: Iterable[Reservation], when: datetime
+) -> None:
+    """Put the +1 of each counter into the transaction, conditioned on its cap; labels are the keys."""
+    expires = when.astimezone(UTC) + COUNTER_TTL
+    for key, cap in reservations:
+        counter = UsageCounterModel(site_id=site_id, period=key)
+        condition: Condition | None = None
+        if cap is not None:
+            condition = UsageCounterModel.count.does_not_exist() | (UsageCounterModel.count < cap)
+        actions = [UsageCounterModel.count.add(1), UsageCounterModel.expires_at.set(expires)]
+        tx.update(counter, actions, condition=condition, label=key)
+
+
+def reserve(site_id: str, settings: PublishingSettings, when: datetime, *, attempts: int = 5) -> bool:
+    """+1 on `when`'s local day/week/month counters if every one stays within its cap; else False."""
+    reservations = counter_keys(settings, when)
+    if not reservable(reservations):
+        return False
+    for _ in range(attempts):
+        outcome = run_transaction(lambda tx: add_increments(tx, site_id, reservations, when))
+        if outcome != BUSY:
+            return outcome is None
+    raise Conflict("the publish counters are busy; try again")
+
+
+def add(site_id: str, settings: PublishingSettings, when: datetime, *, attempts: int = 5) -> None:
+    """+1 without a cap check (a publication that happens anyway, e.g. publish-now)."""
+    uncapped = [(key, None) for key, _ in counter_keys(settings, when)]
+    for _ in range(attempts):
+        if run_transaction(lambda tx: add_increments(tx, site_id, uncapped, when)) is None:
+            return
+    raise Conflict("the publish counters are busy; try again")
+
+
+def release(site_id: str, settings: PublishingSettings, when: datetime) -> None:
+    """-1 on `when`'s counters (an unschedule or a reschedule away); never below zero."""
+    release_keys(site_id, [key for key, _ in counter_keys(settings, when)])
+
+
+def release_keys(site_id: str, keys: Iterable[str]) -> None:
+    for key in keys:
+        counter = UsageCounterModel(site_id=site_id, period=key)
+        try:
+            counter.update(actions=[UsageCounterModel.count.add(-1)], condition=UsageCounterModel.count > 0)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+
+def counts(site_id: str) -> dict[str, int]:
+    """Every counter of a site (a Query on its partition: at most ~430 items thanks to the TTL)."""
+    return {item.period: int(item.count) for item in UsageCounterModel.query(site_id, consistent_read=True)}
+
+
+def recount(site_id: str, settings: PublishingSettings, times: Iterable[datetime], now: datetime) -> None:
+    """Rewrite the site's current and future counters from the items' times (after a time zone change).
+
+    `times` must hold every counted item from the start of the current local week or month,
+    whichever is earlier. Not atomic with concurrent scheduling: run on a settings change only.
+    """
+    fresh: Counter[str] = Counter()
+    for moment in times:
+        fresh.update(key for key, _ in counter_keys(settings, moment))
+    current = {key.split("#", 1)[0]: key for key, _ in counter_keys(settings, now)}
+
+    def still_matters(key: str) -> bool:
+        return key >= current[key.split("#", 1)[0]]
+
+    existing = counts(site_id)
+    expires = now + COUNTER_TTL
+    for key in sorted(set(existing) | set(fresh)):
+        if still_matters(key) and existing.get(key, 0) != fresh.get(key, 0):
+            UsageCounterModel(site_id=site_id, period=key, count=fresh.get(key, 0), expires_at=expires).save()

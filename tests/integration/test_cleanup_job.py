@@ -1,0 +1,209 @@
+"""CleanupFailedPublications on moto: failed publications retried with backoff up to a limit,
+stuck claims recovered, lost messages resent, stale records dropped — found through the sparse
+retry index, never a Scan. The job runs through its handler with the EventBridge event."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from publisher.domain.publishing import MAX_CLEANUP_RETRIES
+from publisher.services.cleanup import STUCK
+from publisher.services.worker import PublishWorker
+from publisher.timeutil import iso
+from tests.integration.publishing_support import (
+    RemoteSite,
+    content_now,
+    create_site,
+    invoke_worker,
+    make_content,
+    owner_token,
+    put_integration,
+    receive,
+    record_now,
+    recording_factory,
+    records_of,
+    run_job,
+    webhook_integration,
+)
+from tests.support.apigw import call
+
+JOB = "CleanupFailedPublicationsFunction"
+
+
+@pytest.fixture
+def site(aws):
+    site = create_site()
+    webhook_integration(site["id"])
+    return site
+
+
+def published_now(site: dict, aws) -> tuple[Any, str]:
+    """Content handed to the queue by the API, its message then lost: (content, record id)."""
+    content = make_content(site)
+    reply = call(
+        "POST", "/api/v1/publisher/publish/", token=owner_token(), body={"content_id": content.content_id}
+    )
+    assert reply.status == 202
+    receive(aws)  # the message goes missing
+    return content, reply.json["data"]["records"][0]["id"]
+
+
+def force(model: Any, **fields: Any) -> None:
+    """Put a stored item into a state the pipeline reaches over hours (derived keys kept right)."""
+    for name, value in fields.items():
+        setattr(model, name, value)
+    model.refresh_index_keys()
+    model.save()
+
+
+def failed_for_good(aws, site: dict, *, retries_done: int = 0, hours_ago: int = 30) -> tuple[Any, str]:
+    content, record_id = published_now(site, aws)
+    past = datetime.now(UTC) - timedelta(hours=hours_ago)
+    force(
+        record_now(record_id),
+        status="failed",
+        attempts=5,
+        error="gave up after 5 attempts; in the DLQ: 503",
+        next_retry_at=iso(past),
+        metadata={"cleanup_retries": retries_done},
+    )
+    force(content_now(content.content_id), site_status="failed", last_error="503")
+    return content, record_id
+
+
+def later() -> datetime:
+    return datetime.now(UTC) + timedelta(minutes=1)
+
+
+def test_given_a_failed_publication_due_for_a_retry_then_it_goes_back_through_the_queue(aws, site):
+    content, record_id = failed_for_good(aws, site)
+
+    summary = run_job(JOB, later())
+
+    assert summary["retried"] == 1
+    [message] = receive(aws)
+    body = json.loads(message["Body"])
+    assert (body["record_id"], body["scheduled_for"]) == (record_id, None)
+    record = record_now(record_id)
+    assert record.status == "failed" and record.metadata["cleanup_retries"] == 1
+    assert content_now(content.content_id).site_status == "publishing"
+    invoke_worker(aws, [message], PublishWorker(factory=recording_factory(RemoteSite())))
+    assert record_now(record_id).status == "published"
+    assert content_now(content.content_id).site_status == "published"
+
+
+def test_given_the_retries_are_used_up_then_the_record_stays_failed_with_the_reason(aws, site):
+    _, record_id = failed_for_good(aws, site, retries_done=MAX_CLEANUP_RETRIES)
+
+    summary = run_job(JOB, later())
+
+    assert summary["given_up"] == 1 and receive(aws) == []
+    record = record_now(record_id)
+    assert record.status == "failed" and record.next_retry_at is None and record.retry_shard is None
+    assert record.error.endswith(f"gave up after {MAX_CLEANUP_RETRIES} automatic retries")
+    assert run_job(JOB, later())["given_up"] == 0  # out of the retry index for good
+
+
+def test_given_a_retry_not_yet_due_then_nothing_happens(aws, site):
+    failed_for_good(aws, site, hours_ago=-6)  # due in six hours
+
+    summary = run_job(JOB, later())
+
+    assert summary == {
+        "retried": 0,
+        "resent": 0,
+        "recovered": 0,
+        "given_up": 0,
+        "dropped": 0,
+        "skipped": 0,
+        "errors": 0,
+    }
+    assert receive(aws) == []
+
+
+def test_given_a_claim_stuck_for_over_30_minutes_then_it_is_recovered_and_retried(aws, site):
+    content, record_id = published_now(site, aws)
+    claimed = datetime.now(UTC) - timedelta(minutes=45)
+    force(
+        record_now(record_id),
+        status="publishing",
+        attempts=1,
+        updated_at=iso(claimed),
+        next_retry_at=iso(claimed + timedelta(minutes=2)),
+    )
+
+    summary = run_job(JOB, later())
+
+    assert (summary["recovered"], summary["retried"]) == (1, 1)
+    record = record_now(record_id)
+    assert (record.status, record.error) == ("failed", STUCK)
+    assert [json.loads(m["Body"])["record_id"] for m in receive(aws)] == [record_id]
+    assert content_now(content.content_id).site_status == "publishing"
+
+
+def test_given_a_claim_younger_than_30_minutes_then_it_is_left_to_its_redelivery(aws, site):
+    _, record_id = published_now(site, aws)
+    claimed = datetime.now(UTC) - timedelta(minutes=10)
+    force(
+        record_now(record_id),
+        status="publishing",
+        attempts=1,
+        updated_at=iso(claimed),
+        next_retry_at=iso(claimed + timedelta(minutes=2)),
+    )
+
+    summary = run_job(JOB, later())
+
+    assert summary["skipped"] == 1 and summary["recovered"] == 0
+    assert record_now(record_id).status == "publishing" and receive(aws) == []
+
+
+def test_given_a_pending_record_whose_message_was_lost_then_the_message_is_sent_again(aws, site):
+    _, record_id = published_now(site, aws)
+
+    summary = run_job(JOB, datetime.now(UTC) + timedelta(hours=2))  # past the record's deadline
+
+    assert summary["resent"] == 1
+    assert [json.loads(m["Body"])["record_id"] for m in receive(aws)] == [record_id]
+
+
+def test_given_a_pending_record_of_content_that_moved_on_then_it_is_dropped(aws, site):
+    content, _ = published_now(site, aws)
+    force(content_now(content.content_id), site_status="not_published", scheduled_publish_at=None)
+
+    summary = run_job(JOB, datetime.now(UTC) + timedelta(hours=2))
+
+    assert summary["dropped"] == 1 and records_of(content.content_id) == []
+    assert receive(aws) == []
+
+
+def test_given_a_permanent_failure_then_cleanup_never_retries_it(aws, site):
+    _, record_id = published_now(site, aws)
+    force(
+        record_now(record_id),
+        status="failed",
+        error="The destination refused the credentials.",
+        next_retry_at=None,
+    )
+
+    summary = run_job(JOB, datetime.now(UTC) + timedelta(days=30))
+
+    assert summary["retried"] == summary["resent"] == 0
+    assert record_now(record_id).error == "The destination refused the credentials."
+
+
+def test_given_a_disabled_integration_then_the_failure_is_settled_with_the_reason(aws, site):
+    _, record_id = failed_for_good(aws, site)
+    put_integration(
+        site["id"], "webhook", {"enabled": False, "config": {"url": "https://hooks.example.com/x"}}
+    )
+
+    summary = run_job(JOB, later())
+
+    assert summary["given_up"] == 1 and receive(aws) == []
+    record = record_now(record_id)
+    assert "integration is disabled" in record.error and record.next_retry_at is None
