@@ -374,6 +374,8 @@ class WordPressDestination(Destination):
     # -- types -----------------------------------------------------------------------------
 
     def _post_types(self) -> dict[str, PostType]:
+        if self._types is None and self._style is None:
+            self._style = self._detect_style(self._root(), self._auth())  # the probe keeps the types
         if self._types is None:
             self._types = post_types_from(self._call("GET", "wp/v2/types", action="Listing the post types"))
         return self._types
