@@ -10,8 +10,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
 
-from icalendar import Calendar, Event
-
 from publisher.api.auth import Caller
 from publisher.api.pagination import PageRequest, encode_cursor
 from publisher.bootstrap import ready_store
@@ -155,6 +153,8 @@ def calendar_feed(site_id: str | None, token: str | None) -> str:
     expected = (site.feed_token_hash if site else None) or ""
     if not hmac.compare_digest(given, expected) or site is None:
         raise NotFound(NO_FEED)
+    from icalendar import Calendar  # only the public feed pays for it, not the API's cold start
+
     since = iso(utcnow() - FEED_PAST)
     feed = Calendar()
     feed.add("prodid", "-//Publisher//Content calendar//EN")
@@ -165,7 +165,9 @@ def calendar_feed(site_id: str | None, token: str | None) -> str:
     return feed.to_ical().decode()
 
 
-def _event(item: ContentModel) -> Event:
+def _event(item: ContentModel) -> Any:
+    from icalendar import Event
+
     start = parse_iso(item.calendar_at)
     event = Event()
     event.add("uid", f"{item.content_id}@publisher")
