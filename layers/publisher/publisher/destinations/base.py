@@ -80,6 +80,8 @@ class Destination(ABC):
     """
 
     name: ClassVar[str]
+    uses_http: ClassVar[bool] = True
+    """HTTP adapters get the guarded session when none is given (S3 talks through boto3)."""
 
     def __init__(
         self,
@@ -90,6 +92,10 @@ class Destination(ABC):
     ) -> None:
         self.config = dict(config)
         self.credentials = dict(credentials or {})
+        if session is None and self.uses_http:
+            from publisher.destinations.http import build_session
+
+            session = build_session(allow_insecure_http=bool(self.config.get("allow_insecure_http")))
         self.session = session
 
     @abstractmethod

@@ -42,7 +42,7 @@ from publisher.destinations.base import (
     RetryableDestinationError,
     Verification,
 )
-from publisher.destinations.http import build_session, fetch_image, raise_for_status
+from publisher.destinations.http import fetch_image, raise_for_status
 
 TOKEN_LIFETIME_S = 5 * 60
 TOKEN_REFRESH_MARGIN_S = 60
@@ -112,8 +112,6 @@ class GhostDestination(Destination):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(config, credentials, session=session)
-        if self.session is None:
-            self.session = build_session(allow_insecure_http=bool(self.config.get("allow_insecure_http")))
         self._clock = clock
         self._token = ""
         self._token_expires_at = 0.0

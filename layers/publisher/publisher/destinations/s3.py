@@ -104,6 +104,7 @@ class S3Destination(Destination):
     """Publishes articles as static HTML pages in an S3 bucket, with an index page."""
 
     name: ClassVar[str] = "s3"
+    uses_http: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -54,7 +54,7 @@ from publisher.destinations.base import (
     RetryableDestinationError,
     Verification,
 )
-from publisher.destinations.http import build_session, parse_retry_after, raise_for_status
+from publisher.destinations.http import parse_retry_after, raise_for_status
 
 API_BASE_URL = "https://api.webflow.com/v2"
 DEFAULT_RATE_PER_MINUTE = 60
@@ -143,8 +143,6 @@ class WebflowDestination(Destination):
         rate_limiter: RateLimiter | None = None,
     ) -> None:
         super().__init__(config, credentials, session=session)
-        if self.session is None:
-            self.session = build_session(allow_insecure_http=bool(self.config.get("allow_insecure_http")))
         self.api_base_url = str(self.config.get("api_base_url") or API_BASE_URL).rstrip("/")
         self.collection_id = str(self.config.get("collection_id") or "")
         self.field_map = {

@@ -38,7 +38,7 @@ from publisher.destinations.base import (
     RemotePost,
     Verification,
 )
-from publisher.destinations.http import build_session, raise_for_status
+from publisher.destinations.http import raise_for_status
 
 SIGNATURE_HEADER = "X-Publisher-Signature"
 EVENT_HEADER = "X-Publisher-Event"
@@ -94,8 +94,6 @@ class WebhookDestination(Destination):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(config, credentials, session=session)
-        if self.session is None:
-            self.session = build_session(allow_insecure_http=bool(self.config.get("allow_insecure_http")))
         self._clock = clock
 
     def verify(self) -> Verification:

@@ -44,7 +44,7 @@ from publisher.destinations.base import (
     RemotePost,
     Verification,
 )
-from publisher.destinations.http import build_session, fetch_image, raise_for_status
+from publisher.destinations.http import fetch_image, raise_for_status
 
 ROUTE_STYLES = ("pretty", "query")
 TRASHED_SUFFIX = "__trashed"
@@ -206,8 +206,6 @@ class WordPressDestination(Destination):
         session: Any = None,
     ) -> None:
         super().__init__(config, credentials, session=session)
-        if self.session is None:
-            self.session = build_session(allow_insecure_http=bool(self.config.get("allow_insecure_http")))
         self._style: str | None = self.config.get("rest_route_style") or None
         self._types: dict[str, PostType] | None = None
         self._term_ids: dict[tuple[str, str], int] = {}
