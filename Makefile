@@ -66,10 +66,13 @@ bench: install  ## cold-start import times and the other benchmarks
 	$(PY) scripts/bench_publishing.py 20
 	$(PY) scripts/bench_scheduling.py
 
+bench-lateness: install  ## end-to-end lateness of 50 scheduled items through the local runner (~4 min)
+	$(PY) -m scripts.bench_lateness
+
 bench-wordpress: install  ## Publisher's overhead publishing 50 posts to a real WordPress vs 50 raw REST calls
 	$(PY) scripts/bench_wordpress.py --posts 50
 
 clean:  ## remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam .pytest_cache .ruff_cache test-output
 
-.PHONY: help install console chromium run demo token lint test build e2e e2e-console bench bench-wordpress clean
+.PHONY: help install console chromium run demo token lint test build e2e e2e-console bench bench-lateness bench-wordpress clean

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,3 +131,26 @@ def running_local(*options: str) -> Iterator[LocalRunner]:
             yield runner
         finally:
             runner.stop()
+
+
+def local_token(account: str, role: str = "owner") -> str:
+    """A dev token as a user gets one: `python -m local token --account <account> --role <role>`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "local", "token", "--account", account, "--role", role],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def wait_until[T](condition: Callable[[], T], what: str, timeout: float = 30, every: float = 0.1) -> T:
+    """The first truthy value of `condition()`, polled every `every` s; AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(every)
+    raise AssertionError(f"gave up waiting for {what} after {timeout:g} s")

@@ -159,3 +159,8 @@ def test_a_message_body_round_trips_and_ignores_fields_it_does_not_know():
     message = PublishMessage.model_validate(body)
 
     assert message.model_dump() == {key: value for key, value in body.items() if key != "extra"}
+
+
+def test_handover_delay_rounds_up_so_no_message_is_visible_before_its_time():
+    assert handover_delay(NOW + timedelta(seconds=89.3), NOW) == 90
+    assert handover_delay(NOW + timedelta(seconds=90), NOW) == 90

@@ -7,6 +7,7 @@ these rules apply to stored records and to test doubles alike.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, Protocol
@@ -113,8 +114,9 @@ def retry_delay(receive_count: int, retry_after: float | None = None) -> int:
 
 
 def handover_delay(due: datetime, now: datetime) -> int:
-    """DelaySeconds for an item due at `due`: the whole seconds until then, 0..900."""
-    seconds = int((due - now).total_seconds())
+    """DelaySeconds for an item due at `due`: the seconds until then rounded UP, 0..900 (SQS
+    counts whole seconds; a message visible a fraction of a second early would publish early)."""
+    seconds = math.ceil((due - now).total_seconds())
     return min(max(seconds, 0), MAX_DELAY_SECONDS)
 
 

@@ -4,7 +4,10 @@ Every item due before the next run (plus a margin) is enqueued with DelaySeconds
 so it goes out within seconds of its time instead of up to 5 minutes late. The content is
 marked `enqueued_for = <its scheduled time>` in the same transaction that writes its records,
 on the condition that it is still scheduled for that time and not marked yet: overlapping runs
-never enqueue an item twice, and the sparse due index drops it at once.
+never enqueue an item twice, and the sparse due index drops it at once. Each item's delay counts
+from the moment it is handed over, rounded up to the whole second: an item a long run reaches
+last is not late by the time the run took to reach it, and no message becomes visible before
+its item's time.
 
 An item overdue by more than the grace (the job did not run, or the queue was down) follows
 the site's missed_schedule_policy: publish_late → enqueued now; next_slot → moved to the next
@@ -13,6 +16,8 @@ free slot by the scheduler; hold → failed "missed its slot; held" until someon
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +34,7 @@ from publisher.services.scheduling import assign_next_slots
 from publisher.services.settings import settings_for
 from publisher.store.models import ContentModel
 from publisher.store.publication import Change, due_until, scheduled_for, update_content
-from publisher.timeutil import iso, parse_iso
+from publisher.timeutil import iso, parse_iso, utcnow
 
 logger = Logger()
 metrics = Metrics()
@@ -58,14 +63,22 @@ class HandoverSummary:
         return dict(self.__dict__)
 
 
-def process_scheduled_publications(now: datetime) -> HandoverSummary:
-    """One run of the job over every shard of the due index (no Scan)."""
+def process_scheduled_publications(
+    now: datetime, timer: Callable[[], float] = time.monotonic
+) -> HandoverSummary:
+    """One run of the job over every shard of the due index (no Scan). `now` is when the run
+    started; `timer` (seconds, read at the start and at each hand-over) tells how far it has got."""
     ready_store()
+    started = timer()
+
+    def clock() -> datetime:
+        return now + timedelta(seconds=timer() - started)
+
     summary = HandoverSummary()
     settings: dict[str, PublishingSettings] = {}
     for content in list(due_until(iso(now + LOOKAHEAD))):
         try:
-            _hand_over_one(content, now, settings, summary)
+            _hand_over_one(content, now, clock, settings, summary)
         except Exception:
             summary.errors += 1
             logger.exception(
@@ -80,8 +93,13 @@ def process_scheduled_publications(now: datetime) -> HandoverSummary:
 
 
 def _hand_over_one(
-    content: ContentModel, now: datetime, settings: dict[str, PublishingSettings], summary: HandoverSummary
+    content: ContentModel,
+    now: datetime,
+    clock: Callable[[], datetime],
+    settings: dict[str, PublishingSettings],
+    summary: HandoverSummary,
 ) -> None:
+    """`now` is the run's start (grace, records); `clock()` the time of the hand-over (the delay)."""
     due = parse_iso(content.scheduled_publish_at)
     late = now - due
     if late > GRACE:
@@ -103,6 +121,7 @@ def _hand_over_one(
         summary.failed += _fail_missed(content, NO_INTEGRATION, now)
         return
     moment = content.scheduled_publish_at
+    delay = handover_delay(due, clock())
     mark = Change(
         content, {"enqueued_for": moment}, scheduled_for(moment) & ContentModel.enqueued_for.does_not_exist()
     )
@@ -112,7 +131,7 @@ def _hand_over_one(
             targets,
             move=mark,
             scheduled_for=moment,
-            delay_seconds=handover_delay(due, now),
+            delay_seconds=delay,
             now=now,
             conflict="enqueued by another run or changed meanwhile",
         )
@@ -127,11 +146,29 @@ def _hand_over_one(
         extra={
             "content_id": content.content_id,
             "scheduled_for": moment,
-            "delay_seconds": handover_delay(due, now),
+            "delay_seconds": delay,
             "late_seconds": lateness,
             "destinations": [item.destination for item in targets],
         },
     )
+
+
+def hand_over_if_soon(content: ContentModel, now: datetime) -> bool:
+    """Hand a just-scheduled item to the queue at once when it is due before the job's next run
+    could see it in time (an explicit time a few minutes ahead would otherwise wait up to a whole
+    period). The job's conditional `enqueued_for` mark keeps the two from enqueueing it twice; on
+    any failure the job hands it over as usual. True when it was handed over here."""
+    if parse_iso(content.scheduled_publish_at) > now + LOOKAHEAD:
+        return False
+    summary = HandoverSummary()
+    try:
+        _hand_over_one(content, now, utcnow, {}, summary)
+    except Exception:
+        logger.exception(
+            "immediate hand-over failed; the job will retry", extra={"content_id": content.content_id}
+        )
+        return False
+    return summary.enqueued == 1
 
 
 def _fail_missed(content: ContentModel, reason: str, now: datetime) -> int:

@@ -199,13 +199,23 @@ def schedule(caller: Caller, content_id: str, body: ScheduleRequest | None) -> d
     settings = settings_for(item.site_id)
     now = utcnow()
     if body is not None and body.scheduled_publish_at is not None:
-        return _schedule_at(item, settings, body.scheduled_publish_at, now)
+        _schedule_at(item, settings, body.scheduled_publish_at, now)
+        return _handed_over_if_soon(item, now)
     result = assign_next_slots(item.site_id, settings, [item], now)
     if result.scheduled:
-        return content_view(item)
+        return _handed_over_if_soon(item, now)
     if result.changed:
         raise Conflict(store.CHANGED)
     raise Conflict(BUSY if result.gave_up else NO_SLOT)
+
+
+def _handed_over_if_soon(item: ContentModel, now: datetime) -> dict[str, Any]:
+    """The scheduled item's view, after handing it to the queue if it is due too soon for the
+    5-minute job to be on time (the view does not change: it stays scheduled)."""
+    from publisher.services.process_scheduled import hand_over_if_soon  # the job's module imports ours
+
+    hand_over_if_soon(item, now)
+    return content_view(item)
 
 
 def _schedule_at(item: ContentModel, settings: PublishingSettings, when: datetime, now: datetime) -> dict:

@@ -1,0 +1,71 @@
+"""ProcessScheduledPublications' DelaySeconds on moto: rounded up to the whole second (a message
+is never visible before its item's time) and counted from when each item is handed over (a long
+run does not make the items it reaches last late by the time it took)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from publisher import bootstrap
+from publisher.services.process_scheduled import process_scheduled_publications
+from publisher.timeutil import iso
+from tests.integration.publishing_support import create_site, make_content, run_job, webhook_integration
+
+JOB = "ProcessScheduledPublicationsFunction"
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture
+def site(aws):
+    site = create_site()
+    webhook_integration(site["id"])
+    return site
+
+
+def sent_delays() -> list[tuple[str, int]]:
+    """(scheduled_for, DelaySeconds) of every message the code sends through its (real) SQS client."""
+    sent: list[tuple[str, int]] = []
+
+    def remember(params, **_) -> None:
+        for entry in params["Entries"]:
+            sent.append((json.loads(entry["MessageBody"])["scheduled_for"], entry["DelaySeconds"]))
+
+    bootstrap.aws_client("sqs").meta.events.register("provide-client-params.sqs.SendMessageBatch", remember)
+    return sent
+
+
+def ticking(step: float) -> Iterator[float]:
+    """A run's timer that advances `step` seconds each time it is read."""
+    reading = 0.0
+    while True:
+        yield reading
+        reading += step
+
+
+def test_given_a_fraction_of_a_second_left_when_handed_over_then_the_delay_is_rounded_up(aws, site):
+    due = NOW + timedelta(minutes=2)
+    make_content(site, site_status="scheduled", scheduled_publish_at=iso(due))
+    sent = sent_delays()
+
+    run_job(JOB, NOW - timedelta(milliseconds=400))  # 120.4 s before due
+
+    assert sent == [(iso(due), 121)]  # visible 0.6 s after due; 120 would be 0.4 s before it
+
+
+def test_given_a_run_that_takes_time_when_it_hands_over_then_each_delay_counts_from_its_own_hand_over(
+    aws, site
+):
+    due = NOW + timedelta(minutes=2)
+    for _ in range(3):  # straight into the table: three items of the same time, for the arithmetic
+        make_content(site, site_status="scheduled", scheduled_publish_at=iso(due))
+    sent = sent_delays()
+    timer = ticking(step=2.0)
+
+    summary = process_scheduled_publications(NOW, timer=lambda: next(timer))
+
+    assert summary.enqueued == 3
+    assert sorted(delay for _, delay in sent) == [114, 116, 118]  # handed over 2, 4 and 6 s into the run
