@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from local.events import scheduled_event
 from publisher.timeutil import iso
 from tests.integration.publishing_support import (
     content_now,
@@ -15,6 +18,7 @@ from tests.integration.publishing_support import (
 )
 from tests.integration.scheduling_support import create_content, put_settings, schedule
 from tests.support.fixtures import token
+from tests.support.handlers import FakeLambdaContext, load_handler_module
 
 OPEN_ALL_DAY = {
     "publish_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
@@ -73,3 +77,52 @@ def test_given_a_time_an_hour_ahead_when_scheduled_then_the_job_hands_it_over_la
         QueueUrl=aws.queue_urls["PublishQueue"], AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )
     assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "0"
+
+
+def test_given_no_enabled_integration_when_scheduled_soon_then_it_stays_scheduled_for_the_job(aws):
+    owner = token("acct-1")
+    site = create_site(owner)
+    put_settings(owner, site["id"], **OPEN_ALL_DAY)
+    content_id = approved_content(owner, site["id"])
+    when = (datetime.now(UTC) + timedelta(minutes=2)).replace(microsecond=0)
+
+    reply = schedule(owner, content_id, {"scheduled_publish_at": iso(when)})
+
+    assert reply.status == 200
+    stored = content_now(content_id)
+    assert (stored.site_status, stored.enqueued_for) == ("scheduled", None)
+
+
+def test_given_the_job_assigns_a_slot_minutes_away_then_it_is_queued_at_once(aws):
+    owner = token("acct-1")
+    site = create_site(owner)
+    webhook_integration(site["id"])
+    now = datetime.now(UTC)
+    start = (now + timedelta(minutes=5, seconds=65)).replace(second=0, microsecond=0)
+    end = start + timedelta(minutes=20)
+    if end.date() != start.date():
+        pytest.skip("the window would cross midnight UTC")
+    put_settings(
+        owner,
+        site["id"],
+        **{
+            **OPEN_ALL_DAY,
+            "auto_publish_enabled": True,
+            "publish_time_slots": [{"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}],
+        },
+    )
+    content_id = approved_content(owner, site["id"])
+
+    handler = load_handler_module("ScheduleApprovedContentFunction").lambda_handler
+    summary = handler(
+        scheduled_event("arn:aws:events:us-east-1:123456789012:rule/s", now), FakeLambdaContext()
+    )
+
+    assert summary["scheduled"] == 1
+    stored = content_now(content_id)
+    assert stored.scheduled_publish_at == iso(start)
+    assert stored.enqueued_for == iso(start)
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=aws.queue_urls["PublishQueue"], AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"

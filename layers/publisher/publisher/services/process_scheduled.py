@@ -160,6 +160,8 @@ def hand_over_if_soon(content: ContentModel, now: datetime) -> bool:
     any failure the job hands it over as usual. True when it was handed over here."""
     if parse_iso(content.scheduled_publish_at) > now + LOOKAHEAD:
         return False
+    if not enabled_integrations(content.site_id):
+        return False  # nowhere to publish yet; at its time the job applies the missed-slot rules
     summary = HandoverSummary()
     try:
         _hand_over_one(content, now, utcnow, {}, summary)

@@ -339,6 +339,10 @@ def _automate_site(site_id: str, settings: PublishingSettings, now: datetime, su
     result = assign_next_slots(site_id, settings, items, now)
     summary.scheduled += len(result.scheduled)
     summary.left_unscheduled += len(result.unslotted)
+    from publisher.services.process_scheduled import hand_over_if_soon
+
+    for item in result.scheduled:
+        hand_over_if_soon(item, now)  # a slot minutes away cannot wait for the 5-minute job
     logger.info(
         "site scheduled",
         extra={"site_id": site_id, "scheduled": len(result.scheduled), "unslotted": len(result.unslotted)},
