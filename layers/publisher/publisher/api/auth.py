@@ -38,3 +38,10 @@ def caller_from_event(event: Mapping[str, Any]) -> Caller:
     if not (account_id and role in ROLES and user_id):
         raise Unauthorized("the request carries no valid authorization")
     return Caller(user_id=user_id, account_id=account_id, role=role)
+
+
+def current_caller() -> Caller:
+    """The caller of the request being routed (Powertools keeps it on its BaseRouter)."""
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+    return caller_from_event(BaseRouter.current_event.raw_event)

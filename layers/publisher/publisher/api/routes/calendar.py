@@ -9,17 +9,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from publisher.api.auth import caller_from_event
+from publisher.api.auth import current_caller
 from publisher.api.pagination import page_request
 from publisher.api.responses import ok
 from publisher.services import calendar
 
 router = Router()
 TAGS = ["calendar"]
-
-
-def _caller():
-    return caller_from_event(router.current_event.raw_event)
 
 
 @router.get(
@@ -35,7 +31,7 @@ def get_calendar(
     cursor: Annotated[str | None, Query()] = None,
 ):
     page = page_request({"limit": limit, "cursor": cursor})
-    items, next_cursor = calendar.calendar(_caller(), site_id, start, end, page)
+    items, next_cursor = calendar.calendar(current_caller(), site_id, start, end, page)
     return ok(items, next_cursor=next_cursor)
 
 
@@ -46,7 +42,7 @@ def get_queue(
     cursor: Annotated[str | None, Query()] = None,
 ):
     page = page_request({"limit": limit, "cursor": cursor})
-    items, next_cursor = calendar.queue(_caller(), site_id, page)
+    items, next_cursor = calendar.queue(current_caller(), site_id, page)
     return ok(items, next_cursor=next_cursor)
 
 

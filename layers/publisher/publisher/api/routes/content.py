@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from publisher.api.auth import caller_from_event
+from publisher.api.auth import current_caller
 from publisher.api.pagination import page_request
 from publisher.api.responses import ok
 from publisher.domain.content import ContentCreate, ContentPatch, ScheduleRequest
@@ -17,13 +17,9 @@ router = Router()
 TAGS = ["content"]
 
 
-def _caller():
-    return caller_from_event(router.current_event.raw_event)
-
-
 @router.post("/content", tags=TAGS, summary="Create content in a site")
 def create_content(body: Annotated[ContentCreate, Body()]):
-    return ok(content.create_content(_caller(), body), 201)
+    return ok(content.create_content(current_caller(), body), 201)
 
 
 @router.get("/content", tags=TAGS, summary="List content (by site, grouped by status; else the account's)")
@@ -39,19 +35,19 @@ def list_content(
 ):
     page = page_request({"limit": limit, "cursor": cursor})
     items, next_cursor = content.list_content(
-        _caller(), page, site_id=site_id, status=status, site_status=site_status, account_id=account_id
+        current_caller(), page, site_id=site_id, status=status, site_status=site_status, account_id=account_id
     )
     return ok(items, next_cursor=next_cursor)
 
 
 @router.get("/content/<content_id>", tags=TAGS, summary="Read content")
 def get_content(content_id: str):
-    return ok(content.get_content(_caller(), content_id))
+    return ok(content.get_content(current_caller(), content_id))
 
 
 @router.patch("/content/<content_id>", tags=TAGS, summary='Edit content; approve with {"status": "approved"}')
 def update_content(content_id: str, body: Annotated[ContentPatch, Body()]):
-    return ok(content.update_content(_caller(), content_id, body))
+    return ok(content.update_content(current_caller(), content_id, body))
 
 
 @router.post(
@@ -60,9 +56,9 @@ def update_content(content_id: str, body: Annotated[ContentPatch, Body()]):
     summary="Schedule at a time, or {} for the next free slot; again while scheduled reschedules",
 )
 def schedule(content_id: str, body: Annotated[ScheduleRequest | None, Body()] = None):
-    return ok(scheduling.schedule(_caller(), content_id, body))
+    return ok(scheduling.schedule(current_caller(), content_id, body))
 
 
 @router.post("/content/<content_id>/unschedule", tags=TAGS, summary="Back to not_published")
 def unschedule(content_id: str):
-    return ok(scheduling.unschedule(_caller(), content_id))
+    return ok(scheduling.unschedule(current_caller(), content_id))

@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from publisher.api.auth import caller_from_event
+from publisher.api.auth import current_caller
 from publisher.api.pagination import page_request
 from publisher.api.responses import ok
 from publisher.domain.publishing import DeploymentCreate, PublishRequest, RecordCreate
@@ -22,22 +22,18 @@ DEPLOYMENTS = ["deployments"]
 RECORD_PATHS = ("/publisher/records", "/publisher/publishing-records")
 
 
-def _caller():
-    return caller_from_event(router.current_event.raw_event)
-
-
 @router.post(
     "/publisher/publish", tags=PUBLISH, summary="Publish now to every (or the named) enabled destination"
 )
 def publish(body: Annotated[PublishRequest, Body()]):
-    return ok(publishing.publish_now(_caller(), body), 202)
+    return ok(publishing.publish_now(current_caller(), body), 202)
 
 
 @router.get("/publisher/publish/status", tags=PUBLISH, summary="The content's site status and its records")
 def publish_status(content_id: Annotated[str | None, Query()] = None):
     if not content_id:
         raise Invalid("content_id is required", {"content_id": ["is required"]})
-    return ok(publishing.publish_status(_caller(), content_id))
+    return ok(publishing.publish_status(current_caller(), content_id))
 
 
 def list_records(
@@ -53,7 +49,7 @@ def list_records(
 ):
     page = page_request({"limit": limit, "cursor": cursor})
     items, next_cursor = records.list_records(
-        _caller(),
+        current_caller(),
         page,
         site_id=site_id,
         content_id=content_id,
@@ -65,7 +61,7 @@ def list_records(
 
 
 def create_record(body: Annotated[RecordCreate, Body()]):
-    return ok(records.create_record(_caller(), body), 201)
+    return ok(records.create_record(current_caller(), body), 201)
 
 
 for _path in RECORD_PATHS:
@@ -75,12 +71,12 @@ for _path in RECORD_PATHS:
 
 @router.get("/publisher/records/<record_id>", tags=RECORDS, summary="Read a publishing record")
 def get_record(record_id: str):
-    return ok(records.get_record(_caller(), record_id))
+    return ok(records.get_record(current_caller(), record_id))
 
 
 @router.post("/publisher/records/<record_id>/retract", tags=RECORDS, summary="Unpublish at the destination")
 def retract_record(record_id: str):
-    return ok(records.retract(_caller(), record_id))
+    return ok(records.retract(current_caller(), record_id))
 
 
 @router.get("/publisher/deployments", tags=DEPLOYMENTS, summary="List deployments, newest first")
@@ -90,20 +86,20 @@ def list_deployments(
     cursor: Annotated[str | None, Query()] = None,
 ):
     page = page_request({"limit": limit, "cursor": cursor})
-    items, next_cursor = deployments.list_deployments(_caller(), page, site_id=site_id)
+    items, next_cursor = deployments.list_deployments(current_caller(), page, site_id=site_id)
     return ok(items, next_cursor=next_cursor)
 
 
 @router.post("/publisher/deployments", tags=DEPLOYMENTS, summary="Start a full or incremental deployment")
 def start_deployment(body: Annotated[DeploymentCreate, Body()]):
-    return ok(deployments.start_deployment(_caller(), body), 202)
+    return ok(deployments.start_deployment(current_caller(), body), 202)
 
 
 @router.get(
     "/publisher/deployments/<deployment_id>", tags=DEPLOYMENTS, summary="A deployment with live counters"
 )
 def get_deployment(deployment_id: str):
-    return ok(deployments.get_deployment(_caller(), deployment_id))
+    return ok(deployments.get_deployment(current_caller(), deployment_id))
 
 
 @router.post(
@@ -112,4 +108,4 @@ def get_deployment(deployment_id: str):
     summary="Retract what the deployment published",
 )
 def rollback(deployment_id: str):
-    return ok(deployments.rollback(_caller(), deployment_id))
+    return ok(deployments.rollback(current_caller(), deployment_id))

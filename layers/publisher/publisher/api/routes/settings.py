@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from publisher.api.auth import caller_from_event
+from publisher.api.auth import current_caller
 from publisher.api.responses import ok
 from publisher.errors import Invalid
 from publisher.services import calendar, scheduling
@@ -19,20 +19,16 @@ TAGS = ["publishing settings"]
 MAX_PREVIEW = 50
 
 
-def _caller():
-    return caller_from_event(router.current_event.raw_event)
-
-
 @router.get("/sites/<site_id>/publishing-settings", tags=TAGS, summary="Read the site's publishing settings")
 def get_settings(site_id: str):
-    return ok(publishing_settings.get_publishing_settings(_caller(), site_id))
+    return ok(publishing_settings.get_publishing_settings(current_caller(), site_id))
 
 
 @router.put(
     "/sites/<site_id>/publishing-settings", tags=TAGS, summary="Replace the site's publishing settings"
 )
 def put_settings(site_id: str, body: Annotated[SettingsPut, Body()]):
-    return ok(publishing_settings.put_publishing_settings(_caller(), site_id, body))
+    return ok(publishing_settings.put_publishing_settings(current_caller(), site_id, body))
 
 
 def _count(raw: str | None) -> int:
@@ -49,7 +45,7 @@ def _count(raw: str | None) -> int:
     summary="The next N slots the scheduler would use now (UTC and local time)",
 )
 def preview(site_id: str, count: Annotated[str | None, Query(description="1..50, default 10")] = None):
-    return ok(scheduling.preview(_caller(), site_id, _count(count)))
+    return ok(scheduling.preview(current_caller(), site_id, _count(count)))
 
 
 @router.post(
@@ -58,4 +54,4 @@ def preview(site_id: str, count: Annotated[str | None, Query(description="1..50,
     summary="Create or rotate the calendar feed token (shown once)",
 )
 def rotate_feed_token(site_id: str):
-    return ok(calendar.rotate_feed_token(_caller(), site_id), 201)
+    return ok(calendar.rotate_feed_token(current_caller(), site_id), 201)

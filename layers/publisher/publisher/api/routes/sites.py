@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from publisher.api.auth import caller_from_event
+from publisher.api.auth import current_caller
 from publisher.api.pagination import page_request
 from publisher.api.responses import ok
 from publisher.domain.integrations import IntegrationPut
@@ -18,13 +18,9 @@ router = Router()
 TAGS = ["sites"]
 
 
-def _caller():
-    return caller_from_event(router.current_event.raw_event)
-
-
 @router.post("/sites", tags=TAGS, summary="Create a site")
 def create_site(body: Annotated[SiteCreate, Body()]):
-    return ok(sites.create_site(_caller(), body), 201)
+    return ok(sites.create_site(current_caller(), body), 201)
 
 
 @router.get("/sites", tags=TAGS, summary="List the account's sites")
@@ -34,33 +30,33 @@ def list_sites(
     cursor: Annotated[str | None, Query()] = None,
 ):
     page = page_request({"limit": limit, "cursor": cursor})
-    items, next_cursor = sites.list_sites(_caller(), page, account_id)
+    items, next_cursor = sites.list_sites(current_caller(), page, account_id)
     return ok(items, next_cursor=next_cursor)
 
 
 @router.get("/sites/<site_id>", tags=TAGS, summary="Read a site")
 def get_site(site_id: str):
-    return ok(sites.get_site(_caller(), site_id))
+    return ok(sites.get_site(current_caller(), site_id))
 
 
 @router.patch("/sites/<site_id>", tags=TAGS, summary="Update a site")
 def update_site(site_id: str, body: Annotated[SitePatch, Body()]):
-    return ok(sites.update_site(_caller(), site_id, body))
+    return ok(sites.update_site(current_caller(), site_id, body))
 
 
 @router.get("/sites/<site_id>/integrations", tags=TAGS, summary="List integrations (no secrets)")
 def list_integrations(site_id: str):
-    return ok(sites.list_integrations(_caller(), site_id), next_cursor=None)
+    return ok(sites.list_integrations(current_caller(), site_id), next_cursor=None)
 
 
 @router.put("/sites/<site_id>/integrations/<destination>", tags=TAGS, summary="Set an integration")
 def put_integration(site_id: str, destination: str, body: Annotated[IntegrationPut, Body()]):
-    return ok(sites.put_integration(_caller(), site_id, destination, body))
+    return ok(sites.put_integration(current_caller(), site_id, destination, body))
 
 
 @router.delete("/sites/<site_id>/integrations/<destination>", tags=TAGS, summary="Remove an integration")
 def delete_integration(site_id: str, destination: str):
-    sites.delete_integration(_caller(), site_id, destination)
+    sites.delete_integration(current_caller(), site_id, destination)
     return ok({"site_id": site_id, "destination": destination, "deleted": True})
 
 
@@ -70,4 +66,4 @@ def delete_integration(site_id: str, destination: str):
     summary="Verify the integration's credentials against the destination",
 )
 def test_integration(site_id: str, destination: str):
-    return ok(sites.test_integration(_caller(), site_id, destination))
+    return ok(sites.test_integration(current_caller(), site_id, destination))
