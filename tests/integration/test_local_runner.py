@@ -9,9 +9,8 @@ import re
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,23 +22,11 @@ from local.functions import Functions
 from local.queues import sqs_sources, start_pollers
 from local.runner import moto_server
 from local.template import ROOT, load_template
-from publisher.tokens import issue_token, verify_token
-from tests.support.local_runner import LocalRunner, is_listening, running_local
+from publisher.tokens import verify_token
+from tests.support.fixtures import token
+from tests.support.local_runner import LocalRunner, is_listening, running_local, wait_until
 
 SCHEDULE_CLOCK_SPEED = "300"  # rate(15 minutes) ticks every 3 real seconds
-
-
-def token(account: str, role: str = "owner", secret: str = LOCAL_JWT_SECRET) -> str:
-    return issue_token(secret, account_id=account, role=role, sub=f"user-of-{account}")
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 @pytest.fixture(scope="module")
