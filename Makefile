@@ -43,9 +43,10 @@ demo: $(VENV)/.installed  ## seed demo data into a running `make run` started wi
 token: $(VENV)/.installed  ## a dev token: make token ACCOUNT=acct-demo ROLE=owner
 	@$(PY) -m local token --account $(or $(ACCOUNT),acct-demo) --role $(or $(ROLE),owner)
 
-lint: install  ## ruff + sam validate --lint (cfn-lint)
+lint: install  ## ruff + the layer contracts (import-linter) + sam validate --lint (cfn-lint)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	PYTHONPATH=layers/publisher $(VENV)/bin/lint-imports --no-cache
 	$(SAM) validate --lint
 
 test: lint  ## lint, then unit + integration tests on moto

@@ -17,7 +17,7 @@ for _directory in reversed(layer_directories(load_template())):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from publisher.api.auth import ROLES
+    from publisher.identity import ROLES
 
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)

@@ -94,11 +94,11 @@ def main() -> None:
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     os.environ["POWERTOOLS_LOGGER_LOG_EVENT"] = "false"
 
-    from publisher.api.auth import Caller
     from publisher.bootstrap import ready_store
     from publisher.domain.integrations import IntegrationPut
     from publisher.domain.publishing import PublishRequest
     from publisher.domain.sites import SiteCreate
+    from publisher.identity import Caller
     from publisher.ids import new_id
     from publisher.services import publishing, sites
     from publisher.store.models import ContentModel

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from publisher import bootstrap
-from publisher.services.process_scheduled import HELD, NO_INTEGRATION
+from publisher.services.handover import HELD, NO_INTEGRATION
 from publisher.services.worker import PublishWorker
 from publisher.store.models import ContentModel
 from publisher.timeutil import iso, parse_iso

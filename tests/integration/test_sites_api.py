@@ -61,9 +61,9 @@ def test_given_concurrent_creates_with_one_slug_then_exactly_one_wins(aws):
     """Concurrency at the data layer (in Lambda, concurrent requests are separate processes)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from publisher.api.auth import Caller
     from publisher.domain.sites import SiteCreate
     from publisher.errors import Conflict
+    from publisher.identity import Caller
     from publisher.services import sites
 
     caller = Caller("u", "acct-1", "owner")

@@ -6,17 +6,9 @@ Tests reset these caches (or pass their own clients to services) to use moto or 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
+from publisher.aws import aws_client
 from publisher.config import Settings, get_settings
-
-
-@cache
-def aws_client(service: str) -> Any:
-    """A boto3 client (honours AWS_ENDPOINT_URL, so moto locally and in tests)."""
-    import boto3
-
-    return boto3.client(service)
 
 
 @cache

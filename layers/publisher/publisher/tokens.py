@@ -7,8 +7,8 @@ from typing import Any
 
 import jwt
 
-from publisher.api.auth import ROLES
 from publisher.errors import Invalid, Unauthorized
+from publisher.identity import ROLES
 from publisher.timeutil import utcnow
 
 ALGORITHM = "HS256"

@@ -7,8 +7,8 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from publisher.api.auth import Caller, caller_from_event
 from publisher.errors import Forbidden, Invalid, Unauthorized
+from publisher.identity import Caller, caller_from_event
 from publisher.tokens import issue_token, verify_token
 
 SECRET = "a-test-secret-that-is-at-least-32-bytes-long"

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.services.scheduling import _window_end, _window_start
+from publisher.services.slot_claims import window_end as _window_end
+from publisher.services.slot_claims import window_start as _window_start
 
 ZONES = [
     "UTC",

@@ -1,43 +1,8 @@
-"""The caller, as the authorizer described it, and the role rules of API.md."""
+"""The caller of the request being routed (the rules themselves live in publisher.identity)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
-from publisher.errors import Forbidden, Unauthorized
-
-ROLES = ("viewer", "editor", "admin", "owner", "system")
-WRITER_ROLES = frozenset({"editor", "admin", "owner", "system"})
-
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: str
-    account_id: str
-    role: str
-
-    @property
-    def is_system(self) -> bool:
-        return self.role == "system"
-
-    def can_see(self, account_id: str) -> bool:
-        """Tenancy: one's own account, or any account for a system caller."""
-        return self.is_system or account_id == self.account_id
-
-    def require_write(self) -> None:
-        if self.role not in WRITER_ROLES:
-            raise Forbidden(f"the {self.role} role may read but not change anything")
-
-
-def caller_from_event(event: Mapping[str, Any]) -> Caller:
-    """The caller from `requestContext.authorizer` (set by API Gateway from our authorizer)."""
-    context = (event.get("requestContext") or {}).get("authorizer") or {}
-    account_id, role, user_id = context.get("account_id"), context.get("role"), context.get("sub")
-    if not (account_id and role in ROLES and user_id):
-        raise Unauthorized("the request carries no valid authorization")
-    return Caller(user_id=user_id, account_id=account_id, role=role)
+from publisher.identity import Caller, caller_from_event
 
 
 def current_caller() -> Caller:

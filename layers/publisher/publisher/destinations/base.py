@@ -18,48 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-
-class DestinationError(Exception):
-    """Base of the typed adapter errors. `str(error)` is a readable reason for users."""
-
-
-class RetryableDestinationError(DestinationError):
-    """Timeouts, connection errors, 5xx, 429. `retry_after` (seconds) when the peer said so."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentDestinationError(DestinationError):
-    """401/403, 404 on the site, 4xx validation, bad configuration: retrying cannot help."""
-
-
-@dataclass(frozen=True)
-class Article:
-    """What an adapter publishes: one content item, transformed for the destination."""
-
-    content_id: str
-    slug: str
-    title: str
-    html: str
-    excerpt: str = ""
-    content_type: str = "post"
-    categories: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    featured_image_url: str | None = None
-    content_hash: str = ""
-    canonical_url: str | None = None
-
-
-@dataclass(frozen=True)
-class RemotePost:
-    """A post as it exists at the destination."""
-
-    external_id: str
-    external_url: str | None = None
-    slug: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+from publisher.destinations.errors import (  # noqa: F401 - re-exported: the interface's vocabulary
+    DestinationError,
+    PermanentDestinationError,
+    RetryableDestinationError,
+)
+from publisher.destinations.http import build_session
+from publisher.domain.article import Article, RemotePost
 
 
 @dataclass(frozen=True)
@@ -93,8 +58,6 @@ class Destination(ABC):
         self.config = dict(config)
         self.credentials = dict(credentials or {})
         if session is None and self.uses_http:
-            from publisher.destinations.http import build_session
-
             session = build_session(allow_insecure_http=bool(self.config.get("allow_insecure_http")))
         self.session = session
 

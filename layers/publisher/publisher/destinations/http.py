@@ -43,7 +43,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
-from publisher.destinations.base import PermanentDestinationError, RetryableDestinationError
+from publisher.destinations.errors import PermanentDestinationError, RetryableDestinationError
 
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 20.0)
 MAX_REDIRECTS = 5

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
-from publisher.bootstrap import aws_client
+from publisher.aws import aws_client
 from publisher.destinations.base import (
     Article,
     Destination,

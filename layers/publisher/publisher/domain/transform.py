@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from publisher.destinations.base import Article
+from publisher.domain.article import Article
 from publisher.domain.text import slugify
 
 # --- sanitising ----------------------------------------------------------------------------

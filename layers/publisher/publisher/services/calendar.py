@@ -10,12 +10,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
 
-from publisher.api.auth import Caller
-from publisher.api.pagination import PageRequest, encode_cursor
 from publisher.bootstrap import ready_store
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.statuses import SiteStatus
 from publisher.errors import BadRequest, Invalid, NotFound, Unauthorized
+from publisher.identity import Caller
+from publisher.paging import PageRequest, encode_cursor
 from publisher.services.settings import settings_for
 from publisher.services.sites import load_site
 from publisher.store import content as store

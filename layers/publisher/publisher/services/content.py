@@ -6,14 +6,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from publisher.api.auth import Caller
-from publisher.api.pagination import PageRequest
 from publisher.bootstrap import ready_store
 from publisher.domain.content import ContentCreate, ContentPatch
 from publisher.domain.statuses import ContentStatus, SiteStatus
 from publisher.domain.text import MAX_SLUG_LENGTH, slugify
 from publisher.errors import Conflict, Invalid, NotFound
+from publisher.identity import Caller
 from publisher.ids import new_id
+from publisher.paging import PageRequest
 from publisher.services.sites import load_site
 from publisher.store import content as store
 from publisher.store.models import ContentModel, SiteModel

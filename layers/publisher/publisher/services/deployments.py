@@ -15,15 +15,15 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from publisher.api.auth import Caller
-from publisher.api.pagination import PageRequest
 from publisher.bootstrap import ready_store
 from publisher.destinations.base import DestinationError
 from publisher.domain.publishing import DeploymentCreate, latest_by_destination, newness
 from publisher.domain.statuses import ContentStatus, DeploymentStatus, RecordStatus, SiteStatus
 from publisher.domain.transform import content_hash
 from publisher.errors import Conflict, Invalid, NotFound
+from publisher.identity import Caller
 from publisher.ids import new_id
+from publisher.paging import PageRequest
 from publisher.services import events as bus
 from publisher.services.adapters import DestinationFactory, refusal
 from publisher.services.content import content_view

@@ -18,49 +18,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from publisher.bootstrap import ready_store
-from publisher.domain.publishing import handover_delay
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.statuses import SiteStatus
-from publisher.errors import Conflict
-from publisher.services.publishing import enabled_integrations, hand_over
-from publisher.services.scheduling import assign_next_slots
-from publisher.services.settings import settings_for
-from publisher.store.models import ContentModel
-from publisher.store.publication import Change, due_until, scheduled_for, update_content
-from publisher.timeutil import iso, parse_iso, utcnow
+from publisher.services.handover import LOOKAHEAD, HandoverSummary, hand_over_one
+from publisher.store.publication import due_until
+from publisher.timeutil import iso
 
 logger = Logger()
 metrics = Metrics()
-
-RUN_EVERY = timedelta(minutes=5)
-LOOKAHEAD = RUN_EVERY + timedelta(minutes=1)
-"""Items due before the next run, with a minute's margin for a late or slow run."""
-GRACE = timedelta(minutes=15)
-"""An item later than this when handed over counts as having missed its slot."""
-HELD = "missed its slot; held"
-NO_INTEGRATION = "missed its slot: the site has no enabled integration to publish to"
-NO_FREE_SLOT = "missed its slot; no free slot to move it to"
-
-
-@dataclass
-class HandoverSummary:
-    enqueued: int = 0
-    late: int = 0
-    held: int = 0
-    rescheduled: int = 0
-    failed: int = 0
-    skipped: int = 0
-    errors: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
 
 
 def process_scheduled_publications(
@@ -78,7 +48,7 @@ def process_scheduled_publications(
     settings: dict[str, PublishingSettings] = {}
     for content in list(due_until(iso(now + LOOKAHEAD))):
         try:
-            _hand_over_one(content, now, clock, settings, summary)
+            hand_over_one(content, now, clock, settings, summary)
         except Exception:
             summary.errors += 1
             logger.exception(
@@ -90,114 +60,3 @@ def process_scheduled_publications(
     )
     logger.info("scheduled publications handed over", extra=summary.as_dict())
     return summary
-
-
-def _hand_over_one(
-    content: ContentModel,
-    now: datetime,
-    clock: Callable[[], datetime],
-    settings: dict[str, PublishingSettings],
-    summary: HandoverSummary,
-) -> None:
-    """`now` is the run's start (grace, records); `clock()` the time of the hand-over (the delay)."""
-    due = parse_iso(content.scheduled_publish_at)
-    late = now - due
-    if late > GRACE:
-        site_settings = settings.setdefault(content.site_id, settings_for(content.site_id))
-        policy = site_settings.missed_schedule_policy
-        logger.warning(
-            "content missed its slot",
-            extra={"content_id": content.content_id, "policy": policy, "late_seconds": late.total_seconds()},
-        )
-        if policy == "hold":
-            summary.held += _fail_missed(content, HELD, now)
-            return
-        if policy == "next_slot":
-            _move_to_next_slot(content, site_settings, now, summary)
-            return
-        summary.late += 1  # publish_late: enqueued now, below
-    targets = enabled_integrations(content.site_id)
-    if not targets:
-        summary.failed += _fail_missed(content, NO_INTEGRATION, now)
-        return
-    moment = content.scheduled_publish_at
-    delay = handover_delay(due, clock())
-    mark = Change(
-        content, {"enqueued_for": moment}, scheduled_for(moment) & ContentModel.enqueued_for.does_not_exist()
-    )
-    try:
-        hand_over(
-            content,
-            targets,
-            move=mark,
-            scheduled_for=moment,
-            delay_seconds=delay,
-            now=now,
-            conflict="enqueued by another run or changed meanwhile",
-        )
-    except Conflict:
-        summary.skipped += 1
-        return
-    summary.enqueued += 1
-    lateness = max(late.total_seconds(), 0.0)
-    metrics.add_metric(name="HandoverLateness", unit=MetricUnit.Seconds, value=lateness)
-    logger.info(
-        "handed over",
-        extra={
-            "content_id": content.content_id,
-            "scheduled_for": moment,
-            "delay_seconds": delay,
-            "late_seconds": lateness,
-            "destinations": [item.destination for item in targets],
-        },
-    )
-
-
-def hand_over_if_soon(content: ContentModel, now: datetime) -> bool:
-    """Hand a just-scheduled item to the queue at once when it is due before the job's next run
-    could see it in time (an explicit time a few minutes ahead would otherwise wait up to a whole
-    period). The job's conditional `enqueued_for` mark keeps the two from enqueueing it twice; on
-    any failure the job hands it over as usual. True when it was handed over here."""
-    if parse_iso(content.scheduled_publish_at) > now + LOOKAHEAD:
-        return False
-    if not enabled_integrations(content.site_id):
-        return False  # nowhere to publish yet; at its time the job applies the missed-slot rules
-    summary = HandoverSummary()
-    try:
-        _hand_over_one(content, now, utcnow, {}, summary)
-    except Exception:
-        logger.exception(
-            "immediate hand-over failed; the job will retry", extra={"content_id": content.content_id}
-        )
-        return False
-    return summary.enqueued == 1
-
-
-def _fail_missed(content: ContentModel, reason: str, now: datetime) -> int:
-    """scheduled → failed (the moves scheduled → publishing → failed, at once), keeping its time,
-    so the scheduler still counts its place until it is rescheduled. 1 if moved, 0 if it changed."""
-    changes = {
-        "site_status": SiteStatus.FAILED.value,
-        "last_error": reason,
-        "site_status_updated_at": iso(now),
-    }
-    condition = scheduled_for(content.scheduled_publish_at) & ContentModel.enqueued_for.does_not_exist()
-    try:
-        update_content(content, changes, condition, "changed meanwhile")
-    except Conflict:
-        return 0
-    return 1
-
-
-def _move_to_next_slot(
-    content: ContentModel, settings: PublishingSettings, now: datetime, summary: HandoverSummary
-) -> None:
-    result = assign_next_slots(content.site_id, settings, [content], now)
-    if result.scheduled:
-        summary.rescheduled += 1
-        logger.info(
-            "moved to the next free slot",
-            extra={"content_id": content.content_id, "scheduled_publish_at": content.scheduled_publish_at},
-        )
-    elif result.unslotted:
-        summary.failed += _fail_missed(content, NO_FREE_SLOT, now)

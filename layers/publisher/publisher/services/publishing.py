@@ -15,7 +15,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from publisher.api.auth import Caller
 from publisher.bootstrap import aws_client, ready_store
 from publisher.destinations import DESTINATION_NAMES
 from publisher.domain.publishing import (
@@ -27,6 +26,7 @@ from publisher.domain.publishing import (
 )
 from publisher.domain.statuses import ContentStatus, RecordStatus, SiteStatus
 from publisher.errors import Conflict, Invalid
+from publisher.identity import Caller
 from publisher.ids import new_id
 from publisher.services.adapters import refusal
 from publisher.services.content import load_content

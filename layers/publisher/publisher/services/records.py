@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from publisher.api.auth import Caller
-from publisher.api.pagination import PageRequest
 from publisher.bootstrap import ready_store
 from publisher.destinations import DESTINATION_NAMES
 from publisher.destinations.base import DestinationError
 from publisher.domain.publishing import RecordCreate
 from publisher.domain.statuses import RecordStatus
 from publisher.errors import Conflict, Invalid, NotFound
+from publisher.identity import Caller
 from publisher.ids import new_id
+from publisher.paging import PageRequest
 from publisher.services.adapters import DestinationFactory, open_destination
 from publisher.services.content import load_content
 from publisher.services.credentials import CredentialVault

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from publisher.api.auth import Caller
 from publisher.bootstrap import ready_store
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.errors import Invalid
+from publisher.identity import Caller
 from publisher.services.sites import load_site
+from publisher.services.slot_claims import recount_counters
 from publisher.store import settings as store
 from publisher.store.models import PublishingSettingsModel
 from publisher.timeutil import iso, utcnow
@@ -45,8 +46,6 @@ def get_publishing_settings(caller: Caller, site_id: str) -> dict[str, Any]:
 
 def put_publishing_settings(caller: Caller, site_id: str, body: SettingsPut) -> dict[str, Any]:
     """Replace the settings. A new time zone recounts the site's caps in the new local periods."""
-    from publisher.services.scheduling import recount_counters
-
     caller.require_write()
     site = load_site(caller, site_id)
     if body.site_id not in (None, site_id):

@@ -6,15 +6,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from publisher.api.auth import Caller
-from publisher.api.pagination import PageRequest
 from publisher.bootstrap import ready_store
 from publisher.destinations import DESTINATION_NAMES
 from publisher.domain.integrations import SCHEMAS, IntegrationPut, needs_credentials, reveal
 from publisher.domain.sites import SiteCreate, SitePatch
 from publisher.domain.text import slugify
 from publisher.errors import Invalid, NotFound, field_errors
+from publisher.identity import Caller
 from publisher.ids import new_id
+from publisher.paging import PageRequest
 from publisher.services.credentials import CredentialVault
 from publisher.services.views import integration_view, site_definition_view, site_view
 from publisher.store import sites as store

@@ -12,8 +12,8 @@ from pynamodb.exceptions import PutError, QueryError, TransactWriteError, Update
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from publisher.api.pagination import PageRequest, encode_cursor
 from publisher.errors import BadRequest, Conflict
+from publisher.paging import PageRequest, encode_cursor
 
 M = TypeVar("M", bound=Model)
 

@@ -14,7 +14,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist
 from pynamodb.expressions.condition import Condition
 
-from publisher.api.pagination import PageRequest
+from publisher.paging import PageRequest
 from publisher.store.common import conditional_update, query_page, transact
 from publisher.store.models import ContentModel, UniqueKeyModel
 from publisher.store.usage import LabelledTransaction, Reservation, add_increments, run_transaction

@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import size
 
-from publisher.api.pagination import PageRequest
+from publisher.paging import PageRequest
 from publisher.store.changes import actions_for
 from publisher.store.common import conditional_save, conditional_update, query_page
 from publisher.store.models import DeploymentModel

@@ -11,7 +11,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from publisher.api.pagination import PageRequest
+from publisher.paging import PageRequest
 from publisher.store.changes import actions_for
 from publisher.store.common import conditional_save, conditional_update, query_page
 from publisher.store.models import DUE_SHARDS, RecordModel

@@ -6,7 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from publisher.api.pagination import PageRequest
+from publisher.paging import PageRequest
 from publisher.store.common import conditional_save, conditional_update, query_page, transact
 from publisher.store.models import IntegrationModel, SiteModel, UniqueKeyModel
 

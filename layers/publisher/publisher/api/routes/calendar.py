@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from publisher.api.auth import current_caller
-from publisher.api.pagination import page_request
 from publisher.api.responses import ok
+from publisher.paging import page_request
 from publisher.services import calendar
 
 router = Router()

@@ -8,10 +8,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from publisher.api.auth import current_caller
-from publisher.api.pagination import page_request
 from publisher.api.responses import ok
 from publisher.domain.integrations import IntegrationPut
 from publisher.domain.sites import SiteCreate, SitePatch
+from publisher.paging import page_request
 from publisher.services import sites
 
 router = Router()

@@ -1,4 +1,6 @@
-"""Cursor pagination over DynamoDB queries: `?limit=` and an opaque `?cursor=`."""
+"""Cursor pagination over DynamoDB queries: `?limit=` and an opaque `?cursor=`.
+
+Shared vocabulary: the store pages with it, the API parses it from the query string."""
 
 from __future__ import annotations
 
