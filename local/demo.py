@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 
 from local.aws import LOCAL_JWT_SECRET, REGION
+from publisher.domain.statuses import ContentStatus
 from publisher.tokens import issue_token
 
 DEMO_ACCOUNT = "demo-account"
@@ -164,7 +165,9 @@ def seed_demo(
         if not seed.step(f"content {title!r}", status, payload, {201}):
             continue
         content = f"/content/{payload['data']['id']}"
-        seed.step("  approve", *api.call("PATCH", f"{content}/", {"status": "approved"}), {200})
+        seed.step(
+            "  approve", *api.call("PATCH", f"{content}/", {"status": ContentStatus.APPROVED.value}), {200}
+        )
         seed.step("  schedule in the next free slot", *api.call("POST", f"{content}/schedule/", {}), {200})
     return seed
 

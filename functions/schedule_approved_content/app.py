@@ -26,8 +26,8 @@ def _now(event: dict) -> datetime:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    summary = schedule_approved_content(_now(event)).as_dict()
-    metrics.add_metric(name="ItemsScheduled", unit=MetricUnit.Count, value=summary["scheduled"])
-    metrics.add_metric(name="ItemsAutoApproved", unit=MetricUnit.Count, value=summary["approved"])
-    logger.info("scheduling run finished", extra=summary)
-    return {"job": "schedule_approved_content", **summary}
+    summary = schedule_approved_content(_now(event))
+    metrics.add_metric(name="ItemsScheduled", unit=MetricUnit.Count, value=summary.scheduled)
+    metrics.add_metric(name="ItemsAutoApproved", unit=MetricUnit.Count, value=summary.approved)
+    logger.info("scheduling run finished", extra=summary.as_dict())
+    return {"job": "schedule_approved_content", **summary.as_dict()}

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
+from publisher.domain import statuses
 from publisher.domain.statuses import (
     DeploymentStatus as D,
 )
+from publisher.domain.statuses import Move, can_move, sources_of
 from publisher.domain.statuses import (
     RecordStatus as R,
 )
 from publisher.domain.statuses import (
     SiteStatus as S,
 )
-from publisher.domain.statuses import can_move, sources_of
 
 LEGAL = [
     (S.NOT_PUBLISHED, S.SCHEDULED),
@@ -29,6 +32,7 @@ LEGAL = [
     (R.PUBLISHING, R.PUBLISHED),
     (R.PUBLISHING, R.FAILED),
     (R.FAILED, R.PUBLISHING),
+    (R.PUBLISHING, R.PUBLISHING),  # a claim whose lease expired (the worker died) is taken over
     (R.PUBLISHED, R.RETRACTED),
     (D.PENDING, D.DEPLOYING),
     (D.DEPLOYING, D.COMPLETED),
@@ -59,6 +63,28 @@ def test_moves_across_machines_are_refused():
 
 def test_sources_of_a_target_are_the_conditions_of_its_write():
     assert sources_of(S.PUBLISHING) == {S.SCHEDULED, S.FAILED, S.PUBLISHED}
-    assert sources_of(R.PUBLISHING) == {R.PENDING, R.FAILED}
+    assert sources_of(R.PUBLISHING) == {R.PENDING, R.FAILED, R.PUBLISHING}
     assert sources_of(D.ROLLED_BACK) == {D.COMPLETED, D.FAILED}
     assert sources_of(S.NOT_PUBLISHED) == {S.SCHEDULED}
+
+
+def test_given_the_named_moves_then_each_is_legal_step_by_step():
+    moves = [value for value in vars(statuses).values() if isinstance(value, Move)]
+    assert len(moves) >= 15
+    for move in moves:
+        for source in move.sources:
+            path = [source, *move.via, move.target]
+            assert all(can_move(a, b) for a, b in pairwise(path)), (move.name, path)
+
+
+def test_given_a_composite_move_with_an_illegal_step_then_it_cannot_be_declared():
+    with pytest.raises(ValueError, match="not legal"):
+        Move("skip the queue", frozenset({S.NOT_PUBLISHED}), S.PUBLISHED, via=(S.SCHEDULED,))._check()
+
+
+def test_given_a_move_then_it_allows_only_its_sources():
+    assert statuses.MISS_SLOT.allows("scheduled")
+    assert not statuses.MISS_SLOT.allows("publishing")
+    assert statuses.PUBLISH_NOW_UNSCHEDULED.via == (S.SCHEDULED,)
+    assert not statuses.UNSCHEDULE.allows(S.FAILED)
+    assert not statuses.RETRACT.allows(None)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from publisher.domain.statuses import RecordStatus
+from publisher.domain.statuses import RecordStatus, SiteStatus
 
 DestinationName = Annotated[str, Field(min_length=1, max_length=40)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
@@ -163,10 +163,11 @@ def known_external_id(records: Iterable[RecordLike], destination: str) -> str | 
     return max(published, key=newness).external_id if published else None
 
 
-def settled_outcome(statuses: Iterable[str]) -> Literal["published", "failed"] | None:
+def settled_outcome(statuses: Iterable[str]) -> SiteStatus | None:
     """What the content is once every current record has an outcome: published when all are,
     failed when any failed, None while one is still pending or publishing (or there is none)."""
     current = [status for status in statuses if status != RecordStatus.RETRACTED]
     if not current or any(status in IN_FLIGHT for status in current):
         return None
-    return "published" if all(status == RecordStatus.PUBLISHED for status in current) else "failed"
+    published = all(status == RecordStatus.PUBLISHED for status in current)
+    return SiteStatus.PUBLISHED if published else SiteStatus.FAILED

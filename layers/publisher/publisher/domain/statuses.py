@@ -1,12 +1,18 @@
-"""The three state machines of API.md, as data, and the one function that judges a move.
+"""The three state machines of API.md, as data: the legal single steps (`TRANSITIONS`) and the
+named moves the code makes (`Move`), composite ones included. This module is the only place a
+status is spelled out; the store builds the condition of every conditional write from a `Move`,
+so a move that is not legal here cannot be written there (tests/unit/domain/test_statuses.py
+walks the code for status literals elsewhere).
 
-The store applies every move with a conditional write on the current status, so a move
-that is legal here can still lose a race there (and then it is a 409 or a worker no-op).
+A move that is legal here can still lose a race in the store (then it is a 409 for the API and
+a no-op for a worker).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 
 
 class ContentStatus(StrEnum):
@@ -60,7 +66,7 @@ TRANSITIONS: dict[type[StrEnum], dict[StrEnum, frozenset[StrEnum]]] = {
     },
     RecordStatus: {
         _R.PENDING: frozenset({_R.PUBLISHING}),
-        _R.PUBLISHING: frozenset({_R.PUBLISHED, _R.FAILED}),
+        _R.PUBLISHING: frozenset({_R.PUBLISHED, _R.FAILED, _R.PUBLISHING}),
         _R.FAILED: frozenset({_R.PUBLISHING}),
         _R.PUBLISHED: frozenset({_R.RETRACTED}),
         _R.RETRACTED: frozenset(),
@@ -87,3 +93,63 @@ def sources_of(target: StrEnum) -> frozenset[StrEnum]:
     """Every status from which `target` may be reached (the condition of a conditional write)."""
     machine = TRANSITIONS[type(target)]
     return frozenset(source for source, targets in machine.items() if target in targets)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A named move of one state machine: from any of `sources` to `target`.
+
+    A single move is one legal step. A composite move takes the steps of `via` at once (for
+    example scheduled → publishing → failed when an item misses its slot); every step of it
+    must be legal, which `_check` asserts when the table below is built."""
+
+    name: str
+    sources: frozenset[StrEnum]
+    target: StrEnum
+    via: tuple[StrEnum, ...] = ()
+
+    def allows(self, current: str | StrEnum | None) -> bool:
+        return current is not None and type(self.target)(current) in self.sources
+
+    def _check(self) -> Move:
+        for source in self.sources:
+            path = [source, *self.via, self.target]
+            if not all(can_move(a, b) for a, b in pairwise(path)):
+                raise ValueError(f"{self.name}: {' → '.join(path)} is not legal in TRANSITIONS")
+        return self
+
+
+def _single(name: str, target: StrEnum, sources: frozenset[StrEnum] | None = None) -> Move:
+    return Move(name, sources if sources is not None else sources_of(target), target)._check()
+
+
+# Content.site_status
+SCHEDULE = _single("schedule", _S.SCHEDULED)
+"""not_published → scheduled; scheduled → scheduled (reschedule); failed → scheduled (retry)."""
+UNSCHEDULE = _single("unschedule", _S.NOT_PUBLISHED, frozenset({_S.SCHEDULED}))
+START_PUBLISHING = _single("start publishing", _S.PUBLISHING)
+"""scheduled (its time came) | failed (retry) | published (an update) → publishing."""
+PUBLISH_NOW_UNSCHEDULED = Move(
+    "publish now", frozenset({_S.NOT_PUBLISHED}), _S.PUBLISHING, via=(_S.SCHEDULED,)
+)._check()
+"""not_published → scheduled (for now) → publishing, at once."""
+SETTLE_PUBLISHED = _single("settle published", _S.PUBLISHED)
+SETTLE_FAILED = _single("settle failed", _S.FAILED)
+MISS_SLOT = Move("miss a slot", frozenset({_S.SCHEDULED}), _S.FAILED, via=(_S.PUBLISHING,))._check()
+"""scheduled → publishing → failed, at once, when an item misses its slot and is held."""
+
+# PublishingRecord.status
+CLAIM_RECORD = _single("claim", _R.PUBLISHING)
+"""pending | failed (a retry) | publishing (a claim whose lease expired) → publishing."""
+RECORD_PUBLISHED = _single("record published", _R.PUBLISHED)
+RECORD_FAILED = _single("record failed", _R.FAILED)
+RETRACT = _single("retract", _R.RETRACTED)
+
+# DeploymentRecord.status
+START_DEPLOYMENT = _single("start deployment", _D.DEPLOYING)
+FINISH_EMPTY_DEPLOYMENT = Move(
+    "finish an empty deployment", frozenset({_D.PENDING}), _D.COMPLETED, via=(_D.DEPLOYING,)
+)._check()
+FINISH_DEPLOYMENT = _single("finish deployment", _D.COMPLETED)
+FAIL_DEPLOYMENT = _single("fail deployment", _D.FAILED)
+ROLL_BACK = _single("roll back", _D.ROLLED_BACK)

@@ -25,11 +25,12 @@ from pynamodb.exceptions import DeleteError
 
 from publisher.bootstrap import ready_store
 from publisher.domain.publishing import MAX_CLEANUP_RETRIES, STUCK_AFTER, latest_by_destination
-from publisher.domain.statuses import RecordStatus, SiteStatus
+from publisher.domain.statuses import RECORD_FAILED, RecordStatus, SiteStatus
 from publisher.errors import Conflict
 from publisher.services.publishing import enabled_integrations, hand_over, start_publishing
 from publisher.store import content as content_store
 from publisher.store import records as store
+from publisher.store.common import status_condition
 from publisher.store.models import ContentModel, RecordModel
 from publisher.store.publication import Change
 from publisher.timeutil import iso, parse_iso
@@ -84,8 +85,11 @@ def _attend(record: RecordModel, now: datetime, summary: CleanupSummary) -> None
         if parse_iso(record.updated_at) > now - STUCK_AFTER:
             summary.skipped += 1  # a redelivery of its message will take the claim over
             return
-        changes = {"status": RecordStatus.FAILED.value, "error": STUCK, "updated_at": iso(now)}
-        store.update_record(record, changes, store.unchanged(record), "changed meanwhile")
+        changes = {"status": RECORD_FAILED.target.value, "error": STUCK, "updated_at": iso(now)}
+        condition = status_condition(RecordModel.status, RECORD_FAILED, record.status) & (
+            RecordModel.updated_at == record.updated_at
+        )
+        store.update_record(record, changes, condition, "changed meanwhile")
         summary.recovered += 1
     _retry(record, content, now, summary)
 

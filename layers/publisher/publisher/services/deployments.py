@@ -18,7 +18,17 @@ from aws_lambda_powertools import Logger
 from publisher.bootstrap import ready_store
 from publisher.destinations.base import DestinationError
 from publisher.domain.publishing import DeploymentCreate, latest_by_destination, newness
-from publisher.domain.statuses import ContentStatus, DeploymentStatus, RecordStatus, SiteStatus
+from publisher.domain.statuses import (
+    FAIL_DEPLOYMENT,
+    FINISH_DEPLOYMENT,
+    FINISH_EMPTY_DEPLOYMENT,
+    ROLL_BACK,
+    START_DEPLOYMENT,
+    ContentStatus,
+    DeploymentStatus,
+    RecordStatus,
+    SiteStatus,
+)
 from publisher.domain.transform import content_hash
 from publisher.errors import Conflict, Invalid, NotFound
 from publisher.identity import Caller
@@ -40,6 +50,7 @@ from publisher.services.sites import load_site
 from publisher.store import content as content_store
 from publisher.store import deployments as store
 from publisher.store import records as record_store
+from publisher.store.common import status_condition
 from publisher.store.models import ContentModel, DeploymentModel, IntegrationModel, RecordModel
 from publisher.timeutil import iso, utcnow
 
@@ -201,18 +212,14 @@ def _begin(deployment: DeploymentModel, total: int, skipped: dict[str, int], now
         "started_at": iso(now),
         "updated_at": iso(now),
         "metadata": {"skipped": skipped},
-        "status": DeploymentStatus.DEPLOYING.value,
     }
+    move = START_DEPLOYMENT
     if total == 0:
-        changes.update(
-            status=DeploymentStatus.COMPLETED.value, completed_at=iso(now), expires_at=now + KEEP_FINISHED
-        )
-    store.update_deployment(
-        deployment,
-        changes,
-        DeploymentModel.status == DeploymentStatus.PENDING.value,
-        "the deployment changed meanwhile",
-    )
+        move = FINISH_EMPTY_DEPLOYMENT
+        changes.update(completed_at=iso(now), expires_at=now + KEEP_FINISHED)
+    changes["status"] = move.target.value
+    condition = status_condition(DeploymentModel.status, move, deployment.status)
+    store.update_deployment(deployment, changes, condition, "the deployment changed meanwhile")
     if total == 0:
         bus.EventBus().emit(bus.DEPLOYMENT_COMPLETED, deployment_view(deployment))
 
@@ -232,9 +239,9 @@ def count_item(
     if done < int(deployment.items_total or 0):
         return None
     all_failed = not deployment.items_deployed and int(deployment.items_failed or 0) > 0
-    status = DeploymentStatus.FAILED if all_failed else DeploymentStatus.COMPLETED
+    move = FAIL_DEPLOYMENT if all_failed else FINISH_DEPLOYMENT
     changes = {
-        "status": status.value,
+        "status": move.target.value,
         "completed_at": iso(now),
         "updated_at": iso(now),
         "expires_at": now + KEEP_FINISHED,
@@ -243,7 +250,7 @@ def count_item(
         store.update_deployment(
             deployment,
             changes,
-            DeploymentModel.status == DeploymentStatus.DEPLOYING.value,
+            status_condition(DeploymentModel.status, move, DeploymentStatus.DEPLOYING),
             "finished already",
         )
     except Conflict:
@@ -268,7 +275,7 @@ def rollback(
     the reasons; what was retracted stays retracted, and a second call retries the rest."""
     caller.require_write()
     deployment = load_deployment(caller, deployment_id)
-    if deployment.status not in (DeploymentStatus.COMPLETED, DeploymentStatus.FAILED):
+    if not ROLL_BACK.allows(deployment.status):
         raise Conflict(
             f"only a completed or failed deployment can be rolled back; this one is {deployment.status}"
         )
@@ -294,8 +301,8 @@ def rollback(
     }
     store.update_deployment(
         deployment,
-        {"status": DeploymentStatus.ROLLED_BACK.value, "metadata": metadata, "updated_at": iso(now)},
-        DeploymentModel.status == deployment.status,
+        {"status": ROLL_BACK.target.value, "metadata": metadata, "updated_at": iso(now)},
+        status_condition(DeploymentModel.status, ROLL_BACK, deployment.status),
         "the deployment changed meanwhile",
     )
     return deployment_view(deployment)

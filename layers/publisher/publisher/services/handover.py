@@ -22,11 +22,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from publisher.domain.publishing import handover_delay
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.statuses import SiteStatus
+from publisher.domain.statuses import MISS_SLOT
 from publisher.errors import Conflict
 from publisher.services.publishing import enabled_integrations, hand_over
 from publisher.services.settings import settings_for
 from publisher.services.slot_claims import assign_next_slots
+from publisher.store.common import status_condition
 from publisher.store.models import ContentModel
 from publisher.store.publication import Change, scheduled_for, update_content
 from publisher.timeutil import iso, parse_iso, utcnow
@@ -140,15 +141,19 @@ def hand_over_if_soon(content: ContentModel, now: datetime) -> bool:
 
 
 def _fail_missed(content: ContentModel, reason: str, now: datetime) -> int:
-    """scheduled → failed (the moves scheduled → publishing → failed, at once), keeping its time,
+    """MISS_SLOT: scheduled → failed (scheduled → publishing → failed, at once), keeping its time,
     so the scheduler still counts its place until it is rescheduled. 1 if moved, 0 if it changed."""
     changes = {
-        "site_status": SiteStatus.FAILED.value,
+        "site_status": MISS_SLOT.target.value,
         "last_error": reason,
         "site_status_updated_at": iso(now),
     }
-    condition = scheduled_for(content.scheduled_publish_at) & ContentModel.enqueued_for.does_not_exist()
     try:
+        condition = (
+            status_condition(ContentModel.site_status, MISS_SLOT, content.site_status)
+            & (ContentModel.scheduled_publish_at == content.scheduled_publish_at)
+            & ContentModel.enqueued_for.does_not_exist()
+        )
         update_content(content, changes, condition, "changed meanwhile")
     except Conflict:
         return 0

@@ -24,7 +24,13 @@ from publisher.domain.publishing import (
     latest_by_destination,
     newness,
 )
-from publisher.domain.statuses import ContentStatus, RecordStatus, SiteStatus
+from publisher.domain.statuses import (
+    PUBLISH_NOW_UNSCHEDULED,
+    START_PUBLISHING,
+    ContentStatus,
+    RecordStatus,
+    SiteStatus,
+)
 from publisher.errors import Conflict, Invalid
 from publisher.identity import Caller
 from publisher.ids import new_id
@@ -293,17 +299,19 @@ and in the caps. Failed content (a retry) and published content (an update) keep
 
 
 def start_publishing(content: ContentModel, now: datetime) -> Change:
-    """The content's move to publishing (from not_published: the two legal moves
+    """The content's move to publishing (from not_published: the composite move
     not_published → scheduled → publishing, made at once, scheduled for now)."""
+    unscheduled = PUBLISH_NOW_UNSCHEDULED.allows(content.site_status)
+    move = PUBLISH_NOW_UNSCHEDULED if unscheduled else START_PUBLISHING
     changes: dict[str, Any] = {
-        "site_status": SiteStatus.PUBLISHING.value,
+        "site_status": move.target.value,
         "enqueued_for": None,
         "site_status_updated_at": iso(now),
         "last_error": None,
     }
     if content.site_status in TAKES_THE_SLOT_NOW:
         changes["scheduled_publish_at"] = iso(now)
-    return Change(content, changes, as_read(content))
+    return Change(content, changes, as_read(content, move))
 
 
 def count_publication(content: ContentModel, before: tuple[SiteStatus, str | None], now: datetime) -> None:

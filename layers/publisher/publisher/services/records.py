@@ -10,7 +10,7 @@ from publisher.bootstrap import ready_store
 from publisher.destinations import DESTINATION_NAMES
 from publisher.destinations.base import DestinationError
 from publisher.domain.publishing import RecordCreate
-from publisher.domain.statuses import RecordStatus
+from publisher.domain.statuses import RETRACT, RecordStatus
 from publisher.errors import Conflict, Invalid, NotFound
 from publisher.identity import Caller
 from publisher.ids import new_id
@@ -22,6 +22,7 @@ from publisher.services.publishing import record_view
 from publisher.services.sites import load_site
 from publisher.store import records as store
 from publisher.store import sites as site_store
+from publisher.store.common import status_condition
 from publisher.store.models import RecordModel
 from publisher.timeutil import iso, utcnow
 
@@ -150,11 +151,10 @@ def retract_record(
         )
         adapter.retract(record.external_id)
     changes = {
-        "status": RecordStatus.RETRACTED.value,
+        "status": RETRACT.target.value,
         "updated_at": iso(now),
         "expires_at": now + KEEP_RETRACTED,
         "metadata": {**(record.metadata or {}), "retracted_at": iso(now)},
     }
-    store.update_record(
-        record, changes, RecordModel.status == RecordStatus.PUBLISHED.value, "the record changed meanwhile"
-    )
+    condition = status_condition(RecordModel.status, RETRACT, record.status)
+    store.update_record(record, changes, condition, "the record changed meanwhile")

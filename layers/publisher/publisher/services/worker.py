@@ -46,7 +46,18 @@ from publisher.domain.publishing import (
     retry_delay,
     settled_outcome,
 )
-from publisher.domain.statuses import ContentStatus, RecordStatus, SiteStatus
+from publisher.domain.statuses import (
+    CLAIM_RECORD,
+    RECORD_FAILED,
+    RECORD_PUBLISHED,
+    SETTLE_FAILED,
+    SETTLE_PUBLISHED,
+    START_PUBLISHING,
+    ContentStatus,
+    Move,
+    RecordStatus,
+    SiteStatus,
+)
 from publisher.domain.transform import to_article
 from publisher.errors import Conflict
 from publisher.services import deployments
@@ -57,6 +68,7 @@ from publisher.services.events import PUBLICATION_FAILED, PUBLICATION_SUCCEEDED,
 from publisher.store import content as content_store
 from publisher.store import records as record_store
 from publisher.store import sites as site_store
+from publisher.store.common import status_condition
 from publisher.store.models import ContentModel, IntegrationModel, RecordModel
 from publisher.store.publication import Change, Check, as_read, update_content, write_together
 from publisher.timeutil import iso, parse_iso, utcnow
@@ -66,6 +78,10 @@ metrics = Metrics()
 
 KEEP_FAILED = timedelta(days=90)
 """A record that failed for good expires (DynamoDB TTL) this long after, unless retried."""
+
+
+PUBLISHED, FAILED, SKIPPED = "published", "failed", "skipped"
+"""What `process` answers for one delivery (counted by the handler)."""
 
 
 class Deferred(Exception):
@@ -144,7 +160,7 @@ class PublishWorker:
         except RetryableDestinationError as error:
             return self._retry_later(work, delivery, error)
         except DestinationError as error:
-            return self._fail(work, str(error), type(error).__name__, will_retry=False)
+            return self._fail(work, str(error), type(error).__name__)
         return self._succeed(work, post)
 
     def _claim(
@@ -159,13 +175,14 @@ class PublishWorker:
         claim = Change(
             record,
             {
-                "status": RecordStatus.PUBLISHING.value,
+                "status": CLAIM_RECORD.target.value,
                 "attempts": int(record.attempts or 0) + 1,
                 "next_retry_at": iso(now + CLAIM_LEASE),
                 "updated_at": iso(now),
                 "expires_at": None,
             },
-            (RecordModel.status == record.status) & (RecordModel.attempts == record.attempts),
+            status_condition(RecordModel.status, CLAIM_RECORD, record.status)
+            & (RecordModel.attempts == record.attempts),
         )
         changes, checks = (
             ([claim, content_part], []) if isinstance(content_part, Change) else ([claim], [content_part])
@@ -200,7 +217,6 @@ class PublishWorker:
         lateness = lateness_seconds(parse_iso(scheduled) if scheduled else None, work.started)
         metadata = {**(work.record.metadata or {}), "lateness_seconds": lateness, "remote": post.metadata}
         changes = {
-            "status": RecordStatus.PUBLISHED.value,
             "external_id": post.external_id,
             "external_url": post.external_url,
             "published_at": iso(now),
@@ -210,7 +226,7 @@ class PublishWorker:
             "metadata": metadata,
             "updated_at": iso(now),
         }
-        if not self._record(work, changes):
+        if not self._record(work, RECORD_PUBLISHED, changes):
             return self._skipped()
         self._settle(work, now)
         self._count_deployment(work, deployed=True, error=None, now=now)
@@ -227,19 +243,28 @@ class PublishWorker:
             },
         )
         self.events.emit(PUBLICATION_SUCCEEDED, self._event(work, lateness_seconds=lateness))
-        return "published"
+        return PUBLISHED
 
     def _retry_later(self, work: _Work, delivery: Delivery, error: RetryableDestinationError) -> str:
         """Back to the queue with backoff; on the last delivery, give up (the DLQ keeps the message)."""
         if delivery.receive_count >= MAX_RECEIVES:
             reason = f"gave up after {MAX_RECEIVES} attempts; in the dead-letter queue: {error}"
-            self._fail(work, reason, type(error).__name__, will_retry=False, gave_up=True)
+            self._fail(work, reason, type(error).__name__, next_retry_at=self._cleanup_retry_at(work))
             self._set_visibility(delivery, 0)  # on to the dead-letter queue at the next receive
             raise Deferred(reason)
         delay = retry_delay(delivery.receive_count, error.retry_after)
-        self._fail(work, str(error), type(error).__name__, will_retry=True, retry_in=delay)
+        # The queue brings it back; the cleanup job steps in only if that message is lost.
+        back_by = self.clock() + timedelta(seconds=delay) + QUEUE_DEADLINE
+        self._fail(work, str(error), type(error).__name__, next_retry_at=back_by, queue_retries=True)
         self._set_visibility(delivery, delay)
         raise Deferred(f"retry in {delay} s: {error}")
+
+    def _cleanup_retry_at(self, work: _Work) -> datetime | None:
+        """When the daily cleanup should retry a record the queue gave up on (None: no more)."""
+        retries_done = int((work.record.metadata or {}).get("cleanup_retries", 0))
+        if retries_done >= MAX_CLEANUP_RETRIES:
+            return None
+        return cleanup_retry_at(self.clock(), retries_done)
 
     def _fail(
         self,
@@ -247,59 +272,45 @@ class PublishWorker:
         reason: str,
         error_class: str,
         *,
-        will_retry: bool,
-        gave_up: bool = False,
-        retry_in: int = 0,
+        next_retry_at: datetime | None = None,
+        queue_retries: bool = False,
     ) -> str:
+        """Record the failure; `next_retry_at` is when a retry is due (None: failed for good),
+        `queue_retries` says the queue itself brings the message back."""
         now = self.clock()
-        retries_done = int((work.record.metadata or {}).get("cleanup_retries", 0))
-        if will_retry:  # the queue brings it back; cleanup steps in only if that message is lost
-            next_retry_at: str | None = iso(now + timedelta(seconds=retry_in) + QUEUE_DEADLINE)
-        elif gave_up and retries_done < MAX_CLEANUP_RETRIES:
-            next_retry_at = iso(cleanup_retry_at(now, retries_done))
-        else:
-            next_retry_at = None
         changes = {
-            "status": RecordStatus.FAILED.value,
             "error": reason,
-            "next_retry_at": next_retry_at,
+            "next_retry_at": iso(next_retry_at) if next_retry_at else None,
             "updated_at": iso(now),
-            "expires_at": None if will_retry else now + KEEP_FAILED,
+            "expires_at": None if queue_retries else now + KEEP_FAILED,
             "metadata": {**(work.record.metadata or {}), "error_class": error_class},
         }
-        if not self._record(work, changes):
+        if not self._record(work, RECORD_FAILED, changes):
             return self._skipped()
         self._settle(work, now, reason)
-        if not will_retry:
-            self._count_deployment(
-                work,
-                deployed=False,
-                error=f"{work.record.content_id} on {work.record.destination}: {reason}",
-                now=now,
-            )
+        if not queue_retries:
+            failure = f"{work.record.content_id} on {work.record.destination}: {reason}"
+            self._count_deployment(work, deployed=False, error=failure, now=now)
         metrics.add_metric(name="PublicationsFailed", unit=MetricUnit.Count, value=1)
         logger.warning(
             "publication failed",
-            extra={"record_id": work.record.record_id, "reason": reason, "will_retry": will_retry},
+            extra={"record_id": work.record.record_id, "reason": reason, "will_retry": queue_retries},
         )
+        retry = next_retry_at is not None
         self.events.emit(
-            PUBLICATION_FAILED,
-            self._event(
-                work,
-                error=reason,
-                error_class=error_class,
-                will_retry=will_retry or next_retry_at is not None,
-            ),
+            PUBLICATION_FAILED, self._event(work, error=reason, error_class=error_class, will_retry=retry)
         )
-        return "failed"
+        return FAILED
 
-    def _record(self, work: _Work, changes: dict[str, Any]) -> bool:
+    def _record(self, work: _Work, move: Move, changes: dict[str, Any]) -> bool:
         """Write the outcome under our claim; False when a later claim took the record over."""
-        condition = (RecordModel.status == RecordStatus.PUBLISHING.value) & (
+        condition = status_condition(RecordModel.status, move, RecordStatus.PUBLISHING) & (
             RecordModel.attempts == work.attempt
         )
         try:
-            record_store.update_record(work.record, changes, condition, "claim taken over")
+            record_store.update_record(
+                work.record, {"status": move.target.value, **changes}, condition, "claim taken over"
+            )
         except Conflict:
             logger.warning(
                 "our claim was taken over; its holder records the outcome",
@@ -309,47 +320,49 @@ class PublishWorker:
         return True
 
     def _settle(self, work: _Work, now: datetime, reason: str | None = None) -> None:
-        """Move the content to published / failed once every current destination has an outcome.
+        """Move the content to published / failed once every current destination has an outcome."""
+        current = self._current_records(work)
+        outcome = settled_outcome(record.status for record in current)
+        if outcome is None:
+            return
+        if outcome == SiteStatus.PUBLISHED:
+            move, changes = (
+                SETTLE_PUBLISHED,
+                {
+                    "status": ContentStatus.PUBLISHED.value,
+                    "published_at": iso(now),
+                    "published_hash": work.content_hash,
+                    "last_error": None,
+                },
+            )
+        else:
+            failed = next((record.error for record in current if record.status == RecordStatus.FAILED), None)
+            move, changes = SETTLE_FAILED, {"last_error": reason or failed}
+        changes.update(site_status=move.target.value, site_status_updated_at=iso(now), enqueued_for=None)
+        condition = status_condition(ContentModel.site_status, move, SiteStatus.PUBLISHING)
+        try:
+            update_content(work.content, changes, condition, "settled elsewhere")
+        except Conflict:
+            logger.info("content settled by another worker", extra={"content_id": work.content.content_id})
 
-        Current = the newest record of each destination with an enabled integration (a pending
-        record someone made by hand, without a deadline, is nobody's work and does not count).
-        The other destinations' records are read again, strongly consistent, so of two workers
-        finishing at once at least the later one sees both outcomes."""
+    def _current_records(self, work: _Work) -> list[RecordModel]:
+        """The newest record of each destination with an enabled integration, as stored now.
+
+        A pending record someone made by hand, without a deadline, is nobody's work and does not
+        count. The other destinations' records are read again, strongly consistent, so of two
+        workers finishing at once at least the later one sees both outcomes."""
         enabled = {name for name, item in work.integrations.items() if item.enabled}
-        others = [record for record in work.history if record.record_id != work.record.record_id]
-        latest = latest_by_destination([*others, work.record])
-        latest = {name: record for name, record in latest.items() if name in enabled or record is work.record}
-        fresh = record_store.fresh_records(
-            record.record_id for record in latest.values() if record is not work.record
+        latest = latest_by_destination(
+            [*(record for record in work.history if record.record_id != work.record.record_id), work.record]
         )
-        current = [fresh.get(record.record_id, record) for record in latest.values()]
-        counted = [
+        wanted = [record for name, record in latest.items() if name in enabled or record is work.record]
+        fresh = record_store.fresh_records(record.record_id for record in wanted if record is not work.record)
+        current = [fresh.get(record.record_id, record) for record in wanted]
+        return [
             record
             for record in current
             if not (record.status == RecordStatus.PENDING and not record.next_retry_at)
         ]
-        outcome = settled_outcome(record.status for record in counted)
-        if outcome is None:
-            return
-        content = work.content
-        if outcome == "published":
-            changes: dict[str, Any] = {
-                "site_status": SiteStatus.PUBLISHED.value,
-                "status": ContentStatus.PUBLISHED.value,
-                "published_at": iso(now),
-                "published_hash": work.content_hash,
-                "last_error": None,
-            }
-        else:
-            failed = next((record.error for record in counted if record.status == RecordStatus.FAILED), None)
-            changes = {"site_status": SiteStatus.FAILED.value, "last_error": reason or failed}
-        changes.update(site_status_updated_at=iso(now), enqueued_for=None)
-        try:
-            update_content(
-                content, changes, ContentModel.site_status == SiteStatus.PUBLISHING.value, "settled elsewhere"
-            )
-        except Conflict:
-            logger.info("content settled by another worker", extra={"content_id": content.content_id})
 
     def _count_deployment(self, work: _Work, *, deployed: bool, error: str | None, now: datetime) -> None:
         deployment_id = work.message.deployment_id or work.record.deployment_id
@@ -360,7 +373,7 @@ class PublishWorker:
     def _skipped() -> str:
         """A message with nothing (left) to do: consumed, and counted."""
         metrics.add_metric(name="PublicationsSkipped", unit=MetricUnit.Count, value=1)
-        return "skipped"
+        return SKIPPED
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -403,15 +416,15 @@ def _content_claim(content: ContentModel, scheduled_for: str | None, now: dateti
         return None
     status = content.site_status
     if status == SiteStatus.PUBLISHING:
-        condition = ContentModel.site_status == SiteStatus.PUBLISHING.value
+        condition = ContentModel.site_status == START_PUBLISHING.target.value
         if scheduled_for is not None:
             condition &= ContentModel.scheduled_publish_at == scheduled_for
         return Check(ContentModel, content.content_id, condition)
     if status == SiteStatus.FAILED or (status == SiteStatus.SCHEDULED and scheduled_for is not None):
         changes = {
-            "site_status": SiteStatus.PUBLISHING.value,
+            "site_status": START_PUBLISHING.target.value,
             "site_status_updated_at": iso(now),
             "enqueued_for": None,
         }
-        return Change(content, changes, as_read(content))
+        return Change(content, changes, as_read(content, START_PUBLISHING))
     return None

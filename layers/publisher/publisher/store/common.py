@@ -12,6 +12,7 @@ from pynamodb.exceptions import PutError, QueryError, TransactWriteError, Update
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from publisher.domain.statuses import Move
 from publisher.errors import BadRequest, Conflict
 from publisher.paging import PageRequest, encode_cursor
 
@@ -69,6 +70,17 @@ def conditional_update(item: Model, actions: list[Any], condition: Any, conflict
         if _code(exc) == "ConditionalCheckFailedException":
             raise Conflict(conflict) from exc
         raise
+
+
+def status_condition(attribute: Any, move: Move, current: Any = None) -> Any:
+    """The condition of `move` on a status attribute, from the state machine's table: the stored
+    status is still the one read (`current`), which the move must allow (else Conflict), or —
+    when nothing was read — any status the move may start from."""
+    if current is not None:
+        if not move.allows(current):
+            raise Conflict(f"cannot {move.name} from {current}")
+        return attribute == str(current)
+    return attribute.is_in(*(str(source) for source in move.sources))
 
 
 @cache

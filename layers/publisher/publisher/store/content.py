@@ -14,8 +14,9 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist
 from pynamodb.expressions.condition import Condition
 
+from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus
 from publisher.paging import PageRequest
-from publisher.store.common import conditional_update, query_page, transact
+from publisher.store.common import conditional_update, query_page, status_condition, transact
 from publisher.store.models import ContentModel, UniqueKeyModel
 from publisher.store.usage import LabelledTransaction, Reservation, add_increments, run_transaction
 
@@ -127,9 +128,14 @@ def schedule_move(
     The content's condition is the state it was read in (site_status, scheduled_publish_at).
     Returns None when committed, else what stood in the way: CONTENT (it changed), MINUTE (another
     item holds that minute), a counter key (that cap is full) or usage.BUSY."""
-    condition = _unchanged(item) & _same_schedule(item) & (ContentModel.status == "approved")
+    condition = (
+        status_condition(ContentModel.site_status, SCHEDULE, item.site_status)
+        & _same_schedule(item)
+        & (ContentModel.status == item.status)
+        & (ContentModel.status == ContentStatus.APPROVED.value)
+    )
     changes = {
-        "site_status": "scheduled",
+        "site_status": SCHEDULE.target.value,
         "scheduled_publish_at": when,
         "site_status_updated_at": changed_at,
         "enqueued_for": None,
@@ -152,9 +158,10 @@ def schedule_move(
 
 def unschedule_move(item: ContentModel, changed_at: str) -> None:
     """scheduled → not_published, only if still scheduled for the time read (Conflict otherwise)."""
-    condition = (ContentModel.site_status == "scheduled") & _same_schedule(item)
+    moving = status_condition(ContentModel.site_status, UNSCHEDULE, item.site_status)
+    condition = moving & _same_schedule(item)
     changes = {
-        "site_status": "not_published",
+        "site_status": UNSCHEDULE.target.value,
         "scheduled_publish_at": None,
         "site_status_updated_at": changed_at,
         "enqueued_for": None,

@@ -8,6 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import size
 
+from publisher.domain.statuses import DeploymentStatus
 from publisher.paging import PageRequest
 from publisher.store.changes import actions_for
 from publisher.store.common import conditional_save, conditional_update, query_page
@@ -52,7 +53,7 @@ def count_item(
     deployment = DeploymentModel(deployment_id=deployment_id)
     counter = DeploymentModel.items_deployed if deployed else DeploymentModel.items_failed
     actions = [counter.add(1), DeploymentModel.updated_at.set(now_iso)]
-    condition = DeploymentModel.status == "deploying"
+    condition = DeploymentModel.status == DeploymentStatus.DEPLOYING.value
     if error:
         actions.append(DeploymentModel.error_log.set(DeploymentModel.error_log.append([error])))
         condition &= size(DeploymentModel.error_log) < MAX_ERROR_LOG

@@ -23,6 +23,13 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from publisher.config import Settings
+from publisher.domain.publishing import OPEN_STATUSES
+from publisher.domain.statuses import (
+    ContentStatus,
+    DeploymentStatus,
+    RecordStatus,
+    SiteStatus,
+)
 
 DUE_SHARDS = 8
 """The due and retry indexes spread their items over this many partition keys."""
@@ -142,8 +149,8 @@ class ContentModel(_Base):
     categories = ListAttribute(of=UnicodeAttribute, default=list)
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     featured_image_url = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(default="draft")
-    site_status = UnicodeAttribute(default="not_published")
+    status = UnicodeAttribute(default=ContentStatus.DRAFT.value)
+    site_status = UnicodeAttribute(default=SiteStatus.NOT_PUBLISHED.value)
     scheduled_publish_at = UnicodeAttribute(null=True)
     site_status_updated_at = UnicodeAttribute()
     published_at = UnicodeAttribute(null=True)
@@ -171,11 +178,11 @@ class ContentModel(_Base):
         """Recompute every derived key from the item's state (call before each write)."""
         self.status_key = f"{self.status}#{self.created_at}"
         self.site_status_key = f"{self.site_status}#{self.created_at}"
-        on_calendar = self.site_status != "not_published"
+        on_calendar = self.site_status != SiteStatus.NOT_PUBLISHED
         self.calendar_at = (self.scheduled_publish_at or self.published_at) if on_calendar else None
-        waiting = self.status == "approved" and self.site_status == "not_published"
+        waiting = self.status == ContentStatus.APPROVED and self.site_status == SiteStatus.NOT_PUBLISHED
         self.unscheduled_site_id = self.site_id if waiting else None
-        due = self.site_status == "scheduled" and self.scheduled_publish_at and not self.enqueued_for
+        due = self.site_status == SiteStatus.SCHEDULED and self.scheduled_publish_at and not self.enqueued_for
         self.due_shard = shard_of(self.content_id, DUE_SHARDS) if due else None
         self.due_at = self.scheduled_publish_at if due else None
 
@@ -190,7 +197,7 @@ class RecordModel(_Base):
     sector_id = UnicodeAttribute(null=True)
     content_id = UnicodeAttribute()
     destination = UnicodeAttribute()
-    status = UnicodeAttribute(default="pending")
+    status = UnicodeAttribute(default=RecordStatus.PENDING.value)
     external_id = UnicodeAttribute(null=True)
     external_url = UnicodeAttribute(null=True)
     published_at = UnicodeAttribute(null=True)
@@ -217,7 +224,7 @@ class RecordModel(_Base):
         self.destination_created = f"{self.destination}#{self.created_at}"
         # Sparse: every record that is not settled yet carries the time the cleanup job must look
         # at it if nothing else happens (retry a failure, recover a lost message or a stuck claim).
-        retry = self.status in ("pending", "publishing", "failed") and self.next_retry_at
+        retry = self.status in OPEN_STATUSES and self.next_retry_at
         self.retry_shard = shard_of(self.record_id, DUE_SHARDS) if retry else None
 
 
@@ -230,7 +237,7 @@ class DeploymentModel(_Base):
     site_id = UnicodeAttribute()
     sector_id = UnicodeAttribute(null=True)
     deployment_type = UnicodeAttribute()
-    status = UnicodeAttribute(default="pending")
+    status = UnicodeAttribute(default=DeploymentStatus.PENDING.value)
     items_total = NumberAttribute(default=0)
     items_deployed = NumberAttribute(default=0)
     items_failed = NumberAttribute(default=0)

@@ -11,14 +11,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from publisher.domain.statuses import Move, SiteStatus
 from publisher.store.changes import actions_for
-from publisher.store.common import conditional_update, transact
+from publisher.store.common import conditional_update, status_condition, transact
 from publisher.store.models import DUE_SHARDS, ContentModel, RecordModel
 
 
-def as_read(content: ContentModel) -> Any:
-    """The condition that the content's place on its site is still what was read."""
-    return (ContentModel.site_status == content.site_status) & (
+def as_read(content: ContentModel, move: Move) -> Any:
+    """The condition of `move` on content whose place on its site must still be what was read."""
+    return status_condition(ContentModel.site_status, move, content.site_status) & (
         ContentModel.site_status_updated_at == content.site_status_updated_at
     )
 
@@ -26,7 +27,9 @@ def as_read(content: ContentModel) -> Any:
 def scheduled_for(moment: str) -> Any:
     """The condition that the content still waits for this scheduled time (no unschedule or
     reschedule happened in between)."""
-    return (ContentModel.site_status == "scheduled") & (ContentModel.scheduled_publish_at == moment)
+    return (ContentModel.site_status == SiteStatus.SCHEDULED.value) & (
+        ContentModel.scheduled_publish_at == moment
+    )
 
 
 def update_content(content: ContentModel, changes: Mapping[str, Any], condition: Any, conflict: str) -> None:
