@@ -207,3 +207,46 @@ def test_given_a_disabled_integration_then_the_failure_is_settled_with_the_reaso
     assert summary["given_up"] == 1 and receive(aws) == []
     record = record_now(record_id)
     assert "integration is disabled" in record.error and record.next_retry_at is None
+
+
+def test_given_the_content_changes_while_a_retry_is_handed_over_then_it_counts_as_skipped_not_retried(
+    aws, site, monkeypatch
+):
+    from publisher.services import cleanup
+
+    content, record_id = failed_for_good(aws, site)
+    real_hand_over = cleanup.hand_over
+
+    def racing_hand_over(*args, **kwargs):
+        force(content_now(content.content_id), site_status_updated_at=iso(later()))  # an edit wins
+        return real_hand_over(*args, **kwargs)
+
+    monkeypatch.setattr(cleanup, "hand_over", racing_hand_over)
+
+    summary = run_job(JOB, later())
+
+    assert (summary["retried"], summary["skipped"]) == (0, 1)
+    assert receive(aws) == []
+    assert record_now(record_id).metadata.get("cleanup_retries", 0) == 0
+
+
+def test_given_a_lost_message_whose_record_changes_meanwhile_then_it_counts_as_skipped_not_resent(
+    aws, site, monkeypatch
+):
+    from publisher.services import publishing
+
+    _, record_id = published_now(site, aws)
+    real_write = publishing.write_together
+
+    def racing_write(**kwargs):
+        force(
+            record_now(record_id), updated_at=iso(datetime.now(UTC))
+        )  # the record moved on after it was read
+        return real_write(**kwargs)
+
+    monkeypatch.setattr(publishing, "write_together", racing_write)
+
+    summary = run_job(JOB, datetime.now(UTC) + timedelta(hours=2))
+
+    assert (summary["resent"], summary["skipped"]) == (0, 1)
+    assert receive(aws) == []

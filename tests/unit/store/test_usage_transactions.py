@@ -9,8 +9,9 @@ from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
 from publisher.domain.publishing_settings import PublishingSettings
+from publisher.store.common import LabelledTransaction
 from publisher.store.models import ContentModel, UniqueKeyModel
-from publisher.store.usage import LabelledTransaction, add_increments, counter_keys, period_name
+from publisher.store.usage import add_increments, counter_keys, period_name
 
 
 class RecordingConnection(Connection):

@@ -21,7 +21,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from pynamodb.exceptions import DeleteError
 
 from publisher.bootstrap import ready_store
 from publisher.domain.publishing import MAX_CLEANUP_RETRIES, STUCK_AFTER, latest_by_destination
@@ -97,20 +96,27 @@ def _attend(record: RecordModel, now: datetime, summary: CleanupSummary) -> None
 def _resend(record: RecordModel, content: ContentModel, now: datetime, summary: CleanupSummary) -> None:
     """A pending record whose message never arrived: send it again if the content still wants it."""
     waiting_for = content.scheduled_publish_at
-    enqueued = content.site_status == SiteStatus.SCHEDULED and content.enqueued_for == waiting_for
-    if enqueued:
-        _send(record, content, now, scheduled_for=waiting_for, move=None)
+    if content.site_status == SiteStatus.SCHEDULED and content.enqueued_for == waiting_for:
+        outcome = _send(record, content, now, scheduled_for=waiting_for, move=None)
     elif content.site_status == SiteStatus.PUBLISHING:
-        _send(record, content, now, scheduled_for=None, move=None)
+        outcome = _send(record, content, now, scheduled_for=None, move=None)
     else:
-        try:
-            store.delete_record(record, store.unchanged(record))
-        except DeleteError:
-            summary.skipped += 1
-            return
-        summary.dropped += 1
+        _drop(record, summary)
         return
-    summary.resent += 1
+    if outcome == SENT:
+        summary.resent += 1
+    else:
+        summary.skipped += 1  # changed meanwhile, or its integration is gone: the next run looks again
+
+
+def _drop(record: RecordModel, summary: CleanupSummary) -> None:
+    """Forget a pending record nobody waits for any more (unless it changed meanwhile)."""
+    try:
+        store.delete_record(record, store.unchanged(record))
+    except Conflict:
+        summary.skipped += 1
+        return
+    summary.dropped += 1
 
 
 def _retry(record: RecordModel, content: ContentModel, now: datetime, summary: CleanupSummary) -> None:
@@ -128,17 +134,19 @@ def _retry(record: RecordModel, content: ContentModel, now: datetime, summary: C
     else:  # the content moved on (rescheduled, republished): nothing to retry
         _settle(record, now, record.error or "not retried: the content moved on", summary)
         return
-    if not _send(
-        record, content, now, scheduled_for=None, move=move, note={"cleanup_retries": retries_done + 1}
-    ):
-        _settle(
-            record,
-            now,
-            f"{record.error}; not retried: the {record.destination} integration is disabled",
-            summary,
-        )
-        return
-    summary.retried += 1
+    note = {"cleanup_retries": retries_done + 1}
+    outcome = _send(record, content, now, scheduled_for=None, move=move, note=note)
+    if outcome == NO_INTEGRATION:
+        reason = f"{record.error}; not retried: the {record.destination} integration is disabled"
+        _settle(record, now, reason, summary)
+    elif outcome == SENT:
+        summary.retried += 1
+    else:
+        summary.skipped += 1
+
+
+SENT, CHANGED, NO_INTEGRATION = "sent", "changed", "no integration"
+"""What `_send` did: handed over; nothing, as the content or record changed; nothing, no integration."""
 
 
 def _send(
@@ -149,10 +157,10 @@ def _send(
     scheduled_for: str | None,
     move: Change | None,
     note: dict[str, Any] | None = None,
-) -> bool:
+) -> str:
     targets = enabled_integrations(content.site_id, [record.destination])
     if not targets:
-        return False
+        return NO_INTEGRATION
     try:
         hand_over(
             content,
@@ -165,7 +173,8 @@ def _send(
         )
     except Conflict:
         logger.info("changed meanwhile; left for the next run", extra={"record_id": record.record_id})
-    return True
+        return CHANGED
+    return SENT
 
 
 def _settle(record: RecordModel, now: datetime, reason: str, summary: CleanupSummary) -> None:

@@ -3,12 +3,12 @@ domain errors in one place."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, QueryError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, QueryError, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -48,8 +48,12 @@ def query_page(
 
 
 def _code(exc: Exception) -> str | None:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause
+    return getattr(exc, "cause_response_code", None)
+
+
+def condition_failed(exc: Exception) -> bool:
+    """Whether a single-item write failed because its condition did not hold (the one test)."""
+    return _code(exc) == "ConditionalCheckFailedException"
 
 
 def conditional_save(item: Model, condition: Any, conflict: str) -> None:
@@ -57,7 +61,7 @@ def conditional_save(item: Model, condition: Any, conflict: str) -> None:
     try:
         item.save(condition=condition)
     except PutError as exc:
-        if _code(exc) == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             raise Conflict(conflict) from exc
         raise
 
@@ -67,7 +71,17 @@ def conditional_update(item: Model, actions: list[Any], condition: Any, conflict
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        if _code(exc) == "ConditionalCheckFailedException":
+        if condition_failed(exc):
+            raise Conflict(conflict) from exc
+        raise
+
+
+def conditional_delete(item: Model, condition: Any, conflict: str) -> None:
+    """DeleteItem under a condition; Conflict(conflict) when the condition fails."""
+    try:
+        item.delete(condition=condition)
+    except DeleteError as exc:
+        if condition_failed(exc):
             raise Conflict(conflict) from exc
         raise
 
@@ -89,13 +103,62 @@ def shared_connection() -> Connection:
     return Connection()
 
 
-def transact(write: Callable[[TransactWrite], None], conflict: str) -> None:
-    """Run `write(tx)` as one transaction; Conflict(conflict) when a condition fails."""
+class LabelledTransaction:
+    """A TransactWrite that remembers a label per item, to tell which condition failed.
+
+    DynamoDB reports cancellation reasons in request order, and pynamodb sends condition
+    checks, then deletes, then puts, then updates; the labels follow that same order."""
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self._tx = tx
+        self._labels: dict[str, list[str]] = {"check": [], "delete": [], "put": [], "update": []}
+
+    def condition_check(self, model: type[Model], key: Any, *, condition: Any, label: str = "") -> None:
+        self._tx.condition_check(model, key, condition=condition)
+        self._labels["check"].append(label)
+
+    def delete(self, model: Model, *, condition: Any = None, label: str = "") -> None:
+        self._tx.delete(model, condition=condition)
+        self._labels["delete"].append(label)
+
+    def save(self, model: Model, *, condition: Any = None, label: str = "") -> None:
+        self._tx.save(model, condition=condition)
+        self._labels["put"].append(label)
+
+    def update(self, model: Model, actions: list[Any], *, condition: Any = None, label: str = "") -> None:
+        self._tx.update(model, actions=actions, condition=condition)
+        self._labels["update"].append(label)
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for kind in ("check", "delete", "put", "update") for label in self._labels[kind]]
+
+
+BUSY = "busy"
+"""The outcome when DynamoDB cancelled a transaction for a concurrent one on the same item."""
+
+
+def run_transaction(write: Callable[[LabelledTransaction], None]) -> str | None:
+    """Run `write` as one transaction: None when committed, else the label of the first item whose
+    condition failed, or BUSY for a transaction conflict (worth retrying as is)."""
+    labelled: LabelledTransaction | None = None
     try:
         with TransactWrite(connection=shared_connection()) as tx:
-            write(tx)
+            labelled = LabelledTransaction(tx)
+            write(labelled)
     except TransactWriteError as exc:
-        reasons: Iterable[Any] = exc.cancellation_reasons or []
-        if any(reason and reason.code == "ConditionalCheckFailed" for reason in reasons):
-            raise Conflict(conflict) from exc
+        reasons: list[Any] = list(exc.cancellation_reasons or [])
+        for index, reason in enumerate(reasons):
+            if reason is not None and reason.code == "ConditionalCheckFailed" and labelled:
+                return labelled.labels[index] or "condition"
+        if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
+            return BUSY
         raise
+    return None
+
+
+def transact(write: Callable[[LabelledTransaction], None], conflict: str) -> None:
+    """Run `write(tx)` as one transaction; Conflict(conflict) when a condition fails or a concurrent
+    transaction on the same items won (both mean: read again and retry)."""
+    if run_transaction(write) is not None:
+        raise Conflict(conflict)

@@ -7,22 +7,32 @@ attributes they derive from, so no index can go stale.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
 from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus
+from publisher.errors import Conflict
 from publisher.paging import PageRequest
-from publisher.store.common import conditional_update, query_page, status_condition, transact
+from publisher.store.changes import actions_for
+from publisher.store.common import (
+    LabelledTransaction,
+    conditional_delete,
+    conditional_update,
+    query_page,
+    run_transaction,
+    status_condition,
+    transact,
+)
 from publisher.store.models import ContentModel, UniqueKeyModel
-from publisher.store.usage import LabelledTransaction, Reservation, add_increments, run_transaction
+from publisher.store.usage import Reservation, add_increments
 
 SLUG_TAKEN = "that slug is already used by another content item of this site"
 CHANGED = "the content changed meanwhile; reload it and try again"
-DERIVED = ("status_key", "site_status_key", "calendar_at", "unscheduled_site_id", "due_shard", "due_at")
 
 CONTENT = "content"
 MINUTE = "minute"
@@ -59,21 +69,6 @@ def create_content(item: ContentModel) -> None:
     transact(write, SLUG_TAKEN)
 
 
-def _assign(name: str, value: Any) -> Any:
-    """A SET action, or REMOVE for None (index keys may not be NULL)."""
-    attribute = getattr(ContentModel, name)
-    return attribute.remove() if value is None else attribute.set(value)
-
-
-def _apply(item: ContentModel, changes: dict[str, Any]) -> list[Any]:
-    """Apply `changes` to the item in memory, refresh its derived keys, and return the actions."""
-    for name, value in changes.items():
-        setattr(item, name, value)
-    item.refresh_index_keys()
-    names = list(changes) + [name for name in DERIVED if name not in changes]
-    return [_assign(name, getattr(item, name)) for name in names]
-
-
 def _unchanged(item: ContentModel) -> Condition:
     """The item is still in the editorial and site state it was read in."""
     return (ContentModel.status == item.status) & (ContentModel.site_status == item.site_status)
@@ -91,7 +86,7 @@ def update_content(item: ContentModel, changes: dict[str, Any]) -> None:
     condition = _unchanged(item)
     old_slug = item.slug
     new_slug = changes.get("slug", old_slug)
-    actions = _apply(item, changes)
+    actions = actions_for(item, changes)
     if new_slug == old_slug:
         conditional_update(item, actions, condition, CHANGED)
         return
@@ -141,7 +136,7 @@ def schedule_move(
         "enqueued_for": None,
     }
     probe = ContentModel(item.content_id, **_state(item))
-    actions = _apply(probe, changes)
+    actions = actions_for(probe, changes)
 
     def write(tx: LabelledTransaction) -> None:
         if minute is not None:
@@ -152,7 +147,7 @@ def schedule_move(
 
     outcome = run_transaction(write)
     if outcome is None:
-        _apply(item, changes)
+        actions_for(item, changes)  # the item in memory now says what was written
     return outcome
 
 
@@ -166,16 +161,14 @@ def unschedule_move(item: ContentModel, changed_at: str) -> None:
         "site_status_updated_at": changed_at,
         "enqueued_for": None,
     }
-    conditional_update(item, _apply(item, changes), condition, CHANGED)
+    conditional_update(item, actions_for(item, changes), condition, CHANGED)
 
 
 def release_minute(key: str, content_id: str) -> None:
     """Give a minute back, if this item still holds it (best effort, after the move committed)."""
-    try:
-        UniqueKeyModel(key=key, owner_id=content_id).delete(condition=UniqueKeyModel.owner_id == content_id)
-    except DeleteError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    claim = UniqueKeyModel(key=key, owner_id=content_id)
+    with contextlib.suppress(Conflict):
+        conditional_delete(claim, UniqueKeyModel.owner_id == content_id, "held by another item")
 
 
 def _state(item: ContentModel) -> dict[str, Any]:

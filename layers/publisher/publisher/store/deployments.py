@@ -11,7 +11,7 @@ from pynamodb.expressions.condition import size
 from publisher.domain.statuses import DeploymentStatus
 from publisher.paging import PageRequest
 from publisher.store.changes import actions_for
-from publisher.store.common import conditional_save, conditional_update, query_page
+from publisher.store.common import condition_failed, conditional_save, conditional_update, query_page
 from publisher.store.models import DeploymentModel
 
 MAX_ERROR_LOG = 100
@@ -60,7 +60,7 @@ def count_item(
     try:
         deployment.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise
         if not error:
             return None

@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from publisher.paging import PageRequest
 from publisher.store.changes import actions_for
-from publisher.store.common import conditional_save, conditional_update, query_page
+from publisher.store.common import conditional_delete, conditional_save, conditional_update, query_page
 from publisher.store.models import DUE_SHARDS, RecordModel
 
 RecordPage = tuple[list[RecordModel], str | None]
@@ -45,8 +45,8 @@ def update_record(record: RecordModel, changes: Mapping[str, Any], condition: An
 
 
 def delete_record(record: RecordModel, condition: Any) -> None:
-    """Delete under a condition (pynamodb raises DeleteError when it fails; callers expect none)."""
-    record.delete(condition=condition)
+    """Delete under a condition; Conflict when it fails."""
+    conditional_delete(record, condition, "the record changed meanwhile")
 
 
 def unchanged(record: RecordModel) -> Any:

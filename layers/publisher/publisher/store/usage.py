@@ -11,18 +11,16 @@ so a crash in between over-counts (a cap is never exceeded, a place may stay unu
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
-from pynamodb.transactions import TransactWrite
 
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.slots import PERIODS, period_keys
 from publisher.errors import Conflict
-from publisher.store.common import shared_connection
+from publisher.store.common import BUSY, LabelledTransaction, condition_failed, run_transaction
 from publisher.store.models import UsageCounterModel
 
 COUNTER_TTL = timedelta(days=400)
@@ -47,54 +45,6 @@ def period_name(counter_key: str) -> str:
 def reservable(reservations: Iterable[Reservation]) -> bool:
     """False when a cap of 0 makes the reservation impossible whatever the count."""
     return all(cap is None or cap > 0 for _, cap in reservations)
-
-
-class LabelledTransaction:
-    """A TransactWrite that remembers a label per item, to tell which condition failed.
-
-    DynamoDB reports cancellation reasons in request order, and pynamodb sends condition
-    checks, then deletes, then puts, then updates; the labels follow that same order."""
-
-    def __init__(self, tx: TransactWrite) -> None:
-        self._tx = tx
-        self._labels: dict[str, list[str]] = {"put": [], "update": []}
-
-    def save(self, model: Any, *, condition: Condition | None = None, label: str) -> None:
-        self._tx.save(model, condition=condition)
-        self._labels["put"].append(label)
-
-    def update(
-        self, model: Any, actions: list[Any], *, condition: Condition | None = None, label: str
-    ) -> None:
-        self._tx.update(model, actions=actions, condition=condition)
-        self._labels["update"].append(label)
-
-    @property
-    def labels(self) -> list[str]:
-        return self._labels["put"] + self._labels["update"]
-
-
-BUSY = "busy"
-"""The outcome when DynamoDB cancelled a transaction for a concurrent one on the same item."""
-
-
-def run_transaction(write: Callable[[LabelledTransaction], None]) -> str | None:
-    """Run `write` as one transaction: None when committed, else the label of the first item whose
-    condition failed, or BUSY for a transaction conflict (worth retrying as is)."""
-    labelled: LabelledTransaction | None = None
-    try:
-        with TransactWrite(connection=shared_connection()) as tx:
-            labelled = LabelledTransaction(tx)
-            write(labelled)
-    except TransactWriteError as exc:
-        reasons = list(exc.cancellation_reasons or [])
-        for index, reason in enumerate(reasons):
-            if reason is not None and reason.code == "ConditionalCheckFailed" and labelled:
-                return labelled.labels[index]
-        if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
-            return BUSY
-        raise
-    return None
 
 
 def add_increments(
@@ -143,7 +93,7 @@ def release_keys(site_id: str, keys: Iterable[str]) -> None:
         try:
             counter.update(actions=[UsageCounterModel.count.add(-1)], condition=UsageCounterModel.count > 0)
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
 
 
