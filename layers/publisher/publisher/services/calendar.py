@@ -18,6 +18,7 @@ from publisher.identity import Caller
 from publisher.paging import PageRequest, encode_cursor
 from publisher.services.settings import settings_for
 from publisher.services.sites import load_site
+from publisher.services.views import calendar_entry
 from publisher.store import content as store
 from publisher.store import settings as settings_store
 from publisher.store import sites as sites_store
@@ -30,24 +31,6 @@ FEED_PAST = timedelta(days=31)
 FEED_MAX_EVENTS = 1000
 EVENT_LENGTH = timedelta(minutes=15)
 NO_FEED = "no calendar feed matches that site and token"
-
-
-def calendar_entry(item: ContentModel) -> dict[str, Any]:
-    """A calendar or queue line: what a planner shows, without the body."""
-    return {
-        "id": item.content_id,
-        "site_id": item.site_id,
-        "title": item.title,
-        "slug": item.slug,
-        "content_type": item.content_type,
-        "status": item.status,
-        "site_status": item.site_status,
-        "scheduled_publish_at": item.scheduled_publish_at,
-        "published_at": item.published_at,
-        "calendar_at": item.calendar_at,
-        "site_status_updated_at": item.site_status_updated_at,
-        "last_error": item.last_error,
-    }
 
 
 def _required_site(site_id: str | None) -> str:

@@ -15,38 +15,13 @@ from publisher.identity import Caller
 from publisher.ids import new_id
 from publisher.paging import PageRequest
 from publisher.services.sites import load_site
+from publisher.services.views import content_view
 from publisher.store import content as store
 from publisher.store.models import ContentModel, SiteModel
 from publisher.timeutil import iso, utcnow
 
 GENERATED_SLUG_TRIES = 20
 """`base`, `base-2` … `base-20` are looked up in one batch before falling back to a random suffix."""
-
-
-def content_view(item: ContentModel) -> dict[str, Any]:
-    """The API.md Content resource (plus published_at and last_error, read-only)."""
-    return {
-        "id": item.content_id,
-        "account_id": item.account_id,
-        "site_id": item.site_id,
-        "sector_id": item.sector_id,
-        "title": item.title,
-        "html": item.html,
-        "excerpt": item.excerpt,
-        "slug": item.slug,
-        "content_type": item.content_type,
-        "categories": list(item.categories or []),
-        "tags": list(item.tags or []),
-        "featured_image_url": item.featured_image_url,
-        "status": item.status,
-        "site_status": item.site_status,
-        "scheduled_publish_at": item.scheduled_publish_at,
-        "published_at": item.published_at,
-        "last_error": item.last_error,
-        "site_status_updated_at": item.site_status_updated_at,
-        "created_at": item.created_at,
-        "updated_at": item.updated_at,
-    }
 
 
 def load_content(caller: Caller, content_id: str) -> ContentModel:

@@ -36,7 +36,6 @@ from publisher.ids import new_id
 from publisher.paging import PageRequest
 from publisher.services import events as bus
 from publisher.services.adapters import DestinationFactory, refusal
-from publisher.services.content import content_view
 from publisher.services.credentials import CredentialVault
 from publisher.services.publishing import (
     count_publication,
@@ -47,6 +46,7 @@ from publisher.services.publishing import (
 )
 from publisher.services.records import retract_record
 from publisher.services.sites import load_site
+from publisher.services.views import content_view, deployment_view
 from publisher.store import content as content_store
 from publisher.store import deployments as store
 from publisher.store import records as record_store
@@ -60,27 +60,6 @@ KEEP_FINISHED = timedelta(days=400)
 """Finished deployments expire (DynamoDB TTL) this long after they finish."""
 WAITING = frozenset({SiteStatus.PUBLISHING, SiteStatus.SCHEDULED})
 """Content a deployment leaves alone: already on its way, or waiting for a time of its own."""
-
-
-def deployment_view(deployment: DeploymentModel) -> dict[str, Any]:
-    """A DeploymentRecord as API.md shows it."""
-    return {
-        "id": deployment.deployment_id,
-        "account_id": deployment.account_id,
-        "site_id": deployment.site_id,
-        "sector_id": deployment.sector_id,
-        "deployment_type": deployment.deployment_type,
-        "status": deployment.status,
-        "items_total": int(deployment.items_total or 0),
-        "items_deployed": int(deployment.items_deployed or 0),
-        "items_failed": int(deployment.items_failed or 0),
-        "started_at": deployment.started_at,
-        "completed_at": deployment.completed_at,
-        "error_log": list(deployment.error_log or []),
-        "metadata": deployment.metadata or {},
-        "created_at": deployment.created_at,
-        "updated_at": deployment.updated_at,
-    }
 
 
 def load_deployment(caller: Caller, deployment_id: str) -> DeploymentModel:

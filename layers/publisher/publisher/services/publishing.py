@@ -37,6 +37,7 @@ from publisher.ids import new_id
 from publisher.services.adapters import refusal
 from publisher.services.content import load_content
 from publisher.services.settings import settings_for
+from publisher.services.views import record_view
 from publisher.store import content as content_store
 from publisher.store import records, usage
 from publisher.store import sites as site_store
@@ -49,29 +50,6 @@ logger = Logger()
 REUSABLE = frozenset({RecordStatus.PENDING, RecordStatus.FAILED})
 """An open record of the same content and destination is sent again rather than piling up."""
 PUBLISHABLE = frozenset({ContentStatus.APPROVED, ContentStatus.PUBLISHED})
-
-
-def record_view(record: RecordModel) -> dict[str, Any]:
-    """A PublishingRecord as API.md shows it."""
-    return {
-        "id": record.record_id,
-        "account_id": record.account_id,
-        "site_id": record.site_id,
-        "sector_id": record.sector_id,
-        "content_id": record.content_id,
-        "destination": record.destination,
-        "external_id": record.external_id,
-        "external_url": record.external_url,
-        "status": record.status,
-        "published_at": record.published_at,
-        "error": record.error,
-        "attempts": int(record.attempts or 0),
-        "metadata": record.metadata or {},
-        "deployment_id": record.deployment_id,
-        "next_retry_at": record.next_retry_at,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-    }
 
 
 def enabled_integrations(site_id: str, destinations: Sequence[str] | None = None) -> list[IntegrationModel]:

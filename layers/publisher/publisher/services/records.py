@@ -18,8 +18,8 @@ from publisher.paging import PageRequest
 from publisher.services.adapters import DestinationFactory, open_destination
 from publisher.services.content import load_content
 from publisher.services.credentials import CredentialVault
-from publisher.services.publishing import record_view
 from publisher.services.sites import load_site
+from publisher.services.views import record_view
 from publisher.store import records as store
 from publisher.store import sites as site_store
 from publisher.store.common import status_condition

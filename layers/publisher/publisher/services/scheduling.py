@@ -19,9 +19,10 @@ from publisher.domain.statuses import ContentStatus, SiteStatus
 from publisher.errors import Conflict, Invalid
 from publisher.identity import Caller
 from publisher.services import handover, slot_claims
-from publisher.services.content import content_view, load_content
+from publisher.services.content import load_content
 from publisher.services.settings import settings_for
 from publisher.services.sites import load_site
+from publisher.services.views import content_view
 from publisher.store import content as store
 from publisher.store import settings as settings_store
 from publisher.store import usage

@@ -11,6 +11,7 @@ from publisher.errors import Invalid
 from publisher.identity import Caller
 from publisher.services.sites import load_site
 from publisher.services.slot_claims import recount_counters
+from publisher.services.views import settings_view
 from publisher.store import settings as store
 from publisher.store.models import PublishingSettingsModel
 from publisher.timeutil import iso, utcnow
@@ -32,16 +33,12 @@ def settings_for(site_id: str) -> PublishingSettings:
     return PublishingSettings.model_validate(stored.document) if stored else PublishingSettings()
 
 
-def _view(site_id: str, settings: PublishingSettings, updated_at: str | None) -> dict[str, Any]:
-    return {"site_id": site_id, **settings.model_dump(mode="json"), "updated_at": updated_at}
-
-
 def get_publishing_settings(caller: Caller, site_id: str) -> dict[str, Any]:
     load_site(caller, site_id)
     stored = store.get_settings(site_id)
     if stored is None:
-        return _view(site_id, PublishingSettings(), None)
-    return _view(site_id, PublishingSettings.model_validate(stored.document), stored.updated_at)
+        return settings_view(site_id, PublishingSettings(), None)
+    return settings_view(site_id, PublishingSettings.model_validate(stored.document), stored.updated_at)
 
 
 def put_publishing_settings(caller: Caller, site_id: str, body: SettingsPut) -> dict[str, Any]:
@@ -63,4 +60,4 @@ def put_publishing_settings(caller: Caller, site_id: str, body: SettingsPut) -> 
     store.save_settings(item)
     if settings.timezone != old_zone:
         recount_counters(site_id, settings, now)
-    return _view(site_id, settings, item.updated_at)
+    return settings_view(site_id, settings, item.updated_at)

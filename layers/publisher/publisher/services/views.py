@@ -1,4 +1,5 @@
-"""Stored items → the API.md resource shapes (the only place that decides what is shown)."""
+"""Stored items → the API.md resource shapes: the only place that decides what the API, the events
+and the worker's transform see of a stored item."""
 
 from __future__ import annotations
 
@@ -44,4 +45,97 @@ def integration_view(integration: Any) -> dict[str, Any]:
         "last_verification": integration.last_verification,
         "created_at": integration.created_at,
         "updated_at": integration.updated_at,
+    }
+
+
+def content_view(item: Any) -> dict[str, Any]:
+    """The API.md Content resource (plus published_at and last_error, read-only)."""
+    return {
+        "id": item.content_id,
+        "account_id": item.account_id,
+        "site_id": item.site_id,
+        "sector_id": item.sector_id,
+        "title": item.title,
+        "html": item.html,
+        "excerpt": item.excerpt,
+        "slug": item.slug,
+        "content_type": item.content_type,
+        "categories": list(item.categories or []),
+        "tags": list(item.tags or []),
+        "featured_image_url": item.featured_image_url,
+        "status": item.status,
+        "site_status": item.site_status,
+        "scheduled_publish_at": item.scheduled_publish_at,
+        "published_at": item.published_at,
+        "last_error": item.last_error,
+        "site_status_updated_at": item.site_status_updated_at,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+    }
+
+
+def record_view(record: Any) -> dict[str, Any]:
+    """A PublishingRecord as API.md shows it."""
+    return {
+        "id": record.record_id,
+        "account_id": record.account_id,
+        "site_id": record.site_id,
+        "sector_id": record.sector_id,
+        "content_id": record.content_id,
+        "destination": record.destination,
+        "external_id": record.external_id,
+        "external_url": record.external_url,
+        "status": record.status,
+        "published_at": record.published_at,
+        "error": record.error,
+        "attempts": int(record.attempts or 0),
+        "metadata": record.metadata or {},
+        "deployment_id": record.deployment_id,
+        "next_retry_at": record.next_retry_at,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+
+
+def deployment_view(deployment: Any) -> dict[str, Any]:
+    """A DeploymentRecord as API.md shows it."""
+    return {
+        "id": deployment.deployment_id,
+        "account_id": deployment.account_id,
+        "site_id": deployment.site_id,
+        "sector_id": deployment.sector_id,
+        "deployment_type": deployment.deployment_type,
+        "status": deployment.status,
+        "items_total": int(deployment.items_total or 0),
+        "items_deployed": int(deployment.items_deployed or 0),
+        "items_failed": int(deployment.items_failed or 0),
+        "started_at": deployment.started_at,
+        "completed_at": deployment.completed_at,
+        "error_log": list(deployment.error_log or []),
+        "metadata": deployment.metadata or {},
+        "created_at": deployment.created_at,
+        "updated_at": deployment.updated_at,
+    }
+
+
+def settings_view(site_id: str, settings: Any, updated_at: str | None) -> dict[str, Any]:
+    """PublishingSettings as API.md shows them (the validated document plus its ids and time)."""
+    return {"site_id": site_id, **settings.model_dump(mode="json"), "updated_at": updated_at}
+
+
+def calendar_entry(item: Any) -> dict[str, Any]:
+    """A calendar or queue line: what a planner shows, without the body."""
+    return {
+        "id": item.content_id,
+        "site_id": item.site_id,
+        "title": item.title,
+        "slug": item.slug,
+        "content_type": item.content_type,
+        "status": item.status,
+        "site_status": item.site_status,
+        "scheduled_publish_at": item.scheduled_publish_at,
+        "published_at": item.published_at,
+        "calendar_at": item.calendar_at,
+        "site_status_updated_at": item.site_status_updated_at,
+        "last_error": item.last_error,
     }

@@ -62,9 +62,9 @@ from publisher.domain.transform import to_article
 from publisher.errors import Conflict
 from publisher.services import deployments
 from publisher.services.adapters import DestinationFactory, open_destination
-from publisher.services.content import content_view
 from publisher.services.credentials import CredentialVault
 from publisher.services.events import PUBLICATION_FAILED, PUBLICATION_SUCCEEDED, EventBus
+from publisher.services.views import content_view
 from publisher.store import content as content_store
 from publisher.store import records as record_store
 from publisher.store import sites as site_store
