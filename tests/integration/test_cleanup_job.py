@@ -239,9 +239,7 @@ def test_given_a_lost_message_whose_record_changes_meanwhile_then_it_counts_as_s
     real_write = publishing.write_together
 
     def racing_write(**kwargs):
-        force(
-            record_now(record_id), updated_at=iso(datetime.now(UTC))
-        )  # the record moved on after it was read
+        force(record_now(record_id), updated_at=iso(later()))  # the record moved on after it was read
         return real_write(**kwargs)
 
     monkeypatch.setattr(publishing, "write_together", racing_write)

@@ -229,10 +229,11 @@ def test_given_two_destinations_then_the_content_is_published_only_when_both_are
 
 
 def scheduled_message(aws, content, scheduled_for: str) -> list[dict]:
-    """What the 5-minute job sends for scheduled content (via the contract's enqueue_publication)."""
-    from publisher.services.publishing import enqueue_publication
+    """What the 5-minute job sends for scheduled content: one message per enabled integration."""
+    from publisher.services.publishing import Dispatch, enabled_integrations, hand_over
 
-    enqueue_publication(content, scheduled_for=scheduled_for)
+    targets = enabled_integrations(content.site_id)
+    hand_over(content, targets, Dispatch(scheduled_for=scheduled_for), now=datetime.now(UTC))
     return receive(aws)
 
 

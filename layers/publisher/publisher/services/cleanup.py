@@ -26,7 +26,7 @@ from publisher.bootstrap import ready_store
 from publisher.domain.publishing import MAX_CLEANUP_RETRIES, STUCK_AFTER, latest_by_destination
 from publisher.domain.statuses import RECORD_FAILED, RecordStatus, SiteStatus
 from publisher.errors import Conflict
-from publisher.services.publishing import enabled_integrations, hand_over, start_publishing
+from publisher.services.publishing import Dispatch, enabled_integrations, hand_over, start_publishing
 from publisher.store import content as content_store
 from publisher.store import records as store
 from publisher.store.common import status_condition
@@ -162,15 +162,8 @@ def _send(
     if not targets:
         return NO_INTEGRATION
     try:
-        hand_over(
-            content,
-            targets,
-            move=move,
-            scheduled_for=scheduled_for,
-            deployment_id=record.deployment_id,
-            now=now,
-            note=note,
-        )
+        dispatch = Dispatch(scheduled_for=scheduled_for, deployment_id=record.deployment_id, note=note or {})
+        hand_over(content, targets, dispatch, move=move, now=now)
     except Conflict:
         logger.info("changed meanwhile; left for the next run", extra={"record_id": record.record_id})
         return CHANGED

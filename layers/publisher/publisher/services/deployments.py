@@ -38,11 +38,12 @@ from publisher.services import events as bus
 from publisher.services.adapters import DestinationFactory, refusal
 from publisher.services.credentials import CredentialVault
 from publisher.services.publishing import (
+    Dispatch,
     count_publication,
     enabled_integrations,
-    hand_over,
     send_messages,
     start_publishing,
+    write_records,
 )
 from publisher.services.records import retract_record
 from publisher.services.sites import load_site
@@ -117,17 +118,11 @@ def start_deployment(
     store.create_deployment(deployment)
     plan, skipped = _plan(site.site_id, body.deployment_type, integrations)
     handed: list[tuple[list[RecordModel], ContentModel]] = []
+    dispatch = Dispatch(deployment_id=deployment.deployment_id)
     for content, targets in plan:
         before = SiteStatus(content.site_status), content.scheduled_publish_at
         try:
-            written = hand_over(
-                content,
-                targets,
-                move=start_publishing(content, now),
-                deployment_id=deployment.deployment_id,
-                now=now,
-                send=False,
-            )
+            written = write_records(content, targets, dispatch, move=start_publishing(content, now), now=now)
         except Conflict:
             skipped["changed_meanwhile"] = skipped.get("changed_meanwhile", 0) + 1
             continue
@@ -136,9 +131,7 @@ def start_deployment(
     total = sum(len(written) for written, _ in handed)
     _begin(deployment, total, skipped, now)
     for written, _ in handed:
-        send_messages(
-            written, scheduled_for=None, delay_seconds=0, deployment_id=deployment.deployment_id, now=now
-        )
+        send_messages(written, dispatch, now=now)
     return deployment_view(deployment)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,7 +25,7 @@ from publisher.domain.publishing import handover_delay
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.statuses import MISS_SLOT
 from publisher.errors import Conflict
-from publisher.services.publishing import enabled_integrations, hand_over
+from publisher.services.publishing import Dispatch, enabled_integrations, hand_over
 from publisher.services.settings import settings_for
 from publisher.services.slot_claims import assign_next_slots
 from publisher.store.common import status_condition
@@ -42,6 +43,7 @@ GRACE = timedelta(minutes=15)
 """An item later than this when handed over counts as having missed its slot."""
 HELD = "missed its slot; held"
 NO_INTEGRATION = "missed its slot: the site has no enabled integration to publish to"
+ENQUEUED_ELSEWHERE = "enqueued by another run or changed meanwhile"
 NO_FREE_SLOT = "missed its slot; no free slot to move it to"
 
 
@@ -66,54 +68,73 @@ def hand_over_one(
     settings: dict[str, PublishingSettings],
     summary: HandoverSummary,
 ) -> None:
-    """`now` is the run's start (grace, records); `clock()` the time of the hand-over (the delay)."""
-    due = parse_iso(content.scheduled_publish_at)
-    late = now - due
-    if late > GRACE:
-        site_settings = settings.setdefault(content.site_id, settings_for(content.site_id))
-        policy = site_settings.missed_schedule_policy
-        logger.warning(
-            "content missed its slot",
-            extra={"content_id": content.content_id, "policy": policy, "late_seconds": late.total_seconds()},
-        )
-        if policy == "hold":
-            summary.held += _fail_missed(content, HELD, now)
-            return
-        if policy == "next_slot":
-            _move_to_next_slot(content, site_settings, now, summary)
-            return
-        summary.late += 1  # publish_late: enqueued now, below
+    """Hand one due item to the queue, or apply its site's missed-slot policy first.
+
+    `now` is the run's start (grace, records); `clock()` the time of the hand-over (the delay);
+    `settings` caches each site's settings for the run."""
+    late = now - parse_iso(content.scheduled_publish_at)
+    if late > GRACE and not _apply_missed_policy(content, late, now, settings, summary):
+        return
     targets = enabled_integrations(content.site_id)
     if not targets:
         summary.failed += _fail_missed(content, NO_INTEGRATION, now)
         return
+    if _enqueue(content, targets, now, clock):
+        summary.enqueued += 1
+        _report_handed_over(content, targets, late)
+    else:
+        summary.skipped += 1
+
+
+def _apply_missed_policy(
+    content: ContentModel,
+    late: timedelta,
+    now: datetime,
+    settings: dict[str, PublishingSettings],
+    summary: HandoverSummary,
+) -> bool:
+    """The site's missed_schedule_policy for an item later than the grace: True when it is still
+    to be handed over now (publish_late), False when the policy dealt with it (hold, next_slot)."""
+    site_settings = settings.setdefault(content.site_id, settings_for(content.site_id))
+    policy = site_settings.missed_schedule_policy
+    logger.warning(
+        "content missed its slot",
+        extra={"content_id": content.content_id, "policy": policy, "late_seconds": late.total_seconds()},
+    )
+    if policy == "hold":
+        summary.held += _fail_missed(content, HELD, now)
+        return False
+    if policy == "next_slot":
+        _move_to_next_slot(content, site_settings, now, summary)
+        return False
+    summary.late += 1
+    return True
+
+
+def _enqueue(content: ContentModel, targets: list[Any], now: datetime, clock: Callable[[], datetime]) -> bool:
+    """Records + messages, with the conditional `enqueued_for` mark; False when another run (or
+    a change) got there first."""
     moment = content.scheduled_publish_at
-    delay = handover_delay(due, clock())
+    delay = handover_delay(parse_iso(moment), clock())
     mark = Change(
         content, {"enqueued_for": moment}, scheduled_for(moment) & ContentModel.enqueued_for.does_not_exist()
     )
+    dispatch = Dispatch(scheduled_for=moment, delay_seconds=delay)
     try:
-        hand_over(
-            content,
-            targets,
-            move=mark,
-            scheduled_for=moment,
-            delay_seconds=delay,
-            now=now,
-            conflict="enqueued by another run or changed meanwhile",
-        )
+        hand_over(content, targets, dispatch, move=mark, now=now, conflict=ENQUEUED_ELSEWHERE)
     except Conflict:
-        summary.skipped += 1
-        return
-    summary.enqueued += 1
+        return False
+    return True
+
+
+def _report_handed_over(content: ContentModel, targets: list[Any], late: timedelta) -> None:
     lateness = max(late.total_seconds(), 0.0)
     metrics.add_metric(name="HandoverLateness", unit=MetricUnit.Seconds, value=lateness)
     logger.info(
         "handed over",
         extra={
             "content_id": content.content_id,
-            "scheduled_for": moment,
-            "delay_seconds": delay,
+            "scheduled_for": content.scheduled_publish_at,
             "late_seconds": lateness,
             "destinations": [item.destination for item in targets],
         },

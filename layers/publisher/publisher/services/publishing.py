@@ -10,6 +10,7 @@ the cleanup job notices and re-sends.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,71 +63,63 @@ def enabled_integrations(site_id: str, destinations: Sequence[str] | None = None
     ]
 
 
-# --- the contract with the scheduling side -------------------------------------------------
+# --- handing content to the queue -----------------------------------------------------------
 
 
-def enqueue_publication(
-    content: ContentModel,
-    *,
-    destinations: list[str] | None = None,
-    scheduled_for: str | None = None,
-    delay_seconds: int = 0,
-    deployment_id: str | None = None,
-) -> list[dict[str, Any]]:
-    """One pending record per targeted enabled integration and one message each (contracts.md)."""
-    ready_store()
-    targets = enabled_integrations(content.site_id, destinations)
-    sent = hand_over(
-        content,
-        targets,
-        scheduled_for=scheduled_for,
-        delay_seconds=delay_seconds,
-        deployment_id=deployment_id,
-    )
-    return [record_view(record) for record in sent]
+@dataclass(frozen=True)
+class Dispatch:
+    """What the messages of one hand-over carry: the slot they are for (None: publish now), how long
+    SQS holds them back, the deployment they belong to, and a note merged into the records' metadata."""
+
+    scheduled_for: str | None = None
+    delay_seconds: int = 0
+    deployment_id: str | None = None
+    note: Mapping[str, Any] = field(default_factory=dict)
+
+
+CHANGED = "the content changed meanwhile"
 
 
 def hand_over(
     content: ContentModel,
     targets: Sequence[IntegrationModel],
+    dispatch: Dispatch,
     *,
     move: Change | None = None,
-    scheduled_for: str | None = None,
-    delay_seconds: int = 0,
-    deployment_id: str | None = None,
-    now: datetime | None = None,
-    conflict: str = "the content changed meanwhile",
-    send: bool = True,
-    note: Mapping[str, Any] | None = None,
+    now: datetime,
+    conflict: str = CHANGED,
 ) -> list[RecordModel]:
-    """Write `move` (the content's change, if any) with the records, then send the messages
-    (unless `send` is False: the caller sends them with send_messages once it is ready).
-    `note` is merged into the records' metadata.
+    """Write the records (with the content's `move`), then send one message per record."""
+    written = write_records(content, targets, dispatch, move=move, now=now, conflict=conflict)
+    send_messages(written, dispatch, now=now)
+    return written
 
-    Conflict when the content or a reused record changed since it was read (nothing written)."""
-    now = now or utcnow()
-    due = now + timedelta(seconds=delay_seconds)
+
+def write_records(
+    content: ContentModel,
+    targets: Sequence[IntegrationModel],
+    dispatch: Dispatch,
+    *,
+    move: Change | None = None,
+    now: datetime,
+    conflict: str = CHANGED,
+) -> list[RecordModel]:
+    """In one transaction: the content's move (if any), a new pending record per target and the
+    reuse of open ones. Conflict when the content or a reused record changed since it was read
+    (then nothing is written). Returns the records the messages will name."""
+    due = now + timedelta(seconds=dispatch.delay_seconds)
     created, reused = _plan_records(
         content,
         targets,
         deadline=iso(due + QUEUE_DEADLINE),
         now=iso(now),
-        deployment_id=deployment_id,
-        metadata={**(note or {}), "scheduled_for": scheduled_for},
+        deployment_id=dispatch.deployment_id,
+        metadata={**dispatch.note, "scheduled_for": dispatch.scheduled_for},
     )
     changes = ([move] if move else []) + reused
     if changes or created:
         write_together(changes=changes, new_records=created, conflict=conflict)
-    sent = created + [change.item for change in reused]
-    if send:
-        send_messages(
-            sent,
-            scheduled_for=scheduled_for,
-            delay_seconds=delay_seconds,
-            deployment_id=deployment_id,
-            now=now,
-        )
-    return sent
+    return created + [change.item for change in reused]
 
 
 def _plan_records(
@@ -175,15 +168,7 @@ def _plan_records(
     return created, reused
 
 
-def send_messages(
-    sent: Sequence[RecordModel],
-    *,
-    scheduled_for: str | None,
-    delay_seconds: int,
-    deployment_id: str | None,
-    now: datetime,
-    sqs: Any = None,
-) -> int:
+def send_messages(sent: Sequence[RecordModel], dispatch: Dispatch, *, now: datetime, sqs: Any = None) -> int:
     """One message per record (SendMessageBatch, 10 a call); the number the queue refused.
 
     A refused message is logged, not raised: its record stays pending with a deadline, and the
@@ -201,11 +186,11 @@ def send_messages(
                     site_id=record.site_id,
                     account_id=record.account_id,
                     destination=record.destination,
-                    scheduled_for=scheduled_for,
-                    deployment_id=deployment_id,
+                    scheduled_for=dispatch.scheduled_for,
+                    deployment_id=dispatch.deployment_id,
                     enqueued_at=iso(now),
                 ).model_dump_json(),
-                "DelaySeconds": delay_seconds,
+                "DelaySeconds": dispatch.delay_seconds,
             }
             for index, record in enumerate(sent[start : start + 10])
         ]
@@ -263,9 +248,10 @@ def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = 
     sent = hand_over(
         content,
         targets,
+        Dispatch(),
         move=start_publishing(content, now),
         now=now,
-        conflict="the content changed meanwhile; read it again and retry",
+        conflict=f"{CHANGED}; read it again and retry",
     )
     count_publication(content, before, now)
     return {"content_id": content.content_id, "records": [record_view(record) for record in sent]}
