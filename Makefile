@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.13 2>/dev/null || echo python3.13)
 VENV := .venv
 TOOLS := .tools
+CHECKOV := .tools-checkov
 PY := $(VENV)/bin/python
 SAM := SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam
 export SAM_CLI_TELEMETRY := 0
@@ -23,7 +24,12 @@ $(TOOLS)/.installed: requirements-tools.txt
 	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
 	@touch $@
 
-install: $(VENV)/.installed $(TOOLS)/.installed  ## create .venv (app + tests) and .tools (sam, cfn-lint)
+$(CHECKOV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV)/bin/python || $(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+install: $(VENV)/.installed $(TOOLS)/.installed $(CHECKOV)/.installed  ## create .venv (app + tests), .tools (sam, cfn-lint) and .tools-checkov
 
 CONSOLE := functions/console
 $(CONSOLE)/node_modules/.package-lock.json: $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
@@ -43,11 +49,12 @@ demo: $(VENV)/.installed  ## seed demo data into a running `make run` started wi
 token: $(VENV)/.installed  ## a dev token: make token ACCOUNT=acct-demo ROLE=owner
 	@$(PY) -m local token --account $(or $(ACCOUNT),acct-demo) --role $(or $(ROLE),owner)
 
-lint: install  ## ruff + the layer contracts (import-linter) + sam validate --lint (cfn-lint)
+lint: install  ## ruff + the layer contracts (import-linter) + sam validate --lint (cfn-lint) + checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PYTHONPATH=layers/publisher $(VENV)/bin/lint-imports --no-cache
 	$(SAM) validate --lint
+	$(CHECKOV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet
 
 test: lint  ## lint, then unit + integration tests on moto
 	$(VENV)/bin/pytest -q

@@ -165,6 +165,9 @@ class ScheduleSource:
     input: Any = None  # the rule's constant Input (JSON text) replaces the event when set
 
 
+NOT_EMULATED = {"DeadLetterConfig", "RetryPolicy"}
+
+
 def schedule_sources(template: dict[str, Any], resolve: Callable[[Any], Any]) -> list[ScheduleSource]:
     """Every enabled Schedule/ScheduleV2 event of every function."""
     from local.aws import ACCOUNT, REGION
@@ -176,7 +179,10 @@ def schedule_sources(template: dict[str, Any], resolve: Callable[[Any], Any]) ->
         for event, spec in (resource["Properties"].get("Events") or {}).items():
             if spec["Type"] not in {"Schedule", "ScheduleV2"}:
                 continue
-            props = resolve(spec.get("Properties", {}))
+            # EventBridge's delivery settings (retries, dead-letter queue) are not emulated: failed
+            # local runs are logged. They are left unresolved (they name resources not created here).
+            emulated = {k: v for k, v in spec.get("Properties", {}).items() if k not in NOT_EMULATED}
+            props = resolve(emulated)
             if props.get("Enabled") is False or props.get("State") == "DISABLED":
                 continue
             expression = props.get("Schedule") or props["ScheduleExpression"]

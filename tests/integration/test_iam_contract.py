@@ -1,0 +1,328 @@
+"""The IAM contract: every AWS call a handler makes is allowed by its function's role, as SAM's own
+transform writes that role from template.yaml, and every grant is used or explained.
+
+moto does not enforce IAM, so nothing else would notice a handler calling what its role does not
+grant (the worker's sqs:ChangeMessageVisibility did, in AWS only) or a grant nothing needs. One
+flow drives every function of the template the way AWS invokes it: the API functions and the
+authorizer through the local runner's gateway, the jobs with their scheduled event, the worker
+from a real SQS batch through the local runner's poller (whose ReceiveMessage/DeleteMessage Lambda
+makes with the worker's role). tests/support/aws_calls.py records each call with the function
+that was running; tests/unit/infra/iam_policy.py evaluates them against the translated template.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities import parameters
+
+from local.aws import ACCOUNT, REGION, Stack
+from local.events import scheduled_event
+from local.queues import QueuePoller, SqsSource
+from local.template import resources_of_type
+from publisher import bootstrap
+from publisher.timeutil import iso
+from tests.integration.publishing_support import (
+    BUCKET,
+    PUBLIC_BASE_URL,
+    content_now,
+    create_site,
+    make_content,
+    put_integration,
+    queue_arn,
+    receive,
+    record_now,
+    records_of,
+)
+from tests.support.apigw import call, gateway
+from tests.support.aws_calls import AwsCall, invoking, record_aws_calls
+from tests.support.fixtures import token
+from tests.unit.infra.iam_policy import (
+    Names,
+    function_policies,
+    is_allowed,
+    translated_template,
+    unused_grants,
+)
+
+REPORT = Path(__file__).resolve().parents[2] / "test-output" / "iam-contract.json"
+CLOSED_PORT_HOOK = "http://127.0.0.1:9/hook"  # nothing listens: a retryable failure, every time
+
+# Grants no handler call uses, each with the reason it is there (fnmatch patterns over
+# "<function> <action> <resource>"). The test fails on a grant missing here and on an entry
+# here that matches no unused grant: the list is exactly what is explained.
+EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
+    "* logs:* *": "AWSLambdaBasicExecutionRole: the Lambda service writes the function's logs",
+    "* xray:* *": "AWSXrayWriteOnlyAccess (Tracing: Active): the X-Ray SDK/daemon sends traces",
+    "PublishWorkerFunction sqs:GetQueueAttributes *": (
+        "AWSLambdaSQSQueueExecutionRole: the event source mapping reads the queue's attributes"
+    ),
+    # Code paths this flow does not drive (each names where the code makes the call):
+    "CleanupFailedPublicationsFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
+        "cleanup._resend deletes a pending record whose content moved on"
+    ),
+    "CleanupFailedPublicationsFunction dynamodb:UpdateItem ${DeploymentsTable.Arn}": (
+        "kept from the former CRUD grant for items of a deployment (record.deployment_id) the cleanup"
+        " settles; not driven here - verify before removing"
+    ),
+    "ContentApiFunction * ${RecordsTable.Arn}*": "content API: an item due within minutes is handed over",
+    "ContentApiFunction dynamodb:Query ${IntegrationsTable.Arn}": "... to the site's integrations",
+    "ContentApiFunction sqs:SendMessage ${PublishQueue.Arn}": "the same hand-over sends the message",
+    "ProcessScheduledPublicationsFunction dynamodb:* ${UniqueKeysTable.Arn}": (
+        "a missed slot with the `reschedule` policy moves to a new minute (claim new, release old)"
+    ),
+    "ProcessScheduledPublicationsFunction dynamodb:UpdateItem ${UsageTable.Arn}": "... and its counters",
+    "ProcessScheduledPublicationsFunction dynamodb:GetItem ${SettingsTable.Arn}": "... site settings",
+    "ProcessScheduledPublicationsFunction dynamodb:GetItem ${ContentTable.Arn}": "... reading the item again",
+    "PublishWorkerFunction s3:DeleteObject *": "destinations/s3.py _write: a page whose slug changed moves",
+    "PublisherApiFunction dynamodb:DeleteItem ${UniqueKeysTable.Arn}": (
+        "publishing scheduled content now releases its minute (services/publishing.py)"
+    ),
+    "PublisherApiFunction events:PutEvents ${PublisherEventBus.Arn}": (
+        "a deployment with nothing to publish completes at once (services/deployments.py)"
+    ),
+    "PublisherApiFunction kms:Decrypt ${CredentialsKey.Arn}": (
+        "retracting from WordPress/Ghost/Webflow/webhook opens their credentials (S3 has none)"
+    ),
+    "ScheduleApprovedContentFunction dynamodb:DeleteItem ${UniqueKeysTable.Arn}": (
+        "re-slotting releases the old minute claim (services/slot_claims.py)"
+    ),
+}
+
+
+def names_of(stack: Stack) -> Names:
+    """What Ref/GetAtt mean on the local stack (the physical names the handlers use)."""
+    refs = {
+        **stack.resolver.parameters,
+        **stack.resolver.physical,
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    kinds = {logical: resource["Type"] for logical, resource in stack.template["Resources"].items()}
+
+    def getatt(logical: str, attribute: str) -> str:
+        kind, ref = kinds[logical], stack.resolver.physical.get(logical)
+        if kind == "AWS::SQS::Queue" and attribute in {"Arn", "QueueName"}:
+            return stack.resolver.attributes(logical, attribute)
+        if kind == "AWS::DynamoDB::Table" and attribute == "Arn":
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{ref}"
+        if kind == "AWS::KMS::Key" and attribute == "Arn":
+            return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{ref}"
+        if kind == "AWS::Events::EventBus" and attribute == "Arn":
+            return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{ref}"
+        if kind == "AWS::Events::EventBus" and attribute == "Name":
+            return ref
+        raise KeyError(f"GetAtt {logical}.{attribute} is not known to the contract test")
+
+    return Names(refs, getatt)
+
+
+@pytest.fixture
+def calls(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> list[AwsCall]:
+    """The recorder, with the authorizer reading its secret from Secrets Manager as in AWS."""
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    bootstrap.reset()
+    parameters.clear_caches()
+    return record_aws_calls(monkeypatch)
+
+
+def ok(reply: Any, *statuses: int) -> dict:
+    assert reply.status in (statuses or (200,)), reply.body
+    return reply.json.get("data") if "json" in reply.headers.get("Content-Type", "") else {}
+
+
+def poll_worker(stack: Stack) -> int:
+    """One batch from PublishQueue to the worker, as Lambda's poller does it under the worker's role."""
+    source = SqsSource(
+        function="PublishWorkerFunction",
+        event="PublishQueueMessages",
+        queue_arn=queue_arn(stack),
+        report_batch_item_failures=True,
+    )
+    poller = QueuePoller(source, stack.client("sqs"), gateway().functions.invoke, wait_seconds=0)
+    with invoking("PublishWorkerFunction"):
+        return poller.poll_once()
+
+
+def run_schedule(logical_id: str) -> Any:
+    """A scheduled function with its EventBridge event, as the local runner's schedules run it."""
+    event = scheduled_event(f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{logical_id}", datetime.now(UTC))
+    return gateway().functions.invoke(logical_id, event, "schedule")
+
+
+def drive_every_function(stack: Stack) -> None:
+    owner = token("acct-1", "owner", sub=f"iam-{uuid.uuid4()}")  # a token no cached decision knows
+
+    # sites, integrations, settings (SitesApiFunction; the authorizer on the first call)
+    stack.client("s3").create_bucket(Bucket=BUCKET)
+    site = create_site(owner, slug="iam-garden")
+    put_integration(
+        site["id"], "s3", {"config": {"bucket": BUCKET, "public_base_url": PUBLIC_BASE_URL}}, tok=owner
+    )
+    other = create_site(owner, name="Hooks", url="https://hooks.example.com", slug="iam-hooks")
+    hook = {
+        "config": {"url": CLOSED_PORT_HOOK, "allow_insecure_http": True},
+        "credentials": {"signing_secret": "s" * 24},
+    }
+    put_integration(other["id"], "webhook", hook, tok=owner)
+    ok(
+        call(
+            "PATCH",
+            f"/api/v1/sites/{site['id']}/",
+            token=owner,
+            body={"name": "Garden (IAM)", "slug": "iam-garden-2"},
+        )
+    )
+    ok(call("GET", "/api/v1/sites/", token=owner))
+    ok(call("GET", f"/api/v1/sites/{site['id']}/", token=owner))
+    ok(call("GET", f"/api/v1/sites/{site['id']}/integrations/", token=owner))
+    ok(call("POST", f"/api/v1/sites/{site['id']}/integrations/s3/test/", token=owner))
+    ok(call("POST", f"/api/v1/sites/{other['id']}/integrations/webhook/test/", token=owner))
+    settings = {"auto_publish_enabled": True, "daily_publish_limit": 5, "timezone": "Europe/Paris"}
+    ok(call("PUT", f"/api/v1/sites/{other['id']}/publishing-settings/", token=owner, body=settings))
+    ok(call("GET", f"/api/v1/sites/{other['id']}/publishing-settings/", token=owner))
+    ok(call("GET", f"/api/v1/sites/{other['id']}/publishing-settings/preview/", token=owner))
+    feed = ok(call("POST", f"/api/v1/sites/{other['id']}/calendar-feed-token/", token=owner), 200, 201)
+    spare = create_site(owner, name="Spare", url="https://spare.example.com", slug="iam-spare")
+    put_integration(spare["id"], "webhook", hook, tok=owner)
+    ok(call("DELETE", f"/api/v1/sites/{spare['id']}/integrations/webhook/", token=owner), 200, 204)
+
+    # content, approval, schedule (ContentApiFunction)
+    body = {"site_id": other["id"], "title": "Slots", "html": "<p>x</p>", "status": "approved"}
+    item = ok(call("POST", "/api/v1/content/", token=owner, body=body), 201)
+    ok(call("GET", "/api/v1/content/", token=owner, query={"site_id": other["id"]}))
+    ok(call("GET", f"/api/v1/content/{item['id']}/", token=owner))
+    ok(call("PATCH", f"/api/v1/content/{item['id']}/", token=owner, body={"title": "Slots, again"}))
+    ok(call("POST", f"/api/v1/content/{item['id']}/schedule/", token=owner, body={}))
+    ok(call("POST", f"/api/v1/content/{item['id']}/unschedule/", token=owner))
+    draft = {"site_id": other["id"], "title": "Auto", "html": "<p>y</p>", "status": "approved"}
+    ok(call("POST", "/api/v1/content/", token=owner, body=draft), 201)
+
+    # the 15-minute job assigns slots; the 5-minute job hands due content to the queue
+    now = datetime.now(UTC)
+    run_schedule("ScheduleApprovedContentFunction")
+    due = make_content(other, site_status="scheduled", scheduled_publish_at=iso(now + timedelta(minutes=2)))
+    handed_over = run_schedule("ProcessScheduledPublicationsFunction")
+    assert handed_over["enqueued"] == 1, (handed_over, due.content_id)
+
+    # publish now, the worker from real SQS batches: S3 pages, a webhook that cannot be reached
+    page = make_content(site, slug="iam-page")
+    hooked = make_content(other, slug="iam-hooked")
+    for content in (page, hooked):
+        ok(
+            call("POST", "/api/v1/publisher/publish/", token=owner, body={"content_id": content.content_id}),
+            202,
+        )
+    while poll_worker(stack):
+        pass
+    [record] = records_of(page.content_id)
+    assert record_now(record.record_id).status == "published"
+    [held] = records_of(hooked.content_id)  # the worker set its message's visibility for a retry
+    assert record_now(held.record_id).status != "published"
+    # records, deployments, calendar and queue (PublisherApiFunction)
+    ok(call("GET", "/api/v1/publisher/publish/status/", token=owner, query={"content_id": page.content_id}))
+    ok(call("GET", "/api/v1/publisher/records/", token=owner, query={"site_id": site["id"]}))
+    ok(call("GET", "/api/v1/publisher/publishing-records/", token=owner))
+    ok(call("GET", f"/api/v1/publisher/records/{record.record_id}/", token=owner))
+    external = make_content(site, slug="iam-external")
+    stack.client("s3").put_object(Bucket=BUCKET, Key="iam-external/index.html", Body=b"<p>by hand</p>")
+    made = {
+        "content_id": external.content_id,
+        "destination": "s3",
+        "status": "published",
+        "external_id": "iam-external/index.html",
+        "external_url": "https://garden.example.com/iam-external/",
+    }
+    ok(call("POST", "/api/v1/publisher/records/", token=owner, body=made), 201)
+    ok(call("POST", f"/api/v1/publisher/records/{record.record_id}/retract/", token=owner))
+    started = ok(
+        call(
+            "POST",
+            "/api/v1/publisher/deployments/",
+            token=owner,
+            body={"site_id": site["id"], "deployment_type": "full"},
+        ),
+        201,
+        202,
+    )
+    while poll_worker(stack):
+        pass
+    ok(call("GET", "/api/v1/publisher/deployments/", token=owner))
+    ok(call("GET", f"/api/v1/publisher/deployments/{started['id']}/", token=owner))
+    ok(call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner))
+    week = {
+        "site_id": site["id"],
+        "start": iso(now - timedelta(days=1))[:10],
+        "end": iso(now + timedelta(days=6))[:10],
+    }
+    ok(call("GET", "/api/v1/publisher/calendar/", token=owner, query=week))
+    ok(call("GET", "/api/v1/publisher/queue/", token=owner, query={"site_id": other["id"]}))
+
+    # the daily cleanup retries a publication that failed for good a day ago
+    failed = make_content(site, slug="iam-failed")
+    ok(call("POST", "/api/v1/publisher/publish/", token=owner, body={"content_id": failed.content_id}), 202)
+    receive(stack)  # its message is lost
+    [lost] = records_of(failed.content_id)
+    lost = record_now(lost.record_id)
+    lost.status, lost.attempts, lost.error = "failed", 5, "gave up after 5 attempts"
+    lost.next_retry_at = iso(now - timedelta(hours=30))
+    lost.refresh_index_keys()
+    lost.save()
+    gone = content_now(failed.content_id)
+    gone.site_status = "failed"
+    gone.refresh_index_keys()
+    gone.save()
+    summary = run_schedule("CleanupFailedPublicationsFunction")
+    assert summary, summary
+
+    # the public routes and the console (no token, no authorizer)
+    ok(call("GET", "/api/v1/health/"))
+    ok(call("GET", "/api/v1/publisher/site-definition/", query={"site": "iam-garden-2"}))
+    ok(call("GET", "/api/v1/publisher/calendar.ics", query={"site_id": other["id"], "token": feed["token"]}))
+    ok(call("GET", "/api/v1/openapi.json"))
+    assert call("GET", "/console/").status == 200
+
+
+def test_every_aws_call_of_every_handler_is_allowed_by_its_role_and_every_grant_is_explained(aws, calls):
+    drive_every_function(aws)
+
+    policies = function_policies(translated_template(), names_of(aws))
+    denied = sorted(
+        {
+            f"{c.function} {c.operation} needs {c.action} on {c.resource}"
+            for c in calls
+            if not is_allowed(policies[c.function], c.action, c.resource)
+        }
+    )
+    unused = [
+        str(grant) for grant in unused_grants(policies, {(c.function, c.action, c.resource) for c in calls})
+    ]
+    unexplained = [grant for grant in unused if not any(fnmatch(grant, p) for p in EXPLAINED_UNUSED_GRANTS)]
+    stale = [p for p in EXPLAINED_UNUSED_GRANTS if not any(fnmatch(grant, p) for grant in unused)]
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(
+        json.dumps(
+            {
+                "calls_checked": len(calls),
+                "denied": denied,
+                "unused_grants": unused,
+                "unexplained_unused_grants": unexplained,
+                "calls": sorted({f"{c.function} {c.action} {c.resource}" for c in calls}),
+            },
+            indent=1,
+        )
+    )
+
+    silent = set(resources_of_type(aws.template, "AWS::Serverless::Function")) - {c.function for c in calls}
+    assert silent == {"ConsoleFunction"}, f"functions the flow did not reach: {sorted(silent)}"
+    assert denied == [], "calls the role does not allow:\n" + "\n".join(denied)
+    assert unexplained == [], "grants no call uses (remove them or explain them):\n" + "\n".join(unexplained)
+    assert stale == [], f"explanations that match no unused grant: {stale}"
