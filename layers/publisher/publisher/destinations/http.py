@@ -53,6 +53,7 @@ from urllib3.util.connection import allowed_gai_family
 from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
 from publisher.destinations.errors import PermanentDestinationError, RetryableDestinationError
+from publisher.destinations.secrets import REDACTED, redact
 
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 20.0)
 DEFAULT_DEADLINE = 30.0
@@ -458,13 +459,16 @@ def _messages_from(body: Any) -> list[str]:
 
 
 def _redact(text: str, response: requests.Response) -> str:
-    """Remove our own credential from a peer's message, in case the peer echoes it."""
+    """Remove our own credentials from a peer's message, in case the peer echoes them: the
+    Authorization header we sent and every form of the integration's secrets (in scope while
+    an adapter works, see publisher.destinations.redaction). Done before the text is shortened,
+    so no part of a secret survives a cut."""
     request = response.request
     authorization = request.headers.get("Authorization", "") if request is not None else ""
     for secret in {authorization, *authorization.split(" ", 1)[1:]}:
         if len(secret) >= 8:
-            text = text.replace(secret, "[redacted]")
-    return text
+            text = text.replace(secret, REDACTED)
+    return redact(text)
 
 
 def raise_for_status(response: requests.Response, *, action: str) -> None:
