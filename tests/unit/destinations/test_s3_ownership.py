@@ -47,7 +47,7 @@ def test_given_a_page_key_publisher_did_not_write_then_retract_refuses_and_keeps
     assert FOREIGN in keys(s3)
 
 
-def test_given_a_known_id_publisher_did_not_write_when_publishing_then_the_foreign_page_stays(s3: Any) -> None:
+def test_given_a_foreign_known_id_when_publishing_then_the_foreign_page_stays(s3: Any) -> None:
     """What the worker does for a content whose record was made by POST naming a foreign page."""
     post = S3Destination(CONFIG, s3_client=s3).publish(ARTICLE, known_external_id=FOREIGN)
 
