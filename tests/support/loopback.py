@@ -33,6 +33,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     omit_content_length: bool = False
+    trickle_seconds: float = 0.0
+    """When set, the body is sent one byte at a time with this pause between bytes (a slow peer)."""
 
 
 Route = Reply | Callable[[Received], Reply]
@@ -43,6 +45,7 @@ class LoopbackServer:
 
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], Route] = {}
+        self.fallback: Route | None = None  # answers every request no route matches
         self.received: list[Received] = []
         self.release = threading.Event()  # set on stop, so stalling routes end
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -87,7 +90,7 @@ class LoopbackServer:
                     body=self.rfile.read(length) if length else b"",
                 )
                 server.received.append(received)
-                route = server.routes.get((self.command, parts.path))
+                route = server.routes.get((self.command, parts.path), server.fallback)
                 if route is None:
                     reply = Reply(404, {"Content-Type": "text/plain"}, b"no route")
                 else:
@@ -101,8 +104,16 @@ class LoopbackServer:
                 else:
                     self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if self.command == "HEAD":
+                    return
+                if not reply.trickle_seconds:
                     self.wfile.write(reply.body)
+                    return
+                for index in range(len(reply.body)):
+                    if server.release.wait(reply.trickle_seconds):
+                        return
+                    self.wfile.write(reply.body[index : index + 1])
+                    self.wfile.flush()
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 

@@ -32,11 +32,16 @@ def destination_class(name: str) -> type[Destination]:
 def build_destination(
     name: str, config: dict, credentials: dict, *, deployment_allows_insecure_http: bool
 ) -> Destination:
-    """An adapter ready to use, with the guarded HTTP session its config is entitled to.
+    """An adapter ready to use, with the guarded HTTP session its config is entitled to, whose
+    messages never contain its credentials (publisher.destinations.redaction).
 
     `allow_insecure_http` in a config counts only where the deployment allows it.
     """
     from publisher.destinations.http import build_session
+    from publisher.destinations.redaction import Redacting
 
     insecure = bool(config.get("allow_insecure_http")) and deployment_allows_insecure_http
-    return destination_class(name)(config, credentials, session=build_session(allow_insecure_http=insecure))
+    adapter = destination_class(name)(
+        config, credentials, session=build_session(allow_insecure_http=insecure)
+    )
+    return Redacting(adapter)

@@ -12,8 +12,14 @@ our Lambda call the instance metadata service or a private network (SSRF). The p
   checked, and the socket connects to a checked address (TLS SNI and the Host header keep the
   name). DNS rebinding between a check and a connect is therefore impossible;
 - redirects (at most 5) go through the same `send()` and the same connection check hop by
-  hop; requests drops the Authorization header when a redirect leaves the host;
-- connect/read timeouts by default, no proxies or .netrc from the environment.
+  hop; a hop to another host (name, port or scheme, as requests judges it) carries no
+  Authorization, Cookie or `X-Publisher-*` (signature) header and no body: 301/302/303 already
+  lose the body, and a 307/308 that would resend one to another host is refused (the spec
+  forbids dropping it, and resending our signed payload elsewhere is what we must not do);
+- connect/read timeouts per socket operation, and an overall deadline per call (30 s: connect,
+  every redirect and the whole body; a peer that trickles bytes cannot hold a call past it):
+  a timer shuts the call's sockets down when it passes;
+- no proxies or .netrc from the environment.
 
 Failures become the typed destination errors: connection problems and timeouts are
 retryable, refused URLs and redirect loops are permanent. `raise_for_status` maps HTTP
@@ -22,11 +28,14 @@ statuses the same way for every adapter.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
 import mimetypes
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,13 +48,16 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
 from publisher.destinations.errors import PermanentDestinationError, RetryableDestinationError
+from publisher.destinations.secrets import REDACTED, redact
 
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 20.0)
+DEFAULT_DEADLINE = 30.0
+"""Seconds one destination call may take in all: connect, redirects and the whole body."""
 MAX_REDIRECTS = 5
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 USER_AGENT = "Publisher/1.0"
@@ -110,8 +122,71 @@ def resolve_checked(host: str, port: int, *, allow_loopback: bool) -> list[tuple
     return results
 
 
+class _Deadline:
+    """The overall deadline of one call: when it passes, the call's sockets are shut down, which
+    ends any read blocked on them (per-operation timeouts alone let a trickling peer go on)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._done = False
+        self._fired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    @property
+    def passed(self) -> bool:
+        return self.fired or time.monotonic() >= self.at
+
+    @property
+    def fired(self) -> bool:
+        """Whether the timer shut the call's sockets down (a close-delimited body then looks
+        complete to urllib3, so callers check this after reading)."""
+        return self._fired
+
+    def error(self, host: str) -> RetryableDestinationError:
+        return RetryableDestinationError(
+            f"{host} did not answer within {self.seconds:g} s (the overall deadline)."
+        )
+
+    def remaining(self) -> float:
+        return max(self.at - time.monotonic(), 0.001)
+
+    def watch(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            if sock is not None and not self._done:
+                self._sockets.append(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:  # cancelled: the call ended in time
+                return
+            self._done = True
+            self._fired = True
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):  # already closed
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            self._sockets.clear()
+
+
+_current_deadline = threading.local()
+
+
+def _active_deadline() -> _Deadline | None:
+    return getattr(_current_deadline, "value", None)
+
+
 class _AddressCheckingConnection:
-    """Mixin for urllib3 connections: resolve, check every address, connect to a checked one."""
+    """Mixin for urllib3 connections: resolve, check every address, connect to a checked one;
+    each request on the connection is put under the calling thread's deadline."""
 
     allow_loopback: ClassVar[bool] = False
     # Provided by urllib3's HTTPConnection.
@@ -120,6 +195,15 @@ class _AddressCheckingConnection:
     timeout: Any
     source_address: Any
     socket_options: Any
+    sock: Any
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        deadline = _active_deadline()
+        if deadline is not None:
+            if self.sock is None:
+                self.connect()  # type: ignore[attr-defined]  # urllib3's HTTPConnection
+            deadline.watch(self.sock)
+        return super().request(*args, **kwargs)  # type: ignore[misc]
 
     def _new_conn(self) -> socket.socket:
         host = self.host.strip("[]").rstrip(".")
@@ -178,10 +262,13 @@ class GuardedHTTPAdapter(HTTPAdapter):
 class GuardedSession(requests.Session):
     """A requests session with the outbound policy, default timeouts and typed errors."""
 
-    def __init__(self, *, allow_insecure_http: bool, timeout: tuple[float, float]) -> None:
+    def __init__(
+        self, *, allow_insecure_http: bool, timeout: tuple[float, float], deadline: float = DEFAULT_DEADLINE
+    ) -> None:
         super().__init__()
         self.allow_insecure_http = allow_insecure_http
         self.default_timeout = timeout
+        self.deadline = deadline
         self.max_redirects = MAX_REDIRECTS
         self.trust_env = False  # no proxies, CA overrides or .netrc credentials from the environment
         self.headers["User-Agent"] = USER_AGENT
@@ -190,25 +277,99 @@ class GuardedSession(requests.Session):
         self.mount("http://", adapter)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        with _typed_errors(str(url)):
-            return super().request(method, url, *args, **kwargs)
+        """One call under one overall deadline; a streamed body stays under it until closed."""
+        if _active_deadline() is not None:  # a nested call (none today) shares the outer deadline
+            with _typed_errors(str(url)):
+                return super().request(method, url, *args, **kwargs)
+        deadline = _Deadline(self.deadline)
+        _current_deadline.value = deadline
+        streamed = False
+        try:
+            with _typed_errors(str(url), deadline):
+                response = super().request(method, url, *args, **kwargs)
+            if deadline.fired:
+                response.close()
+                raise deadline.error(urlsplit(str(url)).hostname or "the destination")
+            if kwargs.get("stream"):
+                streamed = True
+                return _StreamUnderDeadline.attach(response, deadline, str(url))
+            return response
+        finally:
+            _current_deadline.value = None
+            if not streamed:
+                deadline.cancel()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """Every hop (the first request and each redirect) passes here: check it, add timeouts."""
         check_url(request.url or "", allow_insecure_http=self.allow_insecure_http)
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
+        timeout = kwargs.get("timeout") or self.default_timeout
+        deadline = _active_deadline()
+        if deadline is not None:
+            if deadline.passed:
+                raise requests.exceptions.Timeout("the overall deadline passed")
+            connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+            left = deadline.remaining()
+            timeout = (min(connect, left), min(read, left))
+        kwargs["timeout"] = timeout
         if self.proxies or kwargs.get("proxies"):
             raise BlockedURLError("Refused to use a proxy: the guarded client connects directly.")
         return super().send(request, **kwargs)
 
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        """On a hop to another host: no credential or signature header, and no body."""
+        super().rebuild_auth(prepared_request, response)
+        if not self.should_strip_auth(response.request.url or "", prepared_request.url or ""):
+            return
+        if prepared_request.body is not None:
+            raise PermanentDestinationError(
+                f"{urlsplit(response.request.url or '').hostname or 'The destination'} redirected "
+                "the request to another host; Publisher does not resend a body there."
+            )
+        for name in list(prepared_request.headers):
+            if name.lower() in _CREDENTIAL_HEADERS or name.lower().startswith(_SIGNATURE_HEADER_PREFIX):
+                del prepared_request.headers[name]
+
+
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_SIGNATURE_HEADER_PREFIX = "x-publisher-"
+
+
+class _StreamUnderDeadline:
+    """Keeps a streamed response's body reads under the call's deadline, released on close."""
+
+    @staticmethod
+    def attach(response: requests.Response, deadline: _Deadline, url: str) -> requests.Response:
+        raw_read = response.raw.read
+        close = response.close
+
+        def read(*args: Any, **kwargs: Any) -> Any:
+            with _typed_errors(url, deadline):
+                data = raw_read(*args, **kwargs)
+            if deadline.fired:
+                raise deadline.error(urlsplit(url).hostname or "the destination")
+            return data
+
+        def close_and_release() -> None:
+            deadline.cancel()
+            close()
+
+        response.raw.read = read  # type: ignore[method-assign]
+        response.close = close_and_release  # type: ignore[method-assign]
+        return response
+
 
 @contextmanager
-def _typed_errors(url: str) -> Iterator[None]:
-    """Translate requests' exceptions into destination errors naming only the host."""
+def _typed_errors(url: str, deadline: _Deadline | None = None) -> Iterator[None]:
+    """Translate requests' exceptions into destination errors naming only the host; any failure
+    once the call's deadline fired is that deadline's timeout."""
     host = urlsplit(url).hostname or "the destination"
     try:
-        yield
+        try:
+            yield
+        except (requests.exceptions.RequestException, OSError, HTTPError) as error:
+            if deadline is not None and deadline.passed:
+                raise deadline.error(host) from error
+            raise
     except requests.exceptions.TooManyRedirects as error:
         raise PermanentDestinationError(f"{host} redirected more than {MAX_REDIRECTS} times.") from error
     except requests.exceptions.Timeout as error:
@@ -226,10 +387,13 @@ def _typed_errors(url: str) -> Iterator[None]:
 
 
 def build_session(
-    *, allow_insecure_http: bool = False, timeout: tuple[float, float] = DEFAULT_TIMEOUT
-) -> requests.Session:
+    *,
+    allow_insecure_http: bool = False,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    deadline: float = DEFAULT_DEADLINE,
+) -> GuardedSession:
     """The session adapters use: policy-checked, timed out, errors typed (see module doc)."""
-    return GuardedSession(allow_insecure_http=allow_insecure_http, timeout=timeout)
+    return GuardedSession(allow_insecure_http=allow_insecure_http, timeout=timeout, deadline=deadline)
 
 
 # --- status mapping -------------------------------------------------------------------------
@@ -295,13 +459,16 @@ def _messages_from(body: Any) -> list[str]:
 
 
 def _redact(text: str, response: requests.Response) -> str:
-    """Remove our own credential from a peer's message, in case the peer echoes it."""
+    """Remove our own credentials from a peer's message, in case the peer echoes them: the
+    Authorization header we sent and every form of the integration's secrets (in scope while
+    an adapter works, see publisher.destinations.redaction). Done before the text is shortened,
+    so no part of a secret survives a cut."""
     request = response.request
     authorization = request.headers.get("Authorization", "") if request is not None else ""
     for secret in {authorization, *authorization.split(" ", 1)[1:]}:
         if len(secret) >= 8:
-            text = text.replace(secret, "[redacted]")
-    return text
+            text = text.replace(secret, REDACTED)
+    return redact(text)
 
 
 def raise_for_status(response: requests.Response, *, action: str) -> None:

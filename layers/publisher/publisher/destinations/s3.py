@@ -134,6 +134,9 @@ class S3Destination(Destination):
     # --- keys and URLs ----------------------------------------------------------------------
 
     def page_key(self, slug: str) -> str:
+        """`{prefix}{slug}/index.html`; a slug that would leave its folder (or name ours) is refused."""
+        if not slug or slug in (".", "..") or slug[0] in "._" or any(c in slug for c in "/\\"):
+            raise PermanentDestinationError(f"The slug {slug!r} cannot name a page of the S3 site.")
         return f"{self.prefix}{slug}/index.html"
 
     def page_url(self, slug: str) -> str:
@@ -204,6 +207,8 @@ class S3Destination(Destination):
 
     def retract(self, external_id: str) -> None:
         self._slug_of(external_id)
+        if not self._wrote(external_id):
+            raise PermanentDestinationError(f"{external_id} is not a page this S3 integration published.")
         with s3_errors("Deleting the page", self.bucket):
             self.s3.delete_object(Bucket=self.bucket, Key=external_id)
         self._update_index(lambda pages: pages.pop(external_id, None))
@@ -223,6 +228,8 @@ class S3Destination(Destination):
                 Metadata={"content-id": article.content_id, "content-hash": article.content_hash},
             )
         moved_from = previous_key if previous_key and previous_key != key else None
+        if moved_from and not self._wrote(moved_from):
+            moved_from = None  # not a page we wrote (e.g. named by a record made by POST): leave it
         if moved_from:
             self._slug_of(moved_from)
             with s3_errors("Removing the page's old address", self.bucket):
@@ -247,6 +254,11 @@ class S3Destination(Destination):
         return RemotePost(
             external_id=key, external_url=url, slug=article.slug, metadata={"bucket": self.bucket}
         )
+
+    def _wrote(self, key: str) -> bool:
+        """Whether the key is one of our pages: only those in our manifest are ever deleted."""
+        pages, _ = self._read_manifest()
+        return key in pages
 
     def _update_index(self, change: Callable[[dict[str, Any]], Any]) -> None:
         """Apply `change` to the manifest with optimistic concurrency, then render the index."""

@@ -102,6 +102,23 @@ class IntegrationPut(_Strict):
     credentials: dict[str, SecretStr] | None = None
 
 
+ADDRESS_FIELDS: tuple[str, ...] = (
+    "base_url",
+    "admin_url",
+    "url",
+    "api_base_url",
+    "site_id",
+    "collection_id",
+    "bucket",
+)
+"""Config fields that say where credentials are sent: changing one needs the credentials again."""
+
+
+def moved_address_fields(old_config: dict[str, Any], new_config: dict[str, Any]) -> list[str]:
+    """The address fields whose value differs between two (validated, JSON-ready) configs."""
+    return [name for name in ADDRESS_FIELDS if old_config.get(name) != new_config.get(name)]
+
+
 def needs_credentials(destination: str) -> bool:
     return SCHEMAS[destination][1] is not NoCredentials
 

@@ -15,6 +15,7 @@ from publisher.destinations.base import Destination, PermanentDestinationError
 from publisher.destinations.s3 import bucket_allowed
 from publisher.services.credentials import CredentialVault
 from publisher.store.models import IntegrationModel
+from publisher.store.sites import bucket_owner
 
 DestinationFactory = Callable[[str, dict[str, Any], dict[str, Any]], Destination]
 """(destination name, integration config, credentials) → adapter."""
@@ -37,6 +38,8 @@ def refusal(integration: IntegrationModel | None, destination: str) -> str | Non
             return (
                 f"the s3 bucket must be named {prefix}…; {bucket or 'no bucket'} is outside this deployment"
             )
+        if bucket_owner(bucket) != integration.site_id:
+            return f"the s3 bucket {bucket} is not claimed by this site; save the s3 integration to claim it"
     return None
 
 

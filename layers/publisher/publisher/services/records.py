@@ -28,6 +28,8 @@ from publisher.timeutil import iso, utcnow
 
 KEEP_RETRACTED = timedelta(days=90)
 """Retracted records expire (DynamoDB TTL) this long after the retraction."""
+EXTERNAL_SOURCE = "external"
+"""`metadata.source` of records made by `POST /publisher/records/`."""
 
 
 def load_record(caller: Caller, record_id: str) -> RecordModel:
@@ -113,7 +115,7 @@ def create_record(caller: Caller, body: RecordCreate, *, now: datetime | None = 
         external_url=body.external_url,
         published_at=now_iso if body.status == RecordStatus.PUBLISHED else None,
         attempts=0,
-        metadata={**body.metadata, "source": "external"},
+        metadata={**body.metadata, "source": EXTERNAL_SOURCE},
         created_at=now_iso,
         updated_at=now_iso,
     )
@@ -140,11 +142,21 @@ def retract(
     return record_view(record)
 
 
+def made_elsewhere(record: RecordModel) -> bool:
+    """Whether the record was made by `POST /publisher/records/` (a publication outside Publisher)."""
+    return (record.metadata or {}).get("source") == EXTERNAL_SOURCE
+
+
 def retract_record(
     record: RecordModel, *, factory: DestinationFactory | None, vault: CredentialVault | None, now: datetime
 ) -> None:
-    """Retract at the destination (DestinationError when it refuses), then published → retracted."""
-    if record.external_id:
+    """Retract at the destination (DestinationError when it refuses), then published → retracted.
+
+    A record made by `POST /publisher/records/` names a post Publisher did not write: retracting
+    it only changes the record (`retracted_at_destination: false`), never deletes at the destination.
+    """
+    at_destination = bool(record.external_id) and not made_elsewhere(record)
+    if at_destination:
         integration = site_store.get_integration(record.site_id, record.destination)
         adapter = open_destination(
             integration, record.destination, account_id=record.account_id, factory=factory, vault=vault
@@ -154,7 +166,11 @@ def retract_record(
         "status": RETRACT.target.value,
         "updated_at": iso(now),
         "expires_at": now + KEEP_RETRACTED,
-        "metadata": {**(record.metadata or {}), "retracted_at": iso(now)},
+        "metadata": {
+            **(record.metadata or {}),
+            "retracted_at": iso(now),
+            "retracted_at_destination": at_destination,
+        },
     }
     condition = status_condition(RecordModel.status, RETRACT, record.status)
     store.update_record(record, changes, condition, "the record changed meanwhile")

@@ -8,10 +8,16 @@ from pydantic import BaseModel, ValidationError
 
 from publisher.bootstrap import ready_store
 from publisher.destinations import DESTINATION_NAMES
-from publisher.domain.integrations import SCHEMAS, IntegrationPut, needs_credentials, reveal
+from publisher.domain.integrations import (
+    SCHEMAS,
+    IntegrationPut,
+    moved_address_fields,
+    needs_credentials,
+    reveal,
+)
 from publisher.domain.sites import SiteCreate, SitePatch
 from publisher.domain.text import slugify
-from publisher.errors import Invalid, NotFound, field_errors
+from publisher.errors import Conflict, Invalid, NotFound, field_errors
 from publisher.identity import Caller
 from publisher.ids import new_id
 from publisher.paging import PageRequest
@@ -134,6 +140,11 @@ def put_integration(
             "insecure HTTP is not allowed in this deployment",
             {"config.allow_insecure_http": ["only local runs and tests may allow http:// peers"]},
         )
+    if getattr(config, "api_base_url", None) is not None and not allow_insecure_http:
+        raise Invalid(
+            "api_base_url is not allowed in this deployment",
+            {"config.api_base_url": ["only local runs and tests may point Webflow elsewhere"]},
+        )
     prefix = ready_store().static_site_bucket_prefix
     if destination == "s3" and not config.bucket.startswith(prefix):
         raise Invalid(
@@ -142,6 +153,14 @@ def put_integration(
         )
     existing = store.get_integration(site_id, destination)
     ciphertext = existing.credentials_ciphertext if existing else None
+    new_config = _json_ready(config)
+    if body.credentials is None and ciphertext is not None and existing is not None:
+        moved = moved_address_fields(dict(existing.config or {}), new_config)
+        if moved:
+            raise Invalid(
+                "stored credentials are only sent where they were entered for; send them again",
+                {"credentials": [f"are required when {', '.join(moved)} changes"]},
+            )
     if body.credentials is not None:
         secrets = _validated(credentials_kind, reveal(body.credentials), "credentials")
         if needs_credentials(destination):
@@ -155,14 +174,14 @@ def put_integration(
         destination=destination,
         account_id=site.account_id,
         enabled=body.enabled,
-        config=_json_ready(config),
+        config=new_config,
         credentials_ciphertext=ciphertext,
         last_verified_at=existing.last_verified_at if existing else None,
         last_verification=existing.last_verification if existing else None,
         created_at=existing.created_at if existing else now,
         updated_at=now,
     )
-    store.save_integration(integration)
+    store.save_integration(integration, existing)
     return integration_view(integration)
 
 
@@ -189,6 +208,12 @@ def test_integration(
     integration = store.get_integration(site_id, destination)
     if integration is None:
         raise NotFound("the site has no such integration")
+    bucket = str((integration.config or {}).get("bucket") or "")
+    if destination == "s3" and store.bucket_owner(bucket) != site_id:
+        # Never probe a bucket the site does not hold: the answer would tell whether it exists.
+        raise Conflict(
+            f"the bucket {bucket} is not claimed by this site; save the s3 integration to claim it"
+        )
     credentials = {}
     if integration.credentials_ciphertext is not None:
         vault = vault or CredentialVault()

@@ -11,6 +11,12 @@ from publisher.store.common import conditional_save, conditional_update, query_p
 from publisher.store.models import IntegrationModel, SiteModel, UniqueKeyModel
 
 SLUG_TAKEN = "that slug is already used by another site"
+BUCKET_TAKEN = "that bucket belongs to another site"
+
+
+def bucket_key(bucket: str) -> str:
+    """The unique key of an s3 bucket: the first site that configures a bucket owns it."""
+    return f"s3-bucket#{bucket}"
 
 
 def get_site(site_id: str) -> SiteModel | None:
@@ -74,12 +80,57 @@ def get_integration(site_id: str, destination: str) -> IntegrationModel | None:
         return None
 
 
-def save_integration(integration: IntegrationModel) -> None:
-    conditional_save(integration, None, "the integration changed meanwhile")
+def _bucket_of(integration: IntegrationModel | None) -> str | None:
+    if integration is None or integration.destination != "s3":
+        return None
+    return str((integration.config or {}).get("bucket") or "") or None
+
+
+def bucket_owner(bucket: str) -> str | None:
+    """The site that holds the bucket's claim, or None when no site does."""
+    try:
+        return UniqueKeyModel.get(bucket_key(bucket), consistent_read=True).owner_id
+    except DoesNotExist:
+        return None
+
+
+def save_integration(integration: IntegrationModel, previous: IntegrationModel | None = None) -> None:
+    """Save the integration; for s3, claim its bucket for the site in the same transaction
+    (Conflict when another site holds it) and free the bucket it used before."""
+    bucket, old_bucket = _bucket_of(integration), _bucket_of(previous)
+    if bucket is None and old_bucket is None:
+        conditional_save(integration, None, "the integration changed meanwhile")
+        return
+    site_id = integration.site_id
+    mine = UniqueKeyModel.owner_id == site_id
+    free_old = old_bucket is not None and old_bucket != bucket and bucket_owner(old_bucket) == site_id
+
+    def write(tx: Any) -> None:
+        if bucket is not None:
+            claim = UniqueKeyModel(key=bucket_key(bucket), owner_id=site_id)
+            tx.save(claim, condition=UniqueKeyModel.key.does_not_exist() | mine)
+        if free_old:
+            tx.delete(UniqueKeyModel(key=bucket_key(str(old_bucket)), owner_id=site_id), condition=mine)
+        tx.save(integration)
+
+    transact(write, BUCKET_TAKEN)
 
 
 def delete_integration(integration: IntegrationModel) -> None:
-    integration.delete()
+    """Remove the integration and, for s3, free its bucket if the site holds it (one transaction)."""
+    bucket = _bucket_of(integration)
+    if bucket is None or bucket_owner(bucket) != integration.site_id:
+        integration.delete()
+        return
+
+    def write(tx: Any) -> None:
+        tx.delete(
+            UniqueKeyModel(key=bucket_key(bucket), owner_id=integration.site_id),
+            condition=UniqueKeyModel.owner_id == integration.site_id,
+        )
+        tx.delete(integration)
+
+    transact(write, "the bucket changed hands meanwhile")
 
 
 def record_verification(integration: IntegrationModel, checked_at: str, outcome: dict[str, Any]) -> None:
