@@ -15,7 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from local.aws import Stack, provision
 from publisher import bootstrap
-from tests.support.moto_atomic import atomic_moto_writes
+from local.moto_atomic import atomic_moto_writes
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 

@@ -90,9 +90,9 @@ def _wait_until_serving(runner: LocalRunner) -> None:
     deadline = time.monotonic() + READY_WITHIN_SECONDS
     while time.monotonic() < deadline and runner.process.poll() is None:
         try:
-            if requests.get(runner.api_url + "/api/v1/health/", timeout=2).status_code == 200:
+            if requests.get(runner.api_url + "/api/v1/health/", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet; a worker's cold start
             pass
         time.sleep(0.2)
     runner.stop()
