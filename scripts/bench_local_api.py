@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,22 +22,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from local.template import ROOT
-from tests.support.local_runner import running_local
+from tests.support.local_runner import local_token, running_local
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def dev_token(account: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "local", "token", "--account", account, "--role", "owner"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return done.stdout.strip()
 
 
 @contextmanager
@@ -79,7 +64,7 @@ def measure(label: str, count: int, clients: int, request: Callable[[requests.Se
 
 def lost_writes(api: str, clients: int, count: int) -> None:
     """`count` content creates over `clients` concurrent sessions; every 201 is read back."""
-    owner = {"Authorization": f"Bearer {dev_token(f'bench-lost-{uuid.uuid4().hex[:8]}')}"}
+    owner = {"Authorization": f"Bearer {local_token(f'bench-lost-{uuid.uuid4().hex[:8]}')}"}
     site = requests.post(f"{api}/sites/", headers=owner, json={"name": "Lost writes"}, timeout=30)
     site_id = site.json()["data"]["id"]
     acknowledged: list[str] = []
@@ -121,8 +106,8 @@ def main() -> None:
             for clients in args.clients:
                 lost_writes(f"{base}/api/v1", clients, count)
         return
-    reader = {"Authorization": f"Bearer {dev_token(f'bench-reader-{uuid.uuid4().hex[:8]}')}"}
-    writer = {"Authorization": f"Bearer {dev_token(f'bench-writer-{uuid.uuid4().hex[:8]}')}"}
+    reader = {"Authorization": f"Bearer {local_token(f'bench-reader-{uuid.uuid4().hex[:8]}')}"}
+    writer = {"Authorization": f"Bearer {local_token(f'bench-writer-{uuid.uuid4().hex[:8]}')}"}
     with api_under_test(args.api) as base:
         api = f"{base}/api/v1"
         # The reader's one site keeps the GET the same size however many sites the writer adds.
