@@ -490,12 +490,12 @@ def _proxy_reply(result: Any) -> HttpReply:
     return HttpReply(result["statusCode"], [(n, v) for n, v in headers if n.lower() not in HOP_HEADERS], raw)
 
 
-REFUSALS = {  # the sentences for http.server's refusals (BaseHTTPRequestHandler.send_error)
-    HTTPStatus.BAD_REQUEST: "the request is malformed",
-    HTTPStatus.REQUEST_URI_TOO_LONG: "the request line is too long",
-    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "the request's headers are too large or too many",
-    HTTPStatus.NOT_IMPLEMENTED: "the request's method is not supported",
-    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "the request's HTTP version is not supported",
+REFUSALS = {  # http.server's refusals (BaseHTTPRequestHandler.send_error) → status, sentence
+    HTTPStatus.BAD_REQUEST: (400, "the request is malformed"),
+    HTTPStatus.REQUEST_URI_TOO_LONG: (414, "the request line is too long"),
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: (431, "the request's headers are too large or too many"),
+    HTTPStatus.NOT_IMPLEMENTED: (404, "no such route"),  # a method no route has, as the gateway answers it
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: (505, "the request's HTTP version is not supported"),
 }
 
 
@@ -559,7 +559,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """http.server's own refusals (a request line or header too large, a malformed request,
         an unknown method) in the API's error envelope instead of its HTML page."""
         self.close_connection = True
-        self._send(self.gateway.refusal(code, REFUSALS.get(code) or HTTPStatus(code).phrase))
+        self.request_version = self.protocol_version  # a status line and headers even for "HTTP/0.9"
+        self._send(self.gateway.refusal(*REFUSALS.get(code, (code, HTTPStatus(code).phrase))))
         self._drain()
 
     def _drain(self) -> None:
