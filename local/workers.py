@@ -5,7 +5,7 @@ request being routed in class attributes (`BaseRouter.current_event`) and in the
 `context`, which concurrent requests would overwrite.
 
 A worker is started when a request finds none idle (up to `size`), attaches to the runner's moto
-like `python -m local invoke --endpoint-url`, and cold-starts each function on first use. The
+like `python -m local invoke --endpoint-url` and imports the API functions (its cold start). The
 other functions (the authorizer, schedules, queues) run in the runner's process, as before."""
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ def _start_worker(endpoint_url: str, verbose: bool) -> None:
 
     configure_logging(verbose)
     _worker_functions = prepare_functions(attach(endpoint_url))
+    for logical_id, spec in _worker_functions.specs.items():  # the worker's one cold start
+        if spec.serves_api:
+            _worker_functions.module(logical_id)
 
 
 def _invoke_in_worker(logical_id: str, event: Any, trigger: str, outcome: Callable[[Any], str]) -> Any:

@@ -38,8 +38,14 @@ def api_under_test(url: str | None) -> Iterator[str]:
         yield runner.api_url
 
 
-def measure(label: str, count: int, clients: int, request: Callable[[requests.Session], int]) -> None:
-    """`count` requests spread over `clients` keep-alive sessions; prints req/s and latencies."""
+def measure(
+    label: str, count: int, clients: int, request: Callable[[requests.Session], int], warm_up: bool = True
+) -> None:
+    """`count` requests spread over `clients` keep-alive sessions; prints req/s and latencies.
+    First, unmeasured, a few rounds from as many clients: the runner's API workers start on
+    demand, and their cold starts are not what this measures."""
+    if warm_up:
+        measure(label, 4 * clients, clients, request, warm_up=False)
     sessions = [requests.Session() for _ in range(clients)]
     latencies: list[float] = []
     statuses: list[int] = []
@@ -56,6 +62,8 @@ def measure(label: str, count: int, clients: int, request: Callable[[requests.Se
         for future in [pool.submit(run, session, n) for session, n in zip(sessions, share, strict=True)]:
             future.result()
     elapsed = time.perf_counter() - started
+    if not warm_up:
+        return
     cuts = statistics.quantiles(latencies, n=20)
     bad = sum(1 for status in statuses if status >= 400)
     row = (clients, count, f"{count / elapsed:.1f}", f"{cuts[9]:.1f}", f"{cuts[18]:.1f}", bad)
