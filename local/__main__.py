@@ -29,17 +29,20 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--no-schedules", action="store_true", help="do not fire the schedules")
     start.add_argument("--demo", action="store_true", help="seed a demo account through the API")
     start.add_argument("--verbose", action="store_true", help="tracebacks of failed invocations")
+    start.add_argument(
+        "--api-workers", type=int, default=4, help="API requests served at once, each in a worker process (4)"
+    )
 
     invoke = verbs.add_parser("invoke", help="invoke one function once, like `sam local invoke`")
     invoke.add_argument("logical_id", help="e.g. ScheduleApprovedContentFunction")
     invoke.add_argument("-e", "--event", help="event JSON file ('-' reads stdin); {} if omitted")
     invoke.add_argument("--endpoint-url", help="the moto of a running start, e.g. http://127.0.0.1:5005")
 
-    token = verbs.add_parser("token", help="print a dev JWT for the local secret")
+    token = verbs.add_parser("token", help="print a dev JWT signed with JWT_SECRET (else the default)")
     token.add_argument("--account", required=True)
     token.add_argument("--role", default="owner", choices=ROLES)
     token.add_argument("--sub", default="dev-user")
-    token.add_argument("--hours", type=float, default=12)
+    token.add_argument("--hours", type=float, default=12, help="at most MAX_TOKEN_LIFETIME_HOURS (24)")
 
     demo = verbs.add_parser("demo", help="seed a demo account into a running start")
     demo.add_argument("--api", default="http://127.0.0.1:3000")
@@ -53,15 +56,32 @@ def _read_event(path: str | None) -> object:
     return json.loads(sys.stdin.read() if path == "-" else Path(path).read_text())
 
 
+def _print_token(args: argparse.Namespace) -> int:
+    from local.aws import local_jwt_secret
+    from publisher.config import max_token_lifetime
+    from publisher.errors import Invalid
+    from publisher.tokens import issue_token
+
+    try:
+        token = issue_token(
+            local_jwt_secret(),
+            account_id=args.account,
+            role=args.role,
+            sub=args.sub,
+            ttl=timedelta(hours=args.hours),
+            max_lifetime=max_token_lifetime(),
+        )
+    except Invalid as refused:
+        print(f"cannot issue the token: {refused}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.verb == "token":
-        from local.aws import LOCAL_JWT_SECRET
-        from publisher.tokens import issue_token
-
-        ttl = timedelta(hours=args.hours)
-        print(issue_token(LOCAL_JWT_SECRET, account_id=args.account, role=args.role, sub=args.sub, ttl=ttl))
-        return 0
+        return _print_token(args)
     from local import runner
 
     runner.configure_logging(getattr(args, "verbose", False))
@@ -72,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             clock_speed=args.clock_speed,
             schedules=not args.no_schedules,
             demo=args.demo,
+            api_workers=max(1, args.api_workers),
+            verbose=args.verbose,
         )
         try:
             runner.start(options)

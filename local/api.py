@@ -1,10 +1,13 @@
 """The template's REST API on 127.0.0.1: routes from the functions' Api events, the TOKEN
 authorizer run and cached as API Gateway does, CORS preflight, gateway errors in the
-template's GatewayResponse envelope, and each request handed to its function as a proxy event."""
+template's GatewayResponse envelope (also for requests the HTTP server itself refuses), each
+request handed to its function as a proxy event, and replies gzipped as the API's
+MinimumCompressionSize asks."""
 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import logging
 import re
@@ -14,6 +17,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -97,6 +101,7 @@ class RestApi:
     gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
     binary_media_types: tuple[str, ...] = ()
     stage_variables: dict[str, str] | None = None
+    minimum_compression_size: int | None = None  # bytes; None: never compress
 
     def route_for(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         candidates = [
@@ -159,7 +164,12 @@ def load_rest_api(template: dict[str, Any], resolver: Resolver) -> RestApi:
             t.replace("~1", "/") for t in resolver.resolve(props.get("BinaryMediaTypes", []))
         ),
         stage_variables=resolver.resolve(props.get("Variables")) or None,
+        minimum_compression_size=_optional_int(resolver.resolve(props.get("MinimumCompressionSize"))),
     )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)
 
 
 def _token_authorizer(name: str, spec: dict[str, Any], resolver: Resolver) -> TokenAuthorizer:
@@ -236,9 +246,12 @@ def evaluate_policy(policy: Mapping[str, Any], arn: str) -> str | None:
 
 
 class PolicyCache:
-    """Authorizer results per token for ReauthorizeEvery seconds, as API Gateway caches them."""
+    """Authorizer results per token for ReauthorizeEvery seconds, as API Gateway caches them, but
+    never past the `exp` (epoch seconds) the authorizer puts in its context: a cached decision
+    does not outlive the token. (API Gateway keeps it the full ReauthorizeEvery; there the
+    routes refuse an expired context, publisher.identity.)"""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._entries: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -249,9 +262,17 @@ class PolicyCache:
             return result if result is not None and self._clock() < expires else None
 
     def put(self, authorizer: str, token: str, result: dict[str, Any], ttl_seconds: int) -> None:
-        if ttl_seconds > 0:
+        now = self._clock()
+        until = now + ttl_seconds
+        exp = (result.get("context") or {}).get("exp")
+        if exp is not None:
+            try:
+                until = min(until, float(exp))
+            except (TypeError, ValueError):
+                return  # an exp we cannot read: not cached
+        if until > now:
             with self._lock:
-                self._entries[(authorizer, token)] = (self._clock() + ttl_seconds, result)
+                self._entries[(authorizer, token)] = (until, result)
 
 
 @dataclass(frozen=True)
@@ -278,6 +299,27 @@ class Gateway:
         self.cache = cache or PolicyCache()
 
     def handle(self, request: HttpRequest) -> HttpReply:
+        return self._compressed(request, self._reply(request))
+
+    def _compressed(self, request: HttpRequest, reply: HttpReply) -> HttpReply:
+        """gzip, as API Gateway does, when the API sets MinimumCompressionSize, the body is at
+        least that large, the client accepts gzip and the function did not encode it itself."""
+        minimum = self.api.minimum_compression_size
+        if minimum is None or len(reply.body) < minimum:
+            return reply
+        encoded = any(name.lower() == "content-encoding" for name, _ in reply.headers)
+        if encoded or not accepts_gzip(request.header("Accept-Encoding")):
+            return reply
+        headers = [*reply.headers, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        return HttpReply(reply.status, headers, gzip.compress(reply.body))
+
+    def refusal(self, status: int, message: str) -> HttpReply:
+        """The envelope for a request refused before it could be routed (by the HTTP server)."""
+        log.info("gateway refused a request -> %d %s", status, message)
+        family = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+        return self.gateway_reply(GatewayError(family, status, message), str(uuid.uuid4()))
+
+    def _reply(self, request: HttpRequest) -> HttpReply:
         request_id = str(uuid.uuid4())
         path = request.path.rstrip("/") or "/"
         try:
@@ -408,6 +450,23 @@ def _is_text(body: bytes) -> bool:
     return True
 
 
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an Accept-Encoding header admits gzip (`gzip`, or `*`, with a q above 0)."""
+    weights: dict[str, float] = {}
+    for item in (accept_encoding or "").split(","):
+        coding, *parameters = (part.strip() for part in item.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights[coding.lower()] = weight
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
+
+
 def _status_of(result: Any) -> str:
     return str(result.get("statusCode")) if isinstance(result, dict) else "malformed reply"
 
@@ -429,6 +488,15 @@ def _proxy_reply(result: Any) -> HttpReply:
     body = result.get("body") or ""
     raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
     return HttpReply(result["statusCode"], [(n, v) for n, v in headers if n.lower() not in HOP_HEADERS], raw)
+
+
+REFUSALS = {  # http.server's refusals (BaseHTTPRequestHandler.send_error) → status, sentence
+    HTTPStatus.BAD_REQUEST: (400, "the request is malformed"),
+    HTTPStatus.REQUEST_URI_TOO_LONG: (414, "the request line is too long"),
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: (431, "the request's headers are too large or too many"),
+    HTTPStatus.NOT_IMPLEMENTED: (404, "no such route"),  # a method no route has, as the gateway answers it
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: (505, "the request's HTTP version is not supported"),
+}
 
 
 class ApiServer:
@@ -474,14 +542,37 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body=body,
             source_ip=self.client_address[0],
         )
-        reply = self.gateway.handle(request)
+        self._send(self.gateway.handle(request))
+
+    def _send(self, reply: HttpReply) -> None:
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(reply.body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a request line or header too large, a malformed request,
+        an unknown method) in the API's error envelope instead of its HTML page."""
+        self.close_connection = True
+        self.request_version = self.protocol_version  # a status line and headers even for "HTTP/0.9"
+        self._send(self.gateway.refusal(*REFUSALS.get(code, (code, HTTPStatus(code).phrase))))
+        self._drain()
+
+    def _drain(self) -> None:
+        """Read what is left of the refused request for a moment before the connection closes:
+        closing with unread bytes resets it, and the client could lose the reply."""
+        deadline = time.monotonic() + 2
+        try:
+            self.connection.settimeout(0.2)
+            while time.monotonic() < deadline and self.rfile.read1(65536):
+                pass
+        except OSError:
+            pass
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 

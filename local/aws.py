@@ -4,6 +4,7 @@ and compute the environment the template gives each function."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,12 @@ LOCAL_PARAMETERS = {"Stage": "dev", "AllowInsecureHttp": "true", "LogLevel": "IN
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 LOGICAL_ID_TAG = "publisher-local:logical-id"  # how `attach` finds the keys `provision` made
+
+
+def local_jwt_secret() -> str:
+    """The secret every local verb signs and verifies with: JWT_SECRET, or when it is unset the
+    public default the README names (LOCAL_JWT_SECRET; fine for a laptop, never for a shared host)."""
+    return os.environ.get("JWT_SECRET") or LOCAL_JWT_SECRET
 
 
 def local_credentials_env(endpoint_url: str) -> dict[str, str]:
@@ -54,7 +61,7 @@ class Stack:
         variables = {**globals_vars.get("Variables", {}), **own.get("Variables", {})}
         env = {name: str(self.resolver.resolve(value)) for name, value in variables.items()}
         env.update(local_credentials_env(self.endpoint_url))
-        env["JWT_SECRET"] = LOCAL_JWT_SECRET
+        env["JWT_SECRET"] = local_jwt_secret()
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         env.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Publisher")
         return env
@@ -160,7 +167,7 @@ def _keys_and_secrets(stack: Stack, create: bool) -> None:
     for logical, resource in resources_of_type(stack.template, "AWS::SecretsManager::Secret").items():
         name = stack.resolver.resolve(resource["Properties"]["Name"])
         if create:
-            arn = secrets.create_secret(Name=name, SecretString=LOCAL_JWT_SECRET)["ARN"]
+            arn = secrets.create_secret(Name=name, SecretString=local_jwt_secret())["ARN"]
         else:
             arn = secrets.describe_secret(SecretId=name)["ARN"]
         stack.resolver.physical[logical] = arn

@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from local.aws import LOCAL_JWT_SECRET, REGION
+from local.aws import REGION, local_jwt_secret
 from publisher.domain.statuses import ContentStatus
 from publisher.tokens import issue_token
 
@@ -111,7 +111,7 @@ def seed_demo(
     api_url: str, endpoint_url: str, bucket_prefix: str, out: Callable[[str], None] = print
 ) -> DemoSeed:
     """One account, one site with settings and an s3 integration, a few contents."""
-    token = issue_token(LOCAL_JWT_SECRET, account_id=DEMO_ACCOUNT, role="owner", sub="demo-user")
+    token = issue_token(local_jwt_secret(), account_id=DEMO_ACCOUNT, role="owner", sub="demo-user")
     seed = DemoSeed(token=token, out=out)
     api = ApiClient(api_url, token)
     bucket = f"{bucket_prefix}demo"

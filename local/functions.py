@@ -23,7 +23,8 @@ from local.template import ROOT, layer_directories
 log = logging.getLogger("local")
 
 # Powertools' REST resolver keeps the current request in a class attribute shared by every
-# resolver of the process, so the API functions take turns (in Lambda each has its own process).
+# resolver of the process, so in one process the API functions take turns (in Lambda each has its
+# own process; `start` runs them in worker processes: local.workers).
 API_LOCK_KEY = "api-resolvers"
 
 
@@ -133,6 +134,9 @@ class Functions:
     def load_all(self) -> None:
         for logical_id in self.specs:
             self.module(logical_id)
+
+    def shutdown(self) -> None:
+        """Nothing runs outside this process (PooledFunctions stops its workers here)."""
 
     def invoke(self, logical_id: str, event: Any, trigger: str, outcome: Callable[[Any], str] = _ok) -> Any:
         """Run the handler and log `invoke <function> [<trigger>] <ms> ms -> <outcome>`;

@@ -24,8 +24,10 @@ from local.aws import Stack, attach, provision
 from local.demo import print_try_it, seed_demo
 from local.events import scheduled_event
 from local.functions import Functions, shared_environment
+from local.moto_atomic import atomic_moto_writes
 from local.queues import sqs_sources, start_pollers
 from local.schedules import Clock, ScheduleSource, schedule_sources, start_schedules
+from local.workers import PooledFunctions
 
 log = logging.getLogger("local")
 HOST = "127.0.0.1"  # loopback only: the local runner has no real authentication of AWS calls
@@ -43,14 +45,16 @@ def configure_logging(verbose: bool = False) -> None:
 
 @contextmanager
 def moto_server(port: int) -> Iterator[str]:
-    """moto's threaded server on loopback; yields its endpoint URL (port 0: any free port)."""
+    """moto's threaded server on loopback, its DynamoDB writes atomic as the real service's
+    (local.moto_atomic); yields its endpoint URL (port 0: any free port)."""
     if port and is_listening(f"http://{HOST}:{port}"):
         raise OSError(f"port {port} is in use: another `python -m local start`? (--moto-port picks another)")
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     try:
-        host, bound = server.get_host_and_port()
-        yield f"http://{host}:{bound}"
+        with atomic_moto_writes():
+            host, bound = server.get_host_and_port()
+            yield f"http://{host}:{bound}"
     finally:
         server.stop()
 
@@ -64,9 +68,10 @@ def is_listening(url: str) -> bool:
         return False
 
 
-def prepare_functions(stack: Stack) -> Functions:
-    """The functions, with the one environment they share set before any handler is imported."""
-    functions = Functions(stack)
+def prepare_functions(stack: Stack, api_workers: int = 0, verbose: bool = False) -> Functions:
+    """The functions, with the one environment they share set before any handler is imported;
+    with `api_workers`, the API functions run in that many worker processes (local.workers)."""
+    functions = PooledFunctions(stack, api_workers, verbose) if api_workers else Functions(stack)
     os.environ.update(shared_environment(stack, functions.specs))
     return functions
 
@@ -78,6 +83,8 @@ class StartOptions:
     clock_speed: float = 1.0
     schedules: bool = True
     demo: bool = False
+    api_workers: int = 4
+    verbose: bool = False
 
 
 def start(options: StartOptions, stop: threading.Event | None = None) -> None:
@@ -86,10 +93,13 @@ def start(options: StartOptions, stop: threading.Event | None = None) -> None:
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
+    if not os.environ.get("JWT_SECRET"):
+        log.warning("JWT_SECRET is not set: tokens use the README's public default secret (local use only)")
     with ExitStack() as running:
         endpoint = running.enter_context(moto_server(options.moto_port))
         stack = provision(endpoint)
-        functions = prepare_functions(stack)
+        functions = prepare_functions(stack, options.api_workers, options.verbose)
+        running.callback(functions.shutdown)
         functions.load_all()
         api = load_rest_api(stack.template, stack.resolver)
         server = ApiServer(Gateway(api, functions), HOST, options.api_port)

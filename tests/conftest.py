@@ -14,8 +14,8 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from local.aws import Stack, provision
+from local.moto_atomic import atomic_moto_writes
 from publisher import bootstrap
-from tests.support.moto_atomic import atomic_moto_writes
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.aws import Stack
+from local.moto_atomic import atomic_moto_writes  # noqa: F401 - re-exported for the tests
 from publisher.bootstrap import ready_store
 from publisher.store.models import ContentModel
 from tests.support.apigw import call
 from tests.support.fixtures import stored
-from tests.support.moto_atomic import atomic_moto_writes  # noqa: F401 - re-exported for the tests
 
 
 def create_site(tok: str, **fields: Any) -> dict:

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+import jwt
 import pytest
 
 from local.aws import LOCAL_JWT_SECRET, Stack, provision
@@ -24,7 +29,7 @@ from local.runner import moto_server
 from local.template import ROOT, load_template
 from publisher.tokens import verify_token
 from tests.support.fixtures import token
-from tests.support.local_runner import LocalRunner, is_listening, running_local, wait_until
+from tests.support.local_runner import LocalRunner, is_listening, local_token, running_local, wait_until
 
 SCHEDULE_CLOCK_SPEED = "300"  # rate(15 minutes) ticks every 3 real seconds
 
@@ -157,6 +162,210 @@ def test_given_a_token_used_twice_when_within_reauthorize_every_then_the_authori
 
     assert (first.status_code, second.status_code) == (200, 200)
     assert invocations(local, "AuthorizerFunction") == before + 1
+
+
+def test_given_jwt_secret_unset_when_started_then_one_warning_line_says_the_default_is_used(
+    local: LocalRunner,
+) -> None:
+    warnings = [line for line in local.log().splitlines() if "JWT_SECRET" in line]
+
+    assert len(warnings) == 1
+    assert "public default" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"account_id": 42},
+        {"role": ["owner"]},
+        {"exp": int(time.time()) + 25 * 3600},
+        {"exp": None},
+    ],
+    ids=["int-account", "list-role", "valid-25-hours", "no-exp"],
+)
+def test_given_a_token_breaking_the_security_rules_when_it_is_used_then_401(
+    local: LocalRunner, claims: dict[str, Any]
+) -> None:
+    now = int(time.time())
+    payload = {
+        "sub": "u",
+        "account_id": "acct-rules",
+        "role": "owner",
+        "iat": now,
+        "exp": now + 3600,
+        **claims,
+    }
+    payload = {name: value for name, value in payload.items() if value is not None}  # None: no such claim
+    forged = jwt.encode(payload, LOCAL_JWT_SECRET, algorithm="HS256")
+
+    reply = local.call("GET", "/api/v1/sites/", forged)
+
+    assert reply.status_code == 401
+    assert reply.json()["success"] is False
+
+
+def raw_request(local: LocalRunner, head: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send a request head as is (no client library limits) and read the whole reply."""
+    with socket.create_connection(("127.0.0.1", local.api_port), timeout=30) as connection:
+        connection.sendall(head)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head_part, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head_part.decode("latin-1").split("\r\n")
+    headers = {
+        name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)
+    }
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("head", "status"),
+    [
+        (
+            b"GET /api/v1/sites/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + b"a" * 100_000
+            + b"\r\n\r\n",
+            431,
+        ),
+        (b"GET /api/v1/" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (
+            b"GET /api/v1/health/ HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(150)) + b"\r\n",
+            431,
+        ),
+        (b"NONSENSE\r\n\r\n", 400),
+        (b"BREW /api/v1/health/ HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+    ],
+    ids=["100kb-authorization", "70kb-request-line", "150-headers", "malformed", "unknown-method"],
+)
+def test_given_a_request_the_http_server_refuses_then_the_reply_is_the_json_envelope(
+    local: LocalRunner, head: bytes, status: int
+) -> None:
+    code, headers, body = raw_request(local, head)
+
+    assert code == status
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {
+        "success": False,
+        "error": json.loads(body)["error"],
+        "request_id": headers["x-amzn-requestid"],
+    }
+    assert json.loads(body)["error"].startswith("the request") or status == 404
+
+
+def test_given_eight_concurrent_clients_when_each_writes_and_reads_back_then_no_write_is_lost(
+    local: LocalRunner,
+) -> None:
+    owner = token(f"acct-many-{uuid.uuid4().hex[:8]}")
+    site_id = local.call("POST", "/api/v1/sites/", owner, json={"name": "Busy"}).json()["data"]["id"]
+
+    def client(number: int) -> list[tuple[str, str, str]]:
+        seen = []
+        for item in range(5):
+            marker = f"<p>client {number} item {item}</p>"
+            body = {"site_id": site_id, "title": "The same title", "html": marker}  # slugs collide
+            created = local.call("POST", "/api/v1/content/", owner, json=body)
+            assert created.status_code == 201, created.text
+            content_id = created.json()["data"]["id"]
+            seen.append((marker, created.json()["data"]["html"], content_id))
+        return seen
+
+    with ThreadPoolExecutor(8) as pool:
+        results = [item for items in pool.map(client, range(8)) for item in items]
+
+    assert [sent for sent, answered, _ in results] == [answered for _, answered, _ in results]  # own replies
+    read_back = {
+        content_id: local.call("GET", f"/api/v1/content/{content_id}", owner) for _, _, content_id in results
+    }
+    assert {content_id: reply.status_code for content_id, reply in read_back.items()} == {
+        content_id: 200 for _, _, content_id in results
+    }
+    assert len(read_back) == 40
+    assert sorted(reply.json()["data"]["html"] for reply in read_back.values()) == sorted(
+        m for m, _, _ in results
+    )
+
+
+# ------------------------------------------------------------------------------- JWT_SECRET
+
+OWN_SECRET = "a-deployment-secret-that-is-not-the-readme-default"
+
+
+@pytest.fixture(scope="module")
+def local_with_secret() -> Iterator[LocalRunner]:
+    with running_local("--no-schedules", "--api-workers", "1", env={"JWT_SECRET": OWN_SECRET}) as runner:
+        yield runner
+
+
+def test_given_jwt_secret_when_started_then_tokens_of_the_default_secret_are_refused(
+    local_with_secret: LocalRunner,
+) -> None:
+    account = f"acct-secret-{uuid.uuid4().hex[:8]}"
+
+    with_default = local_with_secret.call("GET", "/api/v1/sites/", token(account, secret=LOCAL_JWT_SECRET))
+    with_own = local_with_secret.call("GET", "/api/v1/sites/", token(account, secret=OWN_SECRET))
+
+    assert with_default.status_code == 401
+    assert with_own.status_code == 200
+    assert "JWT_SECRET" not in local_with_secret.log()  # no warning: the secret is set
+
+
+def test_given_jwt_secret_when_a_token_is_minted_then_it_is_signed_with_it(
+    local_with_secret: LocalRunner,
+) -> None:
+    minted = local_token("acct-cli-secret", "editor", env={"JWT_SECRET": OWN_SECRET})
+
+    claims = verify_token(OWN_SECRET, minted)
+    with pytest.raises(Exception, match="not valid"):
+        verify_token(LOCAL_JWT_SECRET, minted)
+    assert (claims["account_id"], claims["role"]) == ("acct-cli-secret", "editor")
+    assert local_with_secret.call("GET", "/api/v1/sites/", minted).status_code == 200
+
+
+def test_given_jwt_secret_when_the_authorizer_is_invoked_then_it_verifies_with_it(tmp_path) -> None:
+    def invoke(signed_with: str) -> subprocess.CompletedProcess:
+        event = {"type": "TOKEN", "authorizationToken": f"Bearer {token('acct-i', secret=signed_with)}"}
+        event["methodArn"] = "arn:aws:execute-api:us-east-1:123456789012:localapi00/dev/GET/api/v1/sites"
+        (tmp_path / "event.json").write_text(json.dumps(event))
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "local",
+                "invoke",
+                "AuthorizerFunction",
+                "-e",
+                str(tmp_path / "event.json"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "JWT_SECRET": OWN_SECRET},
+        )
+
+    allowed, refused = invoke(OWN_SECRET), invoke(LOCAL_JWT_SECRET)
+
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["context"]["account_id"] == "acct-i"
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["errorMessage"] == "Unauthorized"
+
+
+def test_given_a_lifetime_over_the_maximum_then_the_token_verb_refuses_to_mint_it() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "local", "token", "--account", "a", "--hours", "25"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "at most 24 hours" in done.stderr
 
 
 # ------------------------------------------------------------------------------- schedules and invoke

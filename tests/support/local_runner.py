@@ -90,9 +90,9 @@ def _wait_until_serving(runner: LocalRunner) -> None:
     deadline = time.monotonic() + READY_WITHIN_SECONDS
     while time.monotonic() < deadline and runner.process.poll() is None:
         try:
-            if requests.get(runner.api_url + "/api/v1/health/", timeout=2).status_code == 200:
+            if requests.get(runner.api_url + "/api/v1/health/", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet; a worker's cold start
             pass
         time.sleep(0.2)
     runner.stop()
@@ -102,8 +102,9 @@ def _wait_until_serving(runner: LocalRunner) -> None:
 
 
 @contextmanager
-def running_local(*options: str) -> Iterator[LocalRunner]:
-    """`python -m local start <options>` on free ports, serving, stopped afterwards."""
+def running_local(*options: str, env: dict[str, str | None] | None = None) -> Iterator[LocalRunner]:
+    """`python -m local start <options>` on free ports, serving, stopped afterwards; `env` adds
+    to (or, with a None value, removes from) the environment it inherits."""
     api_port, moto_port = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="local-runner-") as folder:
         log_path = Path(folder) / "runner.log"
@@ -123,7 +124,7 @@ def running_local(*options: str) -> Iterator[LocalRunner]:
                 cwd=ROOT,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=_environment({"PYTHONUNBUFFERED": "1", **(env or {})}),
             )
         runner = LocalRunner(process, api_port, moto_port, log_path)
         try:
@@ -133,10 +134,16 @@ def running_local(*options: str) -> Iterator[LocalRunner]:
             runner.stop()
 
 
-def local_token(account: str, role: str = "owner") -> str:
+def _environment(changes: dict[str, str | None]) -> dict[str, str]:
+    merged = {**os.environ, **changes}
+    return {name: value for name, value in merged.items() if value is not None}
+
+
+def local_token(account: str, role: str = "owner", env: dict[str, str | None] | None = None) -> str:
     """A dev token as a user gets one: `python -m local token --account <account> --role <role>`."""
     done = subprocess.run(
         [sys.executable, "-m", "local", "token", "--account", account, "--role", role],
+        env=_environment(env or {}),
         cwd=ROOT,
         capture_output=True,
         text=True,

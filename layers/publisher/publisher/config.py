@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 
 
@@ -19,6 +20,22 @@ def _required(name: str) -> str:
     if not value:
         raise ConfigurationError(f"environment variable {name} is required")
     return value
+
+
+def _positive_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ConfigurationError(f"environment variable {name} must be a number") from None
+    if not value > 0:
+        raise ConfigurationError(f"environment variable {name} must be positive")
+    return value
+
+
+def max_token_lifetime() -> timedelta:
+    """MAX_TOKEN_LIFETIME_HOURS (the template's MaxTokenLifetimeHours), 24 hours when unset."""
+    return timedelta(hours=_positive_number("MAX_TOKEN_LIFETIME_HOURS", 24))
 
 
 def _flag(name: str) -> bool:
@@ -41,6 +58,9 @@ class Settings:
     event_bus_name: str
     jwt_secret_arn: str | None
     jwt_secret: str | None
+    max_token_lifetime: timedelta
+    jwt_issuer: str | None
+    jwt_audience: str | None
     allow_insecure_http: bool
     cors_allow_origin: str
     static_site_bucket_prefix: str
@@ -66,6 +86,9 @@ class Settings:
             event_bus_name=_required("EVENT_BUS_NAME"),
             jwt_secret_arn=jwt_secret_arn,
             jwt_secret=jwt_secret,
+            max_token_lifetime=max_token_lifetime(),
+            jwt_issuer=os.environ.get("JWT_ISSUER", "").strip() or None,
+            jwt_audience=os.environ.get("JWT_AUDIENCE", "").strip() or None,
             allow_insecure_http=_flag("ALLOW_INSECURE_HTTP"),
             cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
             static_site_bucket_prefix=_required("STATIC_SITE_BUCKET_PREFIX"),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from publisher.errors import Forbidden, Unauthorized
+from publisher.timeutil import utcnow
 
 ROLES = ("viewer", "editor", "admin", "owner", "system")
 WRITER_ROLES = frozenset({"editor", "admin", "owner", "system"})
@@ -40,4 +41,16 @@ def caller_from_event(event: Mapping[str, Any]) -> Caller:
     account_id, role, user_id = context.get("account_id"), context.get("role"), context.get("sub")
     if not (account_id and role in ROLES and user_id):
         raise Unauthorized("the request carries no valid authorization")
+    if _expired(context.get("exp")):  # a policy API Gateway cached past the token's exp
+        raise Unauthorized("the token has expired")
     return Caller(user_id=user_id, account_id=account_id, role=role)
+
+
+def _expired(exp: Any) -> bool:
+    """The authorizer's `exp` (epoch seconds, a string once API Gateway passes it on) has passed."""
+    if exp is None:
+        return False
+    try:
+        return float(exp) <= utcnow().timestamp()
+    except (TypeError, ValueError):
+        return True

@@ -1,8 +1,11 @@
 """The local API Gateway's own logic: routes and authorizer read from template.yaml, route
-precedence, IAM policy evaluation, the per-token cache, gateway responses, proxy replies."""
+precedence, IAM policy evaluation, the per-token cache, gateway responses, proxy replies,
+compression."""
 
 from __future__ import annotations
 
+import copy
+import gzip
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +20,7 @@ from local.api import (
     Route,
     TokenAuthorizer,
     _proxy_reply,
+    accepts_gzip,
     evaluate_policy,
     load_rest_api,
 )
@@ -145,6 +149,23 @@ def test_the_policy_cache_keeps_a_result_for_reauthorize_every_seconds() -> None
     assert expired is None
     assert cache.get("Jwt", "Bearer b") is None
     assert cache.get("Other", "Bearer a") is None
+
+
+def test_the_policy_cache_never_keeps_a_result_past_the_exp_in_its_context() -> None:
+    now = [1000.0]
+    cache = PolicyCache(clock=lambda: now[0])
+    cache.put("Jwt", "Bearer soon", {"principalId": "p", "context": {"exp": "1060"}}, ttl_seconds=300)
+    cache.put("Jwt", "Bearer gone", {"principalId": "p", "context": {"exp": 999}}, ttl_seconds=300)
+    cache.put("Jwt", "Bearer odd", {"principalId": "p", "context": {"exp": "soon"}}, ttl_seconds=300)
+
+    before_exp = cache.get("Jwt", "Bearer soon")
+    now[0] = 1060.0
+    at_exp = cache.get("Jwt", "Bearer soon")
+
+    assert before_exp is not None
+    assert at_exp is None
+    assert cache.get("Jwt", "Bearer gone") is None
+    assert cache.get("Jwt", "Bearer odd") is None
 
 
 def test_a_proxy_reply_merges_headers_and_decodes_base64() -> None:
@@ -280,3 +301,96 @@ def test_a_gateway_error_without_a_configured_response_uses_api_gateways_default
     reply = gw.gateway_reply(GatewayError("RESOURCE_NOT_FOUND", 404, "no such route"), "req-1")
 
     assert (reply.status, json.loads(reply.body)) == (404, {"message": "no such route"})
+
+
+def test_minimum_compression_size_is_read_from_the_templates_api() -> None:
+    template = copy.deepcopy(load_template())
+    (api,) = (r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Api")
+    api["Properties"]["MinimumCompressionSize"] = 1024
+    without = {k: v for k, v in api["Properties"].items() if k != "MinimumCompressionSize"}
+
+    assert load_rest_api(template, Resolver(parameter_defaults(template))).minimum_compression_size == 1024
+    api["Properties"] = without
+    assert load_rest_api(template, Resolver(parameter_defaults(template))).minimum_compression_size is None
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("gzip", True),
+        ("deflate, gzip;q=0.5", True),
+        ("GZIP", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("*;q=0", False),
+        ("br, deflate", False),
+        ("", False),
+        (None, False),
+        ("gzip;q=nonsense", False),
+    ],
+)
+def test_accept_encoding_admits_gzip_as_http_says(header: str | None, accepted: bool) -> None:
+    assert accepts_gzip(header) is accepted
+
+
+def compressing_gateway(minimum: int | None, body: str, headers: dict[str, str] | None = None) -> Gateway:
+    api = RestApi(
+        stage="dev", routes=[Route("Route", "GET", "/things", None)], minimum_compression_size=minimum
+    )
+    reply = {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "body": body,
+    }
+    return Gateway(api, ScriptedFunctions({"Route": lambda _e: reply}))
+
+
+def fetch(gw: Gateway, accept_encoding: str | None) -> Any:
+    headers = [("Accept-Encoding", accept_encoding)] if accept_encoding else []
+    return gw.handle(HttpRequest("GET", "/things", headers=headers))
+
+
+def test_a_reply_at_least_minimum_compression_size_is_gzipped_when_the_client_accepts_it() -> None:
+    body = json.dumps({"success": True, "data": "x" * 2000})
+
+    reply = fetch(compressing_gateway(1024, body), "gzip, deflate")
+
+    headers = dict(reply.headers)
+    assert (headers["Content-Encoding"], headers["Vary"]) == ("gzip", "Accept-Encoding")
+    assert gzip.decompress(reply.body).decode() == body
+
+
+@pytest.mark.parametrize(
+    ("minimum", "size", "accept_encoding", "function_headers"),
+    [
+        (1024, 1023, "gzip", {}),  # smaller than the minimum
+        (None, 5000, "gzip", {}),  # the API does not compress
+        (1024, 5000, None, {}),  # the client did not ask
+        (1024, 5000, "gzip;q=0", {}),  # the client refused it
+        (1024, 5000, "gzip", {"Content-Encoding": "br"}),  # the function encoded it itself
+    ],
+    ids=["below-minimum", "no-minimum", "no-accept-encoding", "gzip-refused", "already-encoded"],
+)
+def test_other_replies_are_sent_as_the_function_made_them(
+    minimum: int | None, size: int, accept_encoding: str | None, function_headers: dict[str, str]
+) -> None:
+    body = "y" * size
+
+    reply = fetch(compressing_gateway(minimum, body, function_headers), accept_encoding)
+
+    assert reply.body == body.encode()
+    assert "gzip" not in dict(reply.headers).values()
+
+
+def test_a_request_the_http_server_refuses_gets_the_templates_error_envelope() -> None:
+    gw = gateway(lambda _e: policy("Allow"))
+
+    reply = gw.refusal(431, "the request's headers are too large or too many")
+
+    body = json.loads(reply.body)
+    assert reply.status == 431
+    assert body == {
+        "success": False,
+        "error": "the request's headers are too large or too many",
+        "request_id": dict(reply.headers)["x-amzn-RequestId"],
+    }

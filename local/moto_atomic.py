@@ -2,9 +2,10 @@
 
 moto's server answers requests on threads without a lock: a conditional write can interleave
 with another between its check and its write, and a cancelled transaction restores whole tables
-from a copy taken before it began, undoing writes other threads made meanwhile. Tests need the
-real service's guarantees, so every write takes one lock. The `aws` fixture applies it for the
-whole session; `atomic_moto_writes()` nests harmlessly.
+from a copy taken before it began, undoing writes other threads made meanwhile. The runner and
+the tests need the real service's guarantees, so every write takes one lock. The runner's moto
+(`local.runner.moto_server`) and the tests' `aws` fixture apply it; `atomic_moto_writes()` nests
+harmlessly.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def atomic_moto_writes() -> Iterator[None]:
     moto's server answers requests on threads without a lock: a conditional write can interleave
     with another between its check and its write, and a cancelled transaction restores whole
     tables from a copy taken before it began, undoing writes other threads made meanwhile.
-    Concurrency tests need the real service's guarantees, so every write takes one lock."""
+    The runner and the concurrency tests need the real service's guarantees, so every write
+    takes one lock."""
     if getattr(DynamoDBBackend.put_item, "_atomic", False):
         yield
         return
