@@ -62,7 +62,7 @@ def test_given_the_list_view_when_chosen_then_it_lists_the_items_with_their_loca
     content_id = tenant.scheduled("Listed item", tenant.local(tomorrow, "09:30"))
     open_console(page, tenant.api)
 
-    switch_view(page, "listMonth")
+    switch_view(page, "listNext30")
     show_day(page, tomorrow, '.fc-list-day[data-date="{day}"]')
 
     row = page.locator(f'.fc-list-event[data-content-id="{content_id}"]')

@@ -278,6 +278,7 @@ export class CalendarPage {
     const item = info.event.extendedProps.item;
     if (!this.confirmOutside(item, info.event.start)) {
       info.revert();
+      this.app.notice(`“${item.title}” stays at ${whenText(item, this.zone)}.`);
       return;
     }
     const at = instantFromFloating(info.event.start, this.zone);
@@ -299,7 +300,10 @@ export class CalendarPage {
       const [hours, minutes] = firstSlotStart(this.settings).split(":").map(Number);
       wall = new Date(Date.UTC(wall.getUTCFullYear(), wall.getUTCMonth(), wall.getUTCDate(), hours, minutes));
     }
-    if (!this.confirmOutside(item, wall)) return;
+    if (!this.confirmOutside(item, wall)) {
+      this.app.notice(`“${item.title}” stays in the backlog.`);
+      return;
+    }
     await this.scheduleItem(item, instantFromFloating(wall, this.zone));
   }
 
