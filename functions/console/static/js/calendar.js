@@ -198,7 +198,7 @@ export class CalendarPage {
   /** An item reads as icon + time + title (the icon tells the status without colour). */
   content({ event, timeText, view }) {
     const item = event.extendedProps.item;
-    if (!item) return undefined; // shaded days: FullCalendar draws their title
+    if (!item) return { domNodes: [element("div", { className: "fc-event-title" }, event.title)] }; // a shaded day's word
     const site = this.allSites ? element("span", { className: "site-tag" }, `${this.siteName(item)}: `) : null;
     if (view.type.startsWith("list")) { // domNodes takes nodes only: one span holds the text
       return { domNodes: [element("span", {}, site, event.title, " ", statusBadge(item.site_status), " ",

@@ -43,10 +43,10 @@ export function shadedDays(settings, items, zone, start, end) {
     const key = dayOf(day);
     const next = new Date(day.getTime() + DAY_MS);
     if (blackouts.has(key)) {
-      shaded.push({ start: day, end: next, allDay: false, display: "background", title: "Blackout",
+      shaded.push({ start: day, end: next, allDay: true, display: "background", title: "Blackout",
         classNames: ["slot-blackout"], extendedProps: { slot: "blackout", day: key } });
     } else if (cap !== null && cap !== undefined && (counts.get(key) || 0) >= cap) {
-      shaded.push({ start: day, end: next, allDay: false, display: "background", title: "Full",
+      shaded.push({ start: day, end: next, allDay: true, display: "background", title: "Full",
         classNames: ["slot-full"], extendedProps: { slot: "full", day: key } });
     }
   }
