@@ -67,7 +67,7 @@ def test_given_a_drop_outside_the_slots_when_the_question_is_declined_then_nothi
 
     expect(page.locator("#notice")).to_have_text("“Night owl” stays in the backlog.")
     assert len(dialogs.messages) == 1
-    assert "03:00 is outside the publishing time slots (09:00–17:00)" in dialogs.messages[0]
+    assert "03:00 is outside the publishing time slots (09:00\N{EN DASH}17:00)" in dialogs.messages[0]
     assert "Schedule “Night owl” there anyway?" in dialogs.messages[0]
     expect(backlog_item(page, content_id)).to_be_visible()
     assert tenant.api.content(content_id)["site_status"] == "not_published"
@@ -77,7 +77,9 @@ def test_given_a_drop_outside_the_slots_when_the_question_is_declined_then_nothi
 
     expect(page.locator("#notice")).to_contain_text("Scheduled “Night owl”")
     assert len(dialogs.messages) == 2
-    assert parse_time(tenant.api.content(content_id)["scheduled_publish_at"]) == tenant.local(tomorrow, "03:00")
+    assert parse_time(tenant.api.content(content_id)["scheduled_publish_at"]) == tenant.local(
+        tomorrow, "03:00"
+    )
 
 
 def test_given_only_the_keyboard_when_a_backlog_item_gets_a_time_then_the_api_has_it(
@@ -119,7 +121,9 @@ def test_given_a_backlog_item_when_next_free_slot_is_chosen_then_it_gets_the_slo
     page: Page, tenant: Tenant
 ) -> None:
     content_id = tenant.approved("Next slot please")
-    slot = tenant.api.data("GET", f"/sites/{tenant.site_id}/publishing-settings/preview/", count=1)["slots"][0]
+    slot = tenant.api.data("GET", f"/sites/{tenant.site_id}/publishing-settings/preview/", count=1)["slots"][
+        0
+    ]
     open_console(page, tenant.api)
 
     backlog_item(page, content_id).get_by_role("button", name="Next free slot: Next slot please").click()

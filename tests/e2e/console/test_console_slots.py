@@ -8,7 +8,14 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.console_browser import OPEN_SETTINGS, Tenant, open_console, screenshot, show_day, switch_view
+from tests.support.console_browser import (
+    OPEN_SETTINGS,
+    Tenant,
+    open_console,
+    screenshot,
+    show_day,
+    switch_view,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +28,8 @@ def covers(page: Page, column: str, lane_time: str) -> bool:
     """Whether a shaded (non-business) box of the week column covers the middle of the lane."""
     return page.evaluate(
         """([column, time]) => {
-          const lane = document.querySelector(`td.fc-timegrid-slot-lane[data-time="${time}"]`).getBoundingClientRect();
+          const lane = document.querySelector(`td.fc-timegrid-slot-lane[data-time="${time}"]`)
+            .getBoundingClientRect();
           const y = lane.top + lane.height / 2;
           return [...document.querySelectorAll(`${column} .fc-non-business`)].some((box) => {
             const r = box.getBoundingClientRect();
