@@ -80,7 +80,10 @@ bench-lateness: install  ## end-to-end lateness of 50 scheduled items through th
 bench-wordpress: install  ## Publisher's overhead publishing 50 posts to a real WordPress vs 50 raw REST calls
 	$(PY) scripts/bench_wordpress.py --posts 50
 
+bench-console: install console chromium  ## cold-load bytes of each console page, with and without gzip; screenshots into docs/
+	$(PY) -m scripts.bench_console --screenshots docs
+
 clean:  ## remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam .pytest_cache .ruff_cache test-output
 
-.PHONY: help install console chromium run demo token lint test build e2e e2e-console bench bench-lateness bench-wordpress clean
+.PHONY: help install console chromium run demo token lint test build e2e e2e-console bench bench-lateness bench-wordpress bench-console clean

@@ -3,11 +3,19 @@
 The routes are public because the files hold no data: the page calls the API with the token the
 user pastes. Only the files listed in the asset table are served, so a request path can never
 reach anything else on disk (no directory traversal by construction).
+
+Each file is also gzipped once per cold start; a client that accepts gzip gets that copy
+(base64 in the proxy reply, which API Gateway turns back into bytes where the API's
+BinaryMediaTypes match; `CONSOLE_GZIP=0` serves plain text only). The two copies have their own
+ETags and every reply says `Vary: Accept-Encoding`, so no cache hands one to the wrong client.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -44,6 +52,11 @@ class Asset:
     body: str
     content_type: str
     etag: str
+    gzipped: bytes | None = None  # None when gzip would not make it smaller
+
+    @property
+    def gzip_etag(self) -> str:
+        return self.etag[:-1] + '-gz"'
 
 
 def vendor_sources(root: Path = ROOT) -> dict[str, Path]:
@@ -68,8 +81,23 @@ def load_assets(root: Path = ROOT) -> dict[str, Asset]:
             continue
         body = path.read_text(encoding="utf-8")
         etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-        assets[name] = Asset(body, content_type, etag)
+        packed = gzip.compress(body.encode(), compresslevel=9, mtime=0)
+        assets[name] = Asset(body, content_type, etag, packed if len(packed) < len(body.encode()) else None)
     return assets
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header admits gzip (by name or `*`, with a q-value above 0)."""
+    for part in accept_encoding.lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() not in {"gzip", "*"}:
+            continue
+        quality = params.strip().removeprefix("q=")
+        try:
+            return not params.strip() or float(quality) > 0
+        except ValueError:
+            return False
+    return False
 
 
 @cache
@@ -97,11 +125,25 @@ def serve(event: dict[str, Any], table: dict[str, Asset]) -> dict[str, Any]:
         return _reply(
             404, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache"}, "not found"
         )
-    # Revalidate every time: the ETag makes that a 304 until a deployment changes the file.
-    headers = {"Content-Type": asset.content_type, "Cache-Control": "no-cache", "ETag": asset.etag}
     request_headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    if asset.etag in (request_headers.get("if-none-match") or ""):
+    packed = (
+        asset.gzipped is not None
+        and os.environ.get("CONSOLE_GZIP", "1") != "0"
+        and accepts_gzip(request_headers.get("accept-encoding") or "")
+    )
+    # Revalidate every time: the ETag makes that a 304 until a deployment changes the file.
+    headers = {
+        "Content-Type": asset.content_type,
+        "Cache-Control": "no-cache",
+        "ETag": asset.gzip_etag if packed else asset.etag,
+        "Vary": "Accept-Encoding",
+    }
+    # Either copy's ETag validates: both stand for the same file.
+    if any(tag in (request_headers.get("if-none-match") or "") for tag in (asset.etag, asset.gzip_etag)):
         return _reply(304, headers)
+    if packed:
+        reply = _reply(200, {**headers, "Content-Encoding": "gzip"}, base64.b64encode(asset.gzipped).decode())
+        return {**reply, "isBase64Encoded": True}
     return _reply(200, headers, asset.body)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -23,7 +23,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-output"
+# axe-core from the console's npm devDependencies (`make console`); injected by the tests only.
+AXE_SOURCE = ROOT / "functions" / "console" / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 # A zone with a half-hour offset and no daylight saving: a wrong conversion cannot hide.
 TEST_ZONE = "Asia/Kolkata"
 OPEN_SETTINGS = {
@@ -82,6 +87,7 @@ class Tenant:
     api: Api
     site_id: str
     zone: ZoneInfo
+    account: str = ""
 
     def local(self, day: date, at: str) -> datetime:
         """`at` (HH:MM) on `day`, in the site's zone."""
@@ -90,19 +96,24 @@ class Tenant:
     def today(self) -> date:
         return datetime.now(self.zone).date()
 
-    def scheduled(self, title: str, when: datetime) -> str:
-        """A new approved item scheduled at `when`; its id."""
+    def approved(self, title: str) -> str:
+        """A new approved item on no schedule (the calendar's backlog); its id."""
         content = self.api.data(
             "POST",
             "/content/",
             {"site_id": self.site_id, "title": title, "html": f"<p>{title}</p>", "content_type": "post"},
         )
         self.api.data("PATCH", f"/content/{content['id']}/", {"status": "approved"})
+        return content["id"]
+
+    def scheduled(self, title: str, when: datetime) -> str:
+        """A new approved item scheduled at `when`; its id."""
+        content_id = self.approved(title)
         scheduled = self.api.data(
-            "POST", f"/content/{content['id']}/schedule/", {"scheduled_publish_at": utc_text(when)}
+            "POST", f"/content/{content_id}/schedule/", {"scheduled_publish_at": utc_text(when)}
         )
         assert scheduled["site_status"] == "scheduled"
-        return content["id"]
+        return content_id
 
 
 def open_console(page: Page, api: Api, view: str = "calendar") -> None:
@@ -152,7 +163,7 @@ def week_slot_point(page: Page, day: date, at: str) -> tuple[float, float]:
 
 
 def switch_view(page: Page, view: str) -> None:
-    """Choose a view with its toolbar button (dayGridMonth, timeGridWeek, listMonth) and wait for it."""
+    """Choose a view with its toolbar button (dayGridMonth, timeGridWeek, listNext30) and wait for it."""
     page.locator(f".fc-{view}-button").click()
     expect(page.locator("#calendar")).to_have_attribute("data-view", view)
 
@@ -172,3 +183,36 @@ def show_day(page: Page, day: date, cell_selector: str) -> Locator:
     cell = page.locator(cell_selector.format(day=day.isoformat()))
     expect(cell).to_have_count(1)
     return cell
+
+
+@dataclass
+class Dialogs:
+    """The confirm dialogs a page opened (their messages), answered as `accept` says at the time."""
+
+    accept: bool
+    messages: list[str]
+
+    def answer(self, dialog: Dialog) -> None:
+        self.messages.append(dialog.message)
+        if self.accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+
+def answer_dialogs(page: Page, accept: bool) -> Dialogs:
+    """Answer every confirm dialog the page opens from now on (flip `.accept` to change the answer)."""
+    dialogs = Dialogs(accept, [])
+    page.on("dialog", dialogs.answer)
+    return dialogs
+
+
+def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
+    """axe-core's violations of those impacts on the page as it is (run through the DevTools
+    protocol, so the console's Content-Security-Policy does not stop the injected script)."""
+    page.evaluate(AXE_SOURCE.read_text(encoding="utf-8") + "\n;0")
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(
+            (v) => ({id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(" "))}))"""
+    )
+    return [violation for violation in violations if violation["impact"] in impacts]

@@ -77,7 +77,14 @@ def tenant(local_api: LocalRunner) -> Tenant:
         "POST", "/sites/", {"name": f"Console {account}", "slug": account, "url": "https://example.com"}
     )
     api.data("PUT", f"/sites/{site['id']}/publishing-settings/", OPEN_SETTINGS)
-    return Tenant(api=api, site_id=site["id"], zone=ZoneInfo(TEST_ZONE))
+    return Tenant(api=api, site_id=site["id"], zone=ZoneInfo(TEST_ZONE), account=account)
+
+
+@pytest.fixture
+def viewer_api(local_api: LocalRunner, tenant: Tenant) -> Api:
+    """The tenant's account with a viewer's token."""
+    token = issue_token(LOCAL_JWT_SECRET, account_id=tenant.account, role="viewer", sub="e2e-viewer")
+    return Api(local_api.api_url, token)
 
 
 @pytest.hookimpl(hookwrapper=True)

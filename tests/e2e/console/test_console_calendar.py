@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.console_browser import (
+    OPEN_SETTINGS,
     Api,
     Tenant,
     centre,
@@ -62,7 +63,7 @@ def test_given_the_list_view_when_chosen_then_it_lists_the_items_with_their_loca
     content_id = tenant.scheduled("Listed item", tenant.local(tomorrow, "09:30"))
     open_console(page, tenant.api)
 
-    switch_view(page, "listMonth")
+    switch_view(page, "listNext30")
     show_day(page, tomorrow, '.fc-list-day[data-date="{day}"]')
 
     row = page.locator(f'.fc-list-event[data-content-id="{content_id}"]')
@@ -151,3 +152,37 @@ def test_given_only_the_keyboard_when_an_item_is_rescheduled_through_the_date_fi
     assert parse_time(tenant.api.content(content_id)["scheduled_publish_at"]) == tenant.local(later, "15:45")
     expect(page.locator("#details-title")).to_be_focused()
     screenshot(page, "calendar-keyboard-reschedule")
+
+
+def test_given_two_sites_when_all_sites_is_chosen_then_both_sites_items_show_each_in_its_zone(
+    page: Page, tenant: Tenant
+) -> None:
+    tomorrow = tenant.today() + timedelta(days=1)
+    here = tenant.scheduled("On the first site", tenant.local(tomorrow, "10:00"))
+    other = tenant.api.data(
+        "POST",
+        "/sites/",
+        {"name": "Second site", "slug": f"{tenant.account}-2", "url": "https://example.org"},
+    )
+    tenant.api.data(
+        "PUT", f"/sites/{other['id']}/publishing-settings/", {**OPEN_SETTINGS, "timezone": "America/New_York"}
+    )
+    second = Tenant(
+        api=tenant.api, site_id=other["id"], zone=ZoneInfo("America/New_York"), account=tenant.account
+    )
+    there = second.scheduled("On the second site", second.local(tomorrow, "11:15"))
+    open_console(page, tenant.api)
+    show_day(page, tomorrow, MONTH_CELL)
+    expect(event(page, here)).to_be_visible()
+    expect(event(page, there)).to_have_count(0)
+
+    page.get_by_label("All sites").check()
+
+    cell = page.locator(MONTH_CELL.format(day=tomorrow.isoformat()))
+    expect(cell.locator(f'[data-content-id="{there}"]')).to_contain_text("Second site: On the second site")
+    expect(cell.locator(f'[data-content-id="{there}"]')).to_contain_text("11:15")  # New York's wall clock
+    expect(cell.locator(f'[data-content-id="{here}"]')).to_contain_text("10:00")  # Kolkata's
+    expect(page.locator("#backlog")).to_be_hidden()
+    expect(event(page, there)).not_to_have_class(
+        re.compile(r"\bfc-event-draggable\b")
+    )  # choose a site to move

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.console_browser import Tenant, open_console, screenshot, show_day
+from tests.support.console_browser import Tenant, answer_dialogs, open_console, screenshot, show_day
 from tests.support.loopback import LoopbackServer, Received, Reply, loopback_server
 
 pytestmark = pytest.mark.e2e
@@ -37,9 +37,15 @@ def test_given_a_scheduled_item_when_unscheduled_from_the_queue_then_both_pages_
     expect(row).to_contain_text("Scheduled")
     expect(row).to_contain_text(f"{tomorrow.day} {tomorrow:%b %Y}, 11:00")  # the site's time
     screenshot(page, "queue")
+    dialogs = answer_dialogs(page, accept=False)
     row.get_by_role("button", name="Unschedule: Unschedule me").click()
 
-    expect(page.locator("#notice")).to_have_text("“Unschedule me” is no longer scheduled.")
+    assert dialogs.messages == ["Unschedule “Unschedule me”? It goes back to the calendar's backlog."]
+    expect(row).to_contain_text("Scheduled")  # not confirmed: nothing changed
+    assert tenant.api.content(content_id)["site_status"] == "scheduled"
+    dialogs.accept = True
+    row.get_by_role("button", name="Unschedule: Unschedule me").click()
+
     expect(row).to_have_count(0)
     expect(page.locator("#queue-empty")).to_be_visible()
     assert tenant.api.content(content_id)["site_status"] == "not_published"
@@ -71,10 +77,13 @@ def test_given_a_failing_destination_when_published_from_queue_then_the_failure_
     open_console(page, tenant.api, "queue")
     row = page.locator(f'#queue-rows tr[data-content-id="{content_id}"]')
     expect(row).to_contain_text("Not started")
+    dialogs = answer_dialogs(page, accept=True)
 
     row.get_by_role("button", name="Publish now: Publish me").click()
 
+    assert dialogs.messages == ["Publish “Publish me” now, at every destination?"]
     expect(row.locator(".badge.status-failed")).to_be_visible(timeout=LIVE)  # no reload: the page polls
+    expect(row.locator(".badge.status-failed")).to_have_text("✕Failed")  # a shape and a word, not a colour
     expect(row.locator('li[data-destination="webhook"]')).to_contain_text("failed")
     expect(row.locator('li[data-destination="webhook"] .reason')).to_contain_text("HTTP 400")
     screenshot(page, "queue-failed")

@@ -3,6 +3,7 @@ API Gateway: content types, cache validation, security headers, and nothing outs
 
 from __future__ import annotations
 
+import gzip
 import http.client
 
 import pytest
@@ -106,3 +107,52 @@ def test_given_a_path_outside_the_asset_table_when_fetched_then_it_is_not_found(
     response = raw_get(local_api, path)
 
     assert response.status == 404
+
+
+def raw_get_with(
+    runner: LocalRunner, path: str, headers: dict[str, str]
+) -> tuple[int, dict[str, str], bytes]:
+    """A GET whose body comes back exactly as sent (not decoded), with its headers by lower-case name."""
+    connection = http.client.HTTPConnection("127.0.0.1", runner.api_port, timeout=30)
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {name.lower(): value for name, value in response.getheaders()}, body
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/console/", "/console/vendor/fullcalendar-core.js", "/console/console.css", "/console/js/calendar.js"],
+)
+def test_given_a_client_that_accepts_gzip_when_an_asset_is_fetched_then_it_comes_gzipped_with_its_own_etag(
+    local_api: LocalRunner, path: str
+) -> None:
+    status, packed_headers, packed = raw_get_with(local_api, path, {"Accept-Encoding": "gzip, deflate, br"})
+    _, plain_headers, plain = raw_get_with(local_api, path, {"Accept-Encoding": "identity"})
+    _, refused_headers, refused = raw_get_with(local_api, path, {"Accept-Encoding": "gzip;q=0, identity"})
+
+    assert status == 200
+    assert packed_headers["content-encoding"] == "gzip"
+    assert gzip.decompress(packed) == plain
+    assert len(packed) < len(plain) / 2
+    assert "content-encoding" not in plain_headers
+    assert refused == plain and "content-encoding" not in refused_headers
+    for headers in (packed_headers, plain_headers):
+        assert headers["vary"] == "Accept-Encoding"
+    assert packed_headers["etag"] != plain_headers["etag"]  # two representations, two validators
+
+
+def test_given_a_gzipped_copy_cached_when_revalidated_then_the_answer_is_304_naming_the_gzip_etag(
+    local_api: LocalRunner,
+) -> None:
+    _, first, _ = raw_get_with(local_api, "/console/js/main.js", {"Accept-Encoding": "gzip"})
+
+    status, again, body = raw_get_with(
+        local_api, "/console/js/main.js", {"Accept-Encoding": "gzip", "If-None-Match": first["etag"]}
+    )
+
+    assert status == 304
+    assert body == b""
+    assert again["etag"] == first["etag"]
+    assert again["vary"] == "Accept-Encoding"

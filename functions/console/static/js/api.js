@@ -92,11 +92,38 @@ export class PublisherApi {
     return this.collect("publisher/calendar/", { site_id: siteId, start: utc(start), end: utc(end) });
   }
 
+  /** Every site's items in one list: the all-sites route where the API has it, else site by site. */
+  async calendarOfSites(siteIds, start, end) {
+    try {
+      const items = await this.collect("publisher/calendar/", { start: utc(start), end: utc(end) });
+      if (items.every((item) => item.site_id)) return items;
+    } catch (error) {
+      if (error.status === 0 || error.status === 401 || error.status >= 500) throw error;
+    }
+    const lists = await Promise.all(siteIds.map((id) => this.calendar(id, start, end)));
+    return lists.flat();
+  }
+
+  /** Approved content that is on no schedule: the calendar's backlog. */
+  backlog(siteId) {
+    return this.collect("content/", { site_id: siteId, status: "approved", site_status: "not_published" });
+  }
+
+  /** An item's changes of status and schedule; null where the API has no such route yet. */
+  async history(contentId) {
+    try {
+      return await this.request("GET", `content/${encodeURIComponent(contentId)}/history/`);
+    } catch (error) {
+      if (error.status === 404 || error.status === 405) return null;
+      throw error;
+    }
+  }
+
   queue(siteId) {
     return this.collect("publisher/queue/", { site_id: siteId });
   }
 
-  /** Reschedule to an instant (a Date), or into the next free slot when `at` is null. */
+  /** Schedule or reschedule to an instant (a Date), or into the next free slot when `at` is null. */
   schedule(contentId, at) {
     const body = at ? { scheduled_publish_at: utc(at) } : {};
     return this.request("POST", `content/${encodeURIComponent(contentId)}/schedule/`, { body });

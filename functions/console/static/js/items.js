@@ -10,6 +10,24 @@ export const STATUS_LABELS = {
   failed: "Failed",
 };
 
+/** A shape per status, so no status is told by its colour alone (the text goes beside it). */
+export const STATUS_ICONS = {
+  not_published: "○",
+  scheduled: "◷",
+  publishing: "↻",
+  published: "✓",
+  failed: "✕",
+};
+
+/** The same for a destination's publishing record. */
+export const RECORD_ICONS = {
+  pending: "…",
+  publishing: "↻",
+  published: "✓",
+  failed: "✕",
+  retracted: "↶",
+};
+
 /** The instant an item sits at: the API's `calendar_at`, else when it was published or is due. */
 export function itemInstant(item) {
   const at = item.calendar_at
@@ -23,6 +41,8 @@ export function itemInstant(item) {
 export const canReschedule = (item) => item.site_status === "scheduled" || item.site_status === "failed";
 export const canUnschedule = (item) => item.site_status === "scheduled";
 export const canPublishNow = (item) => item.site_status === "scheduled" || item.site_status === "failed";
+/** The backlog: approved content that is on no schedule (never scheduled, unscheduled or retracted). */
+export const canSchedule = (item) => item.status === "approved" && item.site_status === "not_published";
 
 export function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -36,8 +56,19 @@ export function element(tag, attributes = {}, ...children) {
   return node;
 }
 
+export function icon(glyph) {
+  return element("span", { className: "icon", "aria-hidden": "true" }, glyph || "•");
+}
+
 export function statusBadge(status) {
-  return element("span", { className: `badge status-${status}` }, STATUS_LABELS[status] || status);
+  return element("span", { className: `badge status-${status}`, dataset: { status } },
+    icon(STATUS_ICONS[status]), STATUS_LABELS[status] || status);
+}
+
+/** "Edited since published", when the API says so (an older API has no such field: nothing). */
+export function changedBadge(item) {
+  if (item.changed_since_publish !== true) return null;
+  return element("span", { className: "badge changed", dataset: { changed: "true" } }, icon("✎"), "Edited since published");
 }
 
 export function whenText(item, zone) {
@@ -52,7 +83,8 @@ export function recordsList(records) {
     "li", { dataset: { destination: record.destination } },
     element("span", { className: "destination" }, record.destination),
     " ",
-    element("span", { className: `badge record-${record.status}` }, record.status),
+    element("span", { className: `badge record-${record.status}`, dataset: { status: record.status } },
+      icon(RECORD_ICONS[record.status]), record.status),
     record.error ? element("span", { className: "reason" }, record.error) : null,
   )));
 }

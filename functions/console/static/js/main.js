@@ -33,7 +33,9 @@ class ConsoleApp {
         this.problem("The API refused the token (expired or not valid). Sign in again.");
       },
     );
-    this.site = null; // {id, name, zone}
+    this.site = null; // {id, name, zone, settings}
+    this.sites = []; // every site of the account: [{id, name}]
+    this.role = null; // the token's role, for the UI only: the API enforces it
     this.current = null;
     this.pages = { calendar: new CalendarPage(this), queue: new QueuePage(this), settings: new SettingsPage(this) };
   }
@@ -97,10 +99,14 @@ class ConsoleApp {
     }
     const claims = claimsOf(sessionStorage.getItem(TOKEN_KEY) || "");
     $("identity").textContent = claims.role ? `${claims.sub || "user"} · ${claims.role}` : "";
+    this.role = typeof claims.role === "string" ? claims.role : null;
+    document.body.classList.toggle("read-only", !this.canWrite);
+    $("read-only-note").hidden = this.canWrite;
+    this.sites = sites.map((site) => ({ id: site.id, name: site.name }));
     $("page-signin").hidden = true;
     $("nav").hidden = false;
     $("session").hidden = false;
-    this.problem("");
+    this.clearProblem();
     const picker = $("site-picker");
     picker.replaceChildren(...sites.map((site) => new Option(site.name, site.id)));
     if (!sites.length) {
@@ -116,14 +122,16 @@ class ConsoleApp {
     const picker = $("site-picker");
     picker.value = siteId;
     sessionStorage.setItem(SITE_KEY, siteId);
+    this.clearProblem(); // a stale error belongs to the site before
     let zone = "UTC";
+    let settings = null;
     try {
-      const settings = await this.api.settings(siteId);
+      settings = await this.api.settings(siteId);
       zone = isKnownZone(settings.timezone) ? settings.timezone : "UTC";
     } catch (error) {
-      this.problem(error.detail);
+      this.problem(error.detail, { load: true });
     }
-    this.site = { id: siteId, name: picker.selectedOptions[0]?.textContent || siteId, zone };
+    this.site = { id: siteId, name: picker.selectedOptions[0]?.textContent || siteId, zone, settings };
     $("site-zone").textContent = `Times in ${zone}`;
     this.markStale();
     this.route();
@@ -134,6 +142,7 @@ class ConsoleApp {
     const hash = window.location.hash.slice(1);
     const name = PAGES.includes(hash) ? hash : "calendar";
     if (name !== this.current) {
+      if (this.current) this.clearProblem(); // an error belongs to the page it happened on
       this.pages[this.current]?.hide();
       for (const page of PAGES) $(`page-${page}`).hidden = page !== name;
       for (const link of $("nav").querySelectorAll("a")) {
@@ -156,13 +165,23 @@ class ConsoleApp {
     try {
       const result = await work();
       this.changed();
-      this.notice(typeof done === "function" ? done(result) : done);
+      this.notice(typeof done === "function" ? done(result) : done); // also clears an error banner
       return result ?? true;
     } catch (error) {
       this.lastProblem = error.detail || error.message;
       this.problem(`${refusal}: ${this.lastProblem}`);
       return null;
     }
+  }
+
+  /** Viewers read; the API refuses their writes anyway, so the console offers none. */
+  get canWrite() {
+    return this.role !== "viewer";
+  }
+
+  /** Ask before a destructive or unusual action (a native dialog: keyboard and screen-reader ready). */
+  confirm(message) {
+    return window.confirm(message);
   }
 
   markStale() {
@@ -174,9 +193,21 @@ class ConsoleApp {
     $("notice").textContent = message;
   }
 
-  problem(message) {
+  /** An error banner; `load` marks one of a failed load, which the next successful load clears. */
+  problem(message, { load = false } = {}) {
     $("notice").textContent = "";
     $("problem").textContent = message;
+    this.problemFromLoad = load;
+  }
+
+  /** A load succeeded: its earlier failure no longer holds (a refused write's reason stays). */
+  loaded() {
+    if (this.problemFromLoad) this.clearProblem();
+  }
+
+  clearProblem() {
+    $("problem").textContent = "";
+    this.problemFromLoad = false;
   }
 }
 

@@ -1,7 +1,8 @@
 // The queue page: scheduled, publishing and failed items soonest first, polled every few
 // seconds, with the failure reasons and the retry (publish now) and unschedule actions.
 
-import { canPublishNow, canUnschedule, element, recordsList, statusBadge, whenText } from "./items.js";
+import { canPublishNow, canUnschedule, changedBadge, element, recordsList, statusBadge, whenText } from "./items.js";
+import { timeInZone } from "./zones.js";
 
 const POLL_MS = 4000;
 const $ = (id) => document.getElementById(id);
@@ -40,9 +41,10 @@ export class QueuePage {
       if (site !== this.app.site || !this.timer) return;
       this.render(items, statuses, site.zone);
       this.stale = false;
-      $("queue-updated").textContent = `Updated ${new Date().toLocaleTimeString([], { hour12: false })}`;
+      this.app.loaded();
+      $("queue-updated").textContent = `Updated ${timeInZone(Date.now(), site.zone)} (${site.zone})`;
     } catch (error) {
-      if (this.timer) this.app.problem(`The queue could not be loaded: ${error.detail || error.message}`);
+      if (this.timer) this.app.problem(`The queue could not be loaded: ${error.detail || error.message}`, { load: true });
     } finally {
       this.loading = false;
       if (this.again) this.load();
@@ -70,29 +72,33 @@ export class QueuePage {
     const destinations = element("div", {},
       status ? recordsList(records) : element("span", { className: "muted" }, "Not started"), error);
     const actions = element("div");
-    if (canPublishNow(item)) {
+    if (this.app.canWrite && canPublishNow(item)) {
       const label = item.site_status === "failed" ? "Retry now" : "Publish now";
       actions.append(this.button(label, "publish", item, () => this.app.api.publishNow(item.id),
-        `Publishing “${item.title}” now.`, `“${item.title}” could not be published`));
+        `Publishing “${item.title}” now.`, `“${item.title}” could not be published`,
+        `${label === "Retry now" ? "Retry" : "Publish"} “${item.title}” now, at every destination?`));
     }
-    if (canUnschedule(item)) {
+    if (this.app.canWrite && canUnschedule(item)) {
       actions.append(this.button("Unschedule", "unschedule", item, () => this.app.api.unschedule(item.id),
-        `“${item.title}” is no longer scheduled.`, `“${item.title}” could not be unscheduled`));
+        `“${item.title}” is no longer scheduled.`, `“${item.title}” could not be unscheduled`,
+        `Unschedule “${item.title}”? It goes back to the calendar's backlog.`));
     }
+    // data-label: the column's name, shown beside each value when rows stack as cards on phones.
     return element("tr", { dataset: { contentId: item.id, status: item.site_status } },
-      element("td", { className: "when" }, whenText(item, zone)),
+      element("td", { className: "when", dataset: { label: "When" } }, whenText(item, zone)),
       element("th", { scope: "row" }, item.title),
-      element("td", {}, statusBadge(item.site_status)),
-      element("td", {}, destinations),
+      element("td", { dataset: { label: "Status" } }, statusBadge(item.site_status), " ", changedBadge(item)),
+      element("td", { dataset: { label: "Destinations" } }, destinations),
       element("td", { className: "actions" }, actions));
   }
 
-  button(label, action, item, work, done, refusal) {
+  button(label, action, item, work, done, refusal, question) {
     const button = element("button", {
       type: "button", className: action === "unschedule" ? "ghost" : "", dataset: { action },
       "aria-label": `${label}: ${item.title}`,
     }, label);
     button.addEventListener("click", async () => {
+      if (!this.app.confirm(question)) return;
       button.disabled = true;
       await this.app.act(work, done, refusal);
       button.disabled = false;

@@ -37,8 +37,9 @@ export class SettingsPage {
       if (site !== this.app.site) return;
       this.stale = false;
       this.fill(settings);
+      this.app.loaded();
     } catch (error) {
-      this.app.problem(`The settings could not be loaded: ${error.detail}`);
+      this.app.problem(`The settings could not be loaded: ${error.detail}`, { load: true });
     }
     this.loadPreview();
   }
@@ -71,6 +72,8 @@ export class SettingsPage {
     form.elements.missed_schedule_policy.value = settings.missed_schedule_policy || "publish_late";
     $("blackouts").replaceChildren();
     for (const day of settings.blackout_dates || []) this.addBlackout(day, false);
+    // Viewers read the settings; the API would refuse their save.
+    for (const control of form.elements) control.disabled = !this.app.canWrite;
   }
 
   /** Rows are renumbered after a removal so their keys match the list the API will see. */

@@ -60,6 +60,13 @@ export function formatInZone(instant, zone) {
   }).format(new Date(instant));
 }
 
+/** The time of day of an instant in the zone, e.g. "14:03:09". */
+export function timeInZone(instant, zone) {
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }).format(new Date(instant));
+}
+
 /** Whether the browser knows the zone (a bad name would make Intl throw later). */
 export function isKnownZone(zone) {
   try {
