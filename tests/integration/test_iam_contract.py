@@ -80,6 +80,9 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "ProcessScheduledPublicationsFunction dynamodb:UpdateItem ${UsageTable.Arn}": "... and its counters",
     "ProcessScheduledPublicationsFunction dynamodb:GetItem ${SettingsTable.Arn}": "... site settings",
     "ProcessScheduledPublicationsFunction dynamodb:GetItem ${ContentTable.Arn}": "... reading the item again",
+    "PublishWorkerFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
+        "worker._current_records re-reads the other destinations' records (a site with two integrations)"
+    ),
     "PublishWorkerFunction s3:DeleteObject *": "destinations/s3.py _write: a page whose slug changed moves",
     "PublisherApiFunction dynamodb:DeleteItem ${UniqueKeysTable.Arn}": (
         "publishing scheduled content now releases its minute (services/publishing.py)"
