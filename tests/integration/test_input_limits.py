@@ -78,7 +78,10 @@ def test_given_a_body_that_is_not_acceptable_json_then_400_413_or_415_and_nothin
         ("POST", f"/api/v1/sites/{site['id']}/calendar-feed-token/"),  # a route that reads no body
     ]
     with writes_nothing(aws):
-        replies = [call(method, path, token=owner, raw_body=raw, content_type=content_type) for method, path in targets]
+        replies = [
+            call(method, path, token=owner, raw_body=raw, content_type=content_type)
+            for method, path in targets
+        ]
 
     for reply in replies:
         assert_refused(reply, status)
@@ -100,7 +103,122 @@ def test_given_json_with_a_charset_or_no_content_type_then_accepted(aws, owner, 
         content_type="application/json; charset=UTF-8",
     )
     without = call(
-        "POST", "/api/v1/content/", token=owner, raw_body=json.dumps({"site_id": site["id"], "title": "Two"}), content_type=None
+        "POST",
+        "/api/v1/content/",
+        token=owner,
+        raw_body=json.dumps({"site_id": site["id"], "title": "Two"}),
+        content_type=None,
     )
 
     assert (with_charset.status, without.status) == (201, 201), (with_charset.body, without.body)
+
+
+# --- 1. PATCH changes only the fields it names; null for a non-nullable field is a 422 ----------
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"name": None, "slug": None, "content_types": None}, ("name", "slug", "content_types")),
+        ({"taxonomies": None, "url_structure": None}, ("taxonomies", "url_structure")),
+        ({"content_types": []}, ("content_types",)),
+        ({"name": "x" * 201}, ("name",)),
+    ],
+)
+def test_given_a_site_patch_with_null_or_invalid_fields_then_422_and_nothing_written(
+    aws, owner, site, body, fields
+):
+    with writes_nothing(aws):
+        reply = call("PATCH", f"/api/v1/sites/{site['id']}/", token=owner, body=body)
+
+    assert_refused(reply, 422, *fields)
+    assert call("GET", f"/api/v1/sites/{site['id']}/", token=owner).json["data"] == site
+
+
+def test_given_a_site_patch_naming_nullable_fields_then_only_those_change(aws, owner, site):
+    reply = call("PATCH", f"/api/v1/sites/{site['id']}/", token=owner, body={"url": None, "sector_id": "s-1"})
+
+    assert reply.status == 200, reply.body
+    changed = reply.json["data"]
+    assert (changed["url"], changed["sector_id"]) == (None, "s-1")
+    assert {
+        key: changed[key] for key in ("name", "slug", "content_types", "taxonomies", "url_structure")
+    } == {key: site[key] for key in ("name", "slug", "content_types", "taxonomies", "url_structure")}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": None},
+        {"html": None},
+        {"slug": None},
+        {"content_type": None},
+        {"tags": None},
+        {"status": None},
+    ],
+)
+def test_given_a_content_patch_with_null_for_a_non_nullable_field_then_422_and_nothing_written(
+    aws, owner, site, body
+):
+    item = create_content(owner, site["id"], title="Kept")
+    with writes_nothing(aws):
+        reply = call("PATCH", f"/api/v1/content/{item['id']}/", token=owner, body=body)
+
+    assert_refused(reply, 422, *body)
+
+
+# --- 2. settings that break a rule through a default -----------------------------------------
+
+
+def test_given_a_daily_limit_above_the_default_weekly_one_then_422_and_nothing_written(aws, owner, site):
+    with writes_nothing(aws):
+        reply = call(
+            "PUT",
+            f"/api/v1/sites/{site['id']}/publishing-settings/",
+            token=owner,
+            body={"daily_publish_limit": 104},
+        )
+
+    assert_refused(reply, 422, "weekly_publish_limit", "monthly_publish_limit")
+
+
+# --- 4. times outside the years 2000-2100 ------------------------------------------------------
+
+EXTREMES = [
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "1999-12-31T23:59:59Z",
+    "2101-01-01T00:00:00Z",
+]
+
+
+@pytest.mark.parametrize("moment", EXTREMES)
+def test_given_a_schedule_time_outside_2000_2100_then_422_and_nothing_written(aws, owner, site, moment):
+    item = create_content(owner, site["id"], title="When", status="approved")
+    with writes_nothing(aws):
+        reply = call(
+            "POST",
+            f"/api/v1/content/{item['id']}/schedule/",
+            token=owner,
+            body={"scheduled_publish_at": moment},
+        )
+
+    assert_refused(reply, 422, "scheduled_publish_at")
+
+
+@pytest.mark.parametrize("moment", [*EXTREMES, "0001-01-01", "9999-12-31"])
+@pytest.mark.parametrize("bound", ["start", "end"])
+def test_given_a_calendar_bound_outside_2000_2100_then_422(owner, site, moment, bound):
+    query = {"site_id": site["id"], "start": "2026-01-01", "end": "2026-02-01", bound: moment}
+    reply = call("GET", "/api/v1/publisher/calendar/", token=owner, query=query)
+
+    assert_refused(reply, 422, bound)
+
+
+def test_given_the_first_and_last_supported_times_then_accepted():
+    from publisher.domain.content import ScheduleRequest
+
+    first = ScheduleRequest(scheduled_publish_at="1999-12-31T23:30:00-01:00").scheduled_publish_at
+    last = ScheduleRequest(scheduled_publish_at="2100-12-31T23:59:59Z").scheduled_publish_at
+
+    assert (first.isoformat(), last.isoformat()) == ("2000-01-01T00:30:00+00:00", "2100-12-31T23:59:59+00:00")
