@@ -222,3 +222,218 @@ def test_given_the_first_and_last_supported_times_then_accepted():
     last = ScheduleRequest(scheduled_publish_at="2100-12-31T23:59:59Z").scheduled_publish_at
 
     assert (first.isoformat(), last.isoformat()) == ("2000-01-01T00:30:00+00:00", "2100-12-31T23:59:59+00:00")
+
+
+# --- 5. every string and list is bounded ---------------------------------------------------------
+
+LONG_URL = "https://example.com/" + "a" * 2000
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/api/v1/sites/", {"name": "S", "sector_id": "x" * 65}, "sector_id"),
+        (
+            "POST",
+            "/api/v1/sites/",
+            {"name": "S", "content_types": [f"t{i}" for i in range(21)]},
+            "content_types",
+        ),
+        ("POST", "/api/v1/sites/", {"name": "S", "taxonomies": {"tags": ["t"] * 201}}, "taxonomies.tags"),
+        (
+            "POST",
+            "/api/v1/sites/",
+            {"name": "S", "url_structure": {f"t{i}": "/" for i in range(21)}},
+            "url_structure",
+        ),
+        ("POST", "/api/v1/sites/", {"name": "S", "url": LONG_URL}, "url"),
+        ("POST", "/api/v1/content/", {"site_id": "SITE", "title": "T", "html": "x" * 262_145}, "html"),
+        ("POST", "/api/v1/content/", {"site_id": "SITE", "title": "T", "html": "é" * 131_073}, "html"),
+        ("POST", "/api/v1/content/", {"site_id": "SITE", "title": "x" * 301}, "title"),
+        ("POST", "/api/v1/content/", {"site_id": "SITE", "title": "T", "excerpt": "x" * 1001}, "excerpt"),
+        ("POST", "/api/v1/content/", {"site_id": "SITE", "title": "T", "tags": ["t"] * 51}, "tags"),
+        (
+            "POST",
+            "/api/v1/content/",
+            {"site_id": "SITE", "title": "T", "categories": ["x" * 101]},
+            "categories.0",
+        ),
+        (
+            "POST",
+            "/api/v1/content/",
+            {"site_id": "SITE", "title": "T", "featured_image_url": LONG_URL},
+            "featured_image_url",
+        ),
+        ("PUT", "/api/v1/sites/SITE/integrations/webhook/", {"config": {"url": LONG_URL}}, "config.url"),
+        (
+            "PUT",
+            "/api/v1/sites/SITE/integrations/webhook/",
+            {"config": {"url": "https://h.example.com/"}, "credentials": {"signing_secret": "s" * 1025}},
+            "credentials.signing_secret",
+        ),
+        (
+            "PUT",
+            "/api/v1/sites/SITE/integrations/wordpress/",
+            {
+                "config": {"base_url": "https://wp.example.com"},
+                "credentials": {"username": "u", "application_password": "\u00e9" * 800},
+            },
+            "credentials",
+        ),
+        ("PUT", "/api/v1/sites/SITE/publishing-settings/", {"timezone": "x" * 65}, "timezone"),
+        (
+            "POST",
+            "/api/v1/publisher/records/",
+            {"content_id": "c", "destination": "s3", "metadata": {"k": "v" * 17_000}},
+            "metadata",
+        ),
+        (
+            "POST",
+            "/api/v1/publisher/records/",
+            {"content_id": "c", "destination": "s3", "metadata": {f"k{i}": 1 for i in range(51)}},
+            "metadata",
+        ),
+        (
+            "POST",
+            "/api/v1/publisher/publish/",
+            {"content_id": "c", "destinations": ["s3"] * 11},
+            "destinations",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 40 else None,
+)
+def test_given_a_value_past_its_maximum_then_422_naming_the_field_and_nothing_written(
+    aws, owner, site, method, path, body, field
+):
+    body = json.loads(json.dumps(body).replace("SITE", site["id"]))
+    with writes_nothing(aws):
+        reply = call(method, path.replace("SITE", site["id"]), token=owner, body=body)
+
+    assert_refused(reply, 422, field)
+
+
+def test_given_the_openapi_document_then_request_fields_show_their_maximums(aws):
+    schemas = call("GET", "/api/v1/openapi.json").json["components"]["schemas"]
+
+    assert schemas["SiteCreate"]["properties"]["content_types"]["maxItems"] == 20
+    assert schemas["ContentCreate"]["properties"]["html"]["maxLength"] == 262_144
+    assert schemas["SettingsPut"]["properties"]["timezone"]["maxLength"] == 64
+
+
+# --- 6. malformed or empty query values ----------------------------------------------------------
+
+LISTS = [
+    "/api/v1/publisher/records/",
+    "/api/v1/publisher/deployments/",
+    "/api/v1/content/",
+    "/api/v1/publisher/calendar/",
+    "/api/v1/publisher/queue/",
+    "/api/v1/sites/",
+]
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"site_id": ""}, "site_id"),
+        ({"limit": "\u00b2"}, "limit"),  # superscript two: str.isdigit() is True for it
+        ({"limit": "0"}, "limit"),
+        ({"limit": "201"}, "limit"),
+        ({"limit": ""}, "limit"),
+        ({"cursor": ""}, "cursor"),
+    ],
+)
+def test_given_a_malformed_or_empty_query_value_then_400_naming_it(owner, site, path, query, field):
+    if path.startswith("/api/v1/sites") and "site_id" in query:
+        query = {"account_id": ""}
+        field = "account_id"
+    reply = call("GET", path, token=owner, query=query)
+
+    assert_refused(reply, 400, field)
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_given_a_hand_made_cursor_then_400(owner, site, path):
+    query = (
+        {"cursor": "eyJhIjoxfQ"}
+        if path.startswith("/api/v1/sites")
+        else {"site_id": site["id"], "cursor": "eyJhIjoxfQ"}
+    )
+    if "calendar" in path:
+        query |= {"start": "2026-01-01", "end": "2026-02-01"}
+    reply = call("GET", path, token=owner, query=query)
+
+    assert_refused(reply, 400)
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/api/v1/publisher/publish/status/", {"content_id": ""}, "content_id"),
+        ("/api/v1/publisher/records/", {"content_id": ""}, "content_id"),
+        ("/api/v1/publisher/records/", {"status": "lost"}, "status"),
+        ("/api/v1/content/", {"site_status": "done"}, "site_status"),
+        ("/api/v1/publisher/site-definition/", {"site": ""}, "site"),
+        ("/api/v1/publisher/calendar/", {"site_id": "x" * 65}, "site_id"),
+    ],
+)
+def test_given_other_malformed_query_values_then_400_naming_them(owner, path, query, field):
+    assert_refused(call("GET", path, token=owner, query=query), 400, field)
+
+
+def test_given_the_openapi_document_then_query_parameters_are_typed(aws):
+    operation = call("GET", "/api/v1/openapi.json").json["paths"]["/publisher/records"]["get"]
+    schemas = {parameter["name"]: parameter["schema"] for parameter in operation["parameters"]}
+
+    limit = next(option for option in schemas["limit"]["anyOf"] if option.get("type") == "integer")
+    assert (limit["minimum"], limit["maximum"]) == (1, 200)
+    site_id = next(option for option in schemas["site_id"]["anyOf"] if option.get("type") == "string")
+    assert (site_id["minLength"], site_id["maxLength"]) == (1, 64)
+
+
+# --- 7. HH:MM with ASCII digits only -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0\u0661:00", "\uff10\uff19:00", "09:0\u0660"])
+def test_given_a_time_slot_with_non_ascii_digits_then_422_and_nothing_written(aws, owner, site, value):
+    body = {"publish_time_slots": [{"start": value, "end": "17:00"}]}
+    with writes_nothing(aws):
+        reply = call("PUT", f"/api/v1/sites/{site['id']}/publishing-settings/", token=owner, body=body)
+
+    assert_refused(reply, 422, "publish_time_slots.0.start")
+
+
+# --- 9. concurrent creates of one title without a slug -------------------------------------------
+
+
+def test_given_concurrent_creates_of_one_title_without_a_slug_then_every_one_gets_a_free_slug(aws, site):
+    """Concurrency at the service (in Lambda, concurrent requests are separate processes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from publisher.domain.content import ContentCreate
+    from publisher.identity import Caller
+    from publisher.services import content
+
+    caller = Caller("u", "acct-1", "owner")
+
+    def create(_: int) -> str:
+        return content.create_content(caller, ContentCreate(site_id=site["id"], title="Same Title"))["slug"]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        slugs = list(pool.map(create, range(18)))
+
+    assert len(set(slugs)) == 18 and all(slug.startswith("same-title") for slug in slugs)
+
+
+def test_given_a_chosen_slug_that_is_taken_then_409_and_nothing_written(aws, owner, site):
+    create_content(owner, site["id"], title="First", slug="taken")
+    with writes_nothing(aws):
+        reply = call(
+            "POST",
+            "/api/v1/content/",
+            token=owner,
+            body={"site_id": site["id"], "title": "B", "slug": "taken"},
+        )
+
+    assert_refused(reply, 409)
