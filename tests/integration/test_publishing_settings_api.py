@@ -201,10 +201,10 @@ def test_given_no_count_then_ten_slots_and_taken_slots_are_skipped(owner, site):
 
 
 @pytest.mark.parametrize("count", ["0", "51", "ten", "-1"])
-def test_given_a_count_out_of_range_then_422_on_count(owner, site, count):
+def test_given_a_count_out_of_range_then_400_on_count(owner, site, count):
     reply = call("GET", settings_path(site["id"], "preview/"), token=owner, query={"count": count})
 
-    assert reply.status == 422 and "count" in reply.json["errors"]
+    assert reply.status == 400 and "count" in reply.json["errors"]  # API.md v1.1: malformed query
 
 
 # --- time zone changes --------------------------------------------------------------------

@@ -42,11 +42,12 @@ def call(
     *,
     token: str | None = None,
     body: Any = None,
-    raw_body: str | None = None,
+    raw_body: str | bytes | None = None,
     query: dict[str, str] | None = None,
+    content_type: str | None = "application/json",
 ) -> Reply:
     """One request through routing, the authorizer and the route's function."""
-    headers = [("Content-Type", "application/json")]
+    headers = [("Content-Type", content_type)] if content_type is not None else []
     if token is not None:
         headers.append(("Authorization", f"Bearer {token}"))
     if body is not None:
@@ -56,7 +57,7 @@ def call(
         path=path,
         query=urlencode(query or {}),
         headers=tuple(headers),
-        body=(raw_body or "").encode(),
+        body=raw_body if isinstance(raw_body, bytes) else (raw_body or "").encode(),
     )
     reply = gateway().handle(request)
     return Reply(reply.status, dict(reply.headers), reply.body.decode())

@@ -31,25 +31,23 @@ def encode_cursor(last_evaluated_key: Mapping[str, Any] | None) -> str | None:
 
 
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """The start key a cursor stands for; BadRequest when it does not decode to a JSON object (a
+    key that does not belong to the list is refused where it is used: store.common.query_page)."""
     if not cursor:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise BadRequest("cursor is not one this API handed out") from exc
-    if not isinstance(key, dict):
+    if not isinstance(key, dict) or not key:
         raise BadRequest("cursor is not one this API handed out")
     return key
 
 
-def page_request(query: Mapping[str, str | None] | None) -> PageRequest:
-    """`limit` (1..200, default 50) and `cursor` from a query string; 400 when malformed."""
-    query = query or {}
-    raw_limit = query.get("limit")
-    limit = DEFAULT_LIMIT
-    if raw_limit is not None:
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-        limit = int(raw_limit)
-    return PageRequest(limit=limit, start_key=decode_cursor(query.get("cursor")))
+def page_request(limit: int | None = None, cursor: str | None = None) -> PageRequest:
+    """The page a list asks for: `limit` (1..MAX_LIMIT, default 50; the API's typed query
+    parameter enforces the range) and the start key of `cursor` (400 when malformed)."""
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return PageRequest(limit=limit or DEFAULT_LIMIT, start_key=decode_cursor(cursor))

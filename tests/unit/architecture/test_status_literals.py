@@ -32,8 +32,6 @@ STATUS_VALUES = {
 }
 NOT_STATUSES = {
     ("api/routes/publishing.py", "publishing"): "the OpenAPI tag of the publishing routes",
-    ("services/worker.py", "published"): "PUBLISHED: the worker's answer for one delivery",
-    ("services/worker.py", "failed"): "FAILED: the worker's answer for one delivery",
 }
 
 

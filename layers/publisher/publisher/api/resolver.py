@@ -4,8 +4,11 @@ OpenAPI generated from the routes."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -18,6 +21,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from publisher import errors
 from publisher.api import responses
 from publisher.config import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
+    from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 API_PREFIX = "/api/v1"
 API_TITLE = "Publisher API"
@@ -36,8 +43,85 @@ STATUS_OF: dict[type[errors.PublisherError], int] = {
 }
 
 
+MAX_BODY_BYTES = 1_048_576
+"""The largest request body accepted (413 above): every field's own maximum fits well within it."""
+MAX_JSON_DEPTH = 32
+"""The deepest nesting of objects and arrays a body may have (400 deeper)."""
+
+
+class BodyRejected(Exception):
+    """A body refused before any route reads it: 400, 413 or 415 with one sentence."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _too_deep(document: Any) -> bool:
+    """Whether objects and arrays nest deeper than MAX_JSON_DEPTH (iterative: no recursion)."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json_body(text: str) -> Any:
+    """The body as JSON, or BodyRejected(400): malformed, NaN/Infinity, an integer longer than
+    Python converts (4,300 digits), or nested deeper than MAX_JSON_DEPTH."""
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise BodyRejected(400, f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels") from exc
+    except ValueError as exc:  # JSONDecodeError, the int-from-string digit limit, NaN
+        raise BodyRejected(400, "the request body is not valid JSON") from exc
+    if _too_deep(document):
+        raise BodyRejected(400, f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+    return document
+
+
+def check_body(event: BaseProxyEvent) -> None:
+    """Every request's body, before any route or Powertools reads it: at most 1 MB (413), JSON
+    by content type (415; none given counts as JSON), UTF-8 and well-formed JSON (400). The parsed
+    document stays cached on the event, so the route's validation reads exactly this one."""
+    raw = event.body
+    if not raw:
+        return
+    if event.is_base64_encoded:
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BodyRejected(400, "the request body is not valid base64") from exc
+    else:
+        data = raw.encode("utf-8", "surrogatepass")
+    if len(data) > MAX_BODY_BYTES:
+        raise BodyRejected(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    media_type, *parameters = (event.headers.get("content-type") or "").lower().split(";")
+    charsets = {
+        value.strip().strip('"')
+        for key, _, value in (p.partition("=") for p in parameters)
+        if key.strip() == "charset"
+    }
+    if media_type.strip() not in ("", "application/json") or not charsets <= {"utf-8"}:
+        raise BodyRejected(415, "the request body must be application/json (UTF-8)")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BodyRejected(400, "the request body is not UTF-8") from exc
+    _ = event.json_body  # parsed by parse_json_body and cached: the route reads this same document
+
+
 class PublisherResolver(APIGatewayRestResolver):
-    """Sets the request id for the envelope before routing."""
+    """Sets the request id for the envelope before routing; checks every body before its route."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         request_id = (event.get("requestContext") or {}).get("requestId") or getattr(
@@ -49,6 +133,16 @@ class PublisherResolver(APIGatewayRestResolver):
         finally:
             responses.request_id.reset(token)
 
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:
+        # The one hook that runs for every matched (and unmatched) route before Powertools'
+        # validation reads the body, and whose reply still gets the route's CORS headers.
+        try:
+            check_body(self.current_event)
+        except BodyRejected as exc:
+            reply = responses.error(exc.status, str(exc))
+            return self._response_builder_class(response=reply, serializer=self._serializer, route=route)
+        return super()._call_route(route, route_arguments)
+
 
 def _on_publisher_error(exc: errors.PublisherError) -> Response:
     status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
@@ -59,6 +153,9 @@ def _on_validation_error(exc: RequestValidationError) -> Response:
     problems = exc.errors()
     if any(problem.get("type") == "json_invalid" for problem in problems):
         return responses.error(400, "the request body is not valid JSON")
+    query = [problem for problem in problems if tuple(problem.get("loc", ()))[:1] == ("query",)]
+    if query:  # API.md: a malformed or empty query value is a 400, still field by field
+        return responses.error(400, "the query string is malformed", errors.field_errors(query))
     return responses.error(422, "the request has invalid fields", errors.field_errors(problems))
 
 
@@ -73,6 +170,7 @@ def create_app(routers: Iterable[Router]) -> PublisherResolver:
     app = PublisherResolver(
         strip_prefixes=[API_PREFIX],
         enable_validation=True,
+        json_body_deserializer=parse_json_body,
         cors=CORSConfig(
             allow_origin=settings.cors_allow_origin,
             allow_headers=["Authorization", "Content-Type"],

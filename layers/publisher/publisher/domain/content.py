@@ -3,22 +3,31 @@
 Decisions:
 - `status` may be set to draft, review or approved by a user; `published` is set by publishing
   itself, so a body asking for it is refused (422).
-- `html` is capped at 300 kB of UTF-8: a DynamoDB item holds at most 400 KB in all.
+- `html` is capped at 256 KiB of UTF-8 (and as many characters, the documented maxLength): a
+  DynamoDB item holds at most 400 KB in all, and the other fields are bounded well below the rest.
+- PATCH names only the fields it changes: a field that is not nullable has a non-null type there
+  too (omitted: unchanged; `null`: 422), and each named field is validated as on create.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from publisher.domain.limits import HttpUrl, Id, Moment
 from publisher.domain.sites import ContentTypeName, Slug
 
-MAX_HTML_BYTES = 300_000
+MAX_HTML_BYTES = 262_144
+MAX_TERMS = 50
 
 Title = Annotated[str, Field(min_length=1, max_length=300)]
+Html = Annotated[
+    str, Field(max_length=MAX_HTML_BYTES, description=f"at most {MAX_HTML_BYTES} bytes of UTF-8")
+]
+Excerpt = Annotated[str, Field(max_length=1000)]
 Term = Annotated[str, Field(min_length=1, max_length=100)]
-Terms = Annotated[list[Term], Field(max_length=50)]
+Terms = Annotated[list[Term], Field(max_length=MAX_TERMS)]
 EditorialStatus = Literal["draft", "review", "approved"]
 
 
@@ -47,43 +56,34 @@ class _ContentFields(BaseModel):
 class ContentCreate(_ContentFields):
     """Body of `POST /content/`; the slug is generated from the title when absent."""
 
-    site_id: Annotated[str, Field(min_length=1, max_length=64)]
+    site_id: Id
     title: Title
-    html: str = ""
-    excerpt: Annotated[str, Field(max_length=1000)] | None = None
+    html: Html = ""
+    excerpt: Excerpt | None = None
     slug: Slug | None = None
     content_type: ContentTypeName = "post"
     categories: Terms = Field(default_factory=list)
     tags: Terms = Field(default_factory=list)
-    featured_image_url: AnyHttpUrl | None = None
+    featured_image_url: HttpUrl | None = None
     status: EditorialStatus = "draft"
-    sector_id: str | None = None
-
-
-NOT_NULL = ("title", "html", "slug", "content_type", "categories", "tags", "status")
+    sector_id: Id | None = None
 
 
 class ContentPatch(_ContentFields):
-    """Body of `PATCH /content/{id}/`: only the fields given change (approve = status approved)."""
+    """Body of `PATCH /content/{id}/`: only the fields given change (approve = status approved);
+    `null` only where nullable (`excerpt`, `featured_image_url`, `sector_id`). The `= None`
+    defaults are never validated: they mean "not given"."""
 
-    title: Title | None = None
-    html: str | None = None
-    excerpt: Annotated[str, Field(max_length=1000)] | None = None
-    slug: Slug | None = None
-    content_type: ContentTypeName | None = None
-    categories: Terms | None = None
-    tags: Terms | None = None
-    featured_image_url: AnyHttpUrl | None = None
-    status: EditorialStatus | None = None
-    sector_id: str | None = None
-
-    @field_validator(*NOT_NULL, mode="before")
-    @classmethod
-    def _present(cls, value: object) -> object:
-        # Only an explicit null reaches here (defaults are not validated).
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    title: Title = None  # type: ignore[assignment]
+    html: Html = None  # type: ignore[assignment]
+    excerpt: Excerpt | None = None
+    slug: Slug = None  # type: ignore[assignment]
+    content_type: ContentTypeName = None  # type: ignore[assignment]
+    categories: Terms = None  # type: ignore[assignment]
+    tags: Terms = None  # type: ignore[assignment]
+    featured_image_url: HttpUrl | None = None
+    status: EditorialStatus = None  # type: ignore[assignment]
+    sector_id: Id | None = None
 
 
 class ScheduleRequest(BaseModel):
@@ -91,4 +91,4 @@ class ScheduleRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    scheduled_publish_at: AwareDatetime | None = None
+    scheduled_publish_at: Moment | None = None

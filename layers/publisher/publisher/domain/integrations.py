@@ -3,12 +3,19 @@ credentials per destination"). Config is returned to callers; credentials never 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from publisher.domain.limits import HttpUrl
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
+MAX_SECRET_LENGTH = 1024
+MAX_SEALED_BYTES = 4096
+"""KMS encrypts at most 4 KB of plaintext: the credentials as the vault seals them (compact JSON)."""
+Secret = Annotated[SecretStr, Field(max_length=MAX_SECRET_LENGTH)]
 
 
 class _Strict(BaseModel):
@@ -20,22 +27,22 @@ class _Config(_Strict):
 
 
 class WordPressConfig(_Config):
-    base_url: AnyHttpUrl
+    base_url: HttpUrl
     post_type: NonEmpty = "post"
     publish_status: Annotated[str, Field(pattern=r"^(publish|draft|pending|private)$")] = "publish"
 
 
 class WordPressCredentials(_Strict):
     username: NonEmpty
-    application_password: SecretStr
+    application_password: Secret
 
 
 class GhostConfig(_Config):
-    admin_url: AnyHttpUrl
+    admin_url: HttpUrl
 
 
 class GhostCredentials(_Strict):
-    admin_api_key: SecretStr
+    admin_api_key: Secret
 
     @field_validator("admin_api_key")
     @classmethod
@@ -58,18 +65,18 @@ class WebflowConfig(_Config):
     collection_id: NonEmpty
     field_map: WebflowFieldMap = Field(default_factory=WebflowFieldMap)
     rate_limit_per_minute: Annotated[int, Field(ge=1, le=120)] = 60
-    item_url_base: AnyHttpUrl | None = None  # public URL of items: <item_url_base>/<slug>
-    api_base_url: AnyHttpUrl | None = None  # local runs and tests only
+    item_url_base: HttpUrl | None = None  # public URL of items: <item_url_base>/<slug>
+    api_base_url: HttpUrl | None = None  # local runs and tests only
 
 
 class WebflowCredentials(_Strict):
-    api_token: SecretStr
+    api_token: Secret
 
 
 class S3Config(_Config):
     bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
     prefix: Annotated[str, Field(max_length=200, pattern=r"^([A-Za-z0-9._-]+/)*$")] = ""
-    public_base_url: AnyHttpUrl | None = None
+    public_base_url: HttpUrl | None = None
 
 
 class NoCredentials(_Strict):
@@ -77,11 +84,11 @@ class NoCredentials(_Strict):
 
 
 class WebhookConfig(_Config):
-    url: AnyHttpUrl
+    url: HttpUrl
 
 
 class WebhookCredentials(_Strict):
-    signing_secret: Annotated[SecretStr, Field(min_length=16)]
+    signing_secret: Annotated[SecretStr, Field(min_length=16, max_length=MAX_SECRET_LENGTH)]
 
 
 SCHEMAS: dict[str, tuple[type[_Config], type[_Strict]]] = {
@@ -97,9 +104,21 @@ class IntegrationPut(_Strict):
     """Body of `PUT /sites/{id}/integrations/{destination}/` (checked per destination after)."""
 
     enabled: bool = True
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: dict[Annotated[str, Field(max_length=64)], Any] = Field(default_factory=dict, max_length=20)
     # SecretStr so that no repr (debug logs of the route's arguments) ever shows a value.
-    credentials: dict[str, SecretStr] | None = None
+    credentials: Annotated[dict[Annotated[str, Field(max_length=64)], Secret], Field(max_length=4)] | None = (
+        None
+    )
+
+    @field_validator("credentials")
+    @classmethod
+    def _sealable(cls, value: dict[str, SecretStr] | None) -> dict[str, SecretStr] | None:
+        if (
+            value is not None
+            and len(json.dumps(reveal(value), separators=(",", ":")).encode()) > MAX_SEALED_BYTES
+        ):
+            raise ValueError(f"must be at most {MAX_SEALED_BYTES} bytes as JSON")
+        return value
 
 
 ADDRESS_FIELDS: tuple[str, ...] = (

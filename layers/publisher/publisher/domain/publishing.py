@@ -10,14 +10,29 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, Protocol
+from enum import StrEnum
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from publisher.domain.limits import MAX_URL_LENGTH, Id, Metadata
 from publisher.domain.statuses import RecordStatus, SiteStatus
 
+
+class Outcome(StrEnum):
+    """What one attempt on one (content, destination) came to: the worker's answer for a delivery,
+    a rollback's per-item result, an attempt in a record's log."""
+
+    PUBLISHED = "published"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    RETRACTED = "retracted"
+    KEPT_NEWER = "kept_newer"
+    SKIPPED = "skipped"
+
+
 DestinationName = Annotated[str, Field(min_length=1, max_length=40)]
-Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 MAX_RECEIVES = 5
 """The queue's maxReceiveCount: the 5th delivery of a message is its last before the DLQ."""
@@ -74,8 +89,8 @@ class RecordCreate(_Body):
     destination: DestinationName
     status: Literal["pending", "published"] = "pending"
     external_id: Annotated[str, Field(min_length=1, max_length=500)] | None = None
-    external_url: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    external_url: Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)] | None = None
+    metadata: Metadata = Field(default_factory=dict)
 
 
 class DeploymentCreate(_Body):

@@ -28,8 +28,10 @@ Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Limit = Annotated[int, Field(ge=0)] | None
 MAX_TIME_SLOTS = 10
 MAX_BLACKOUT_DATES = 1000
-
-_HH_MM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
+HH_MM_PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$"
+"""ASCII digits only: `\\d` would also match other scripts' digits, e.g. U+0661."""
+_HH_MM = re.compile(HH_MM_PATTERN)
+HhMm = Annotated[str, Field(max_length=5, json_schema_extra={"pattern": HH_MM_PATTERN})]
 
 
 def _error(kind: str, message: str, **context: object) -> PydanticCustomError:
@@ -63,8 +65,8 @@ class TimeSlot(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: str
-    end: str
+    start: HhMm
+    end: HhMm
 
     @field_validator("start", "end")
     @classmethod
@@ -83,9 +85,10 @@ class TimeSlot(BaseModel):
 
 
 class PublishingSettings(BaseModel):
-    """One site's scheduling rules; defaults are those of the API contract."""
+    """One site's scheduling rules; defaults are those of the API contract. Defaults are validated
+    too, so a body naming only `daily_publish_limit: 104` meets the weekly default's rule (422)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     auto_approval_enabled: bool = False
     auto_publish_enabled: bool = False
@@ -100,7 +103,7 @@ class PublishingSettings(BaseModel):
         min_length=1,
         max_length=MAX_TIME_SLOTS,
     )
-    timezone: str = "UTC"
+    timezone: Annotated[str, Field(max_length=64)] = "UTC"
     missed_schedule_policy: Literal["publish_late", "next_slot", "hold"] = "publish_late"
     blackout_dates: list[date] = Field(default_factory=list, max_length=MAX_BLACKOUT_DATES)
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
 
 from publisher.bootstrap import ready_store
+from publisher.domain.limits import in_supported_range
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.statuses import SiteStatus
 from publisher.errors import BadRequest, Invalid, NotFound, Unauthorized
@@ -40,11 +41,15 @@ def _required_site(site_id: str | None) -> str:
 
 
 def _bound(text: str, settings: PublishingSettings) -> datetime:
-    """An ISO instant with an offset, or a date meaning local midnight in the site's zone."""
+    """An ISO instant with an offset, or a date meaning local midnight in the site's zone; in the
+    years 2000-2100 (ValueError otherwise, checked before any conversion can overflow)."""
     if len(text) == 10:
         day = date.fromisoformat(text)
-        return datetime.combine(day, time(0), tzinfo=settings.zone).astimezone(UTC)
-    return parse_iso(text)
+        return in_supported_range(datetime.combine(day, time(0), tzinfo=settings.zone))
+    try:
+        return in_supported_range(parse_iso(text))
+    except OverflowError as exc:  # parse_iso converts to UTC: year 1 or 9999 may not fit
+        raise ValueError("out of range") from exc
 
 
 def _range(start: str | None, end: str | None, settings: PublishingSettings) -> tuple[datetime, datetime]:
@@ -57,7 +62,10 @@ def _range(start: str | None, end: str | None, settings: PublishingSettings) -> 
         try:
             bounds[name] = _bound(text, settings)
         except ValueError:
-            errors[name] = ["use a date (2026-11-21) or a time with an offset (2026-11-21T09:00:00Z)"]
+            errors[name] = [
+                "use a date (2026-11-21) or a time with an offset (2026-11-21T09:00:00Z), "
+                "in the years 2000 to 2100"
+            ]
     if not errors:
         if bounds["end"] <= bounds["start"]:
             errors["end"] = ["must be after start"]

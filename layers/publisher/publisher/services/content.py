@@ -22,6 +22,8 @@ from publisher.timeutil import iso, utcnow
 
 GENERATED_SLUG_TRIES = 20
 """`base`, `base-2` … `base-20` are looked up in one batch before falling back to a random suffix."""
+CREATE_ATTEMPTS = 5
+"""Tries of a create whose generated slug keeps being taken meanwhile (each retry: 24 random bits)."""
 
 
 def load_content(caller: Caller, content_id: str) -> ContentModel:
@@ -42,12 +44,18 @@ def _check_content_type(site: SiteModel, content_type: str) -> None:
         )
 
 
-def _generated_slug(site_id: str, title: str) -> str:
-    """A slug from the title that no other content of the site holds (at the time of asking)."""
+def _generated_slug(site_id: str, title: str, *, lost_race: bool = False) -> str:
+    """A slug from the title that no other content of the site holds (at the time of asking).
+
+    After losing a race for one (concurrent creates of the same title all see the same free
+    candidate), a random suffix: the next candidate in order would be everyone's next pick too."""
     base = slugify(title, max_length=MAX_SLUG_LENGTH - 7)
-    candidates = [base] + [f"{base}-{number}" for number in range(2, GENERATED_SLUG_TRIES + 1)]
-    free = store.unclaimed_slugs(site_id, candidates)
-    return free[0] if free else f"{base}-{secrets.token_hex(3)}"
+    if not lost_race:
+        candidates = [base] + [f"{base}-{number}" for number in range(2, GENERATED_SLUG_TRIES + 1)]
+        free = store.unclaimed_slugs(site_id, candidates)
+        if free:
+            return free[0]
+    return f"{base}-{secrets.token_hex(3)}"
 
 
 def create_content(caller: Caller, body: ContentCreate) -> dict[str, Any]:
@@ -68,14 +76,14 @@ def create_content(caller: Caller, body: ContentCreate) -> dict[str, Any]:
         updated_at=now,
         **fields,
     )
-    for attempt in range(3):
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
             store.create_content(item)
             break
         except Conflict:
-            if body.slug or attempt == 2:
-                raise
-            item.slug = _generated_slug(site.site_id, body.title)  # lost a race for a generated slug
+            if body.slug or attempt == CREATE_ATTEMPTS:
+                raise  # a slug the client chose is theirs to change
+            item.slug = _generated_slug(site.site_id, body.title, lost_race=True)
     return content_view(item)
 
 

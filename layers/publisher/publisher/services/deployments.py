@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 
 from publisher.bootstrap import ready_store
 from publisher.destinations.base import DestinationError
-from publisher.domain.publishing import DeploymentCreate, latest_by_destination, newness
+from publisher.domain.publishing import DeploymentCreate, Outcome, latest_by_destination, newness
 from publisher.domain.statuses import (
     FAIL_DEPLOYMENT,
     FINISH_DEPLOYMENT,
@@ -242,9 +242,13 @@ def rollback(
     vault: CredentialVault | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Retract every post the deployment published (and that no later publication replaced);
-    the deployment becomes rolled_back. A post the destination would not retract is a 409 with
-    the reasons; what was retracted stays retracted, and a second call retries the rest."""
+    """Retract every post the deployment published (and that no later publication replaced).
+
+    The reply says what happened to each item (`rollback.items`: retracted, kept_newer or failed
+    with the destination's reason). The deployment becomes rolled_back only when no item failed;
+    otherwise it keeps its status, `metadata.last_rollback` names the failures, and calling again
+    retries them (what was retracted stays retracted). 409 only when nothing was attempted: the
+    deployment is not completed or failed."""
     caller.require_write()
     deployment = load_deployment(caller, deployment_id)
     if not ROLL_BACK.allows(deployment.status):
@@ -252,32 +256,59 @@ def rollback(
             f"only a completed or failed deployment can be rolled back; this one is {deployment.status}"
         )
     now = now or utcnow()
-    retracted, kept, problems = 0, 0, []
-    for record in record_store.records_of_deployment(deployment_id):
-        if record.status != RecordStatus.PUBLISHED:
-            continue
-        if _superseded(record):
-            kept += 1
-            continue
-        try:
-            retract_record(record, factory=factory, vault=vault, now=now)
-        except (DestinationError, Conflict) as error:
-            problems.append(f"{record.content_id} on {record.destination}: {error}")
-            continue
-        retracted += 1
-    if problems:
-        raise Conflict(f"{len(problems)} post(s) could not be retracted: " + "; ".join(problems[:5]))
-    metadata = {
-        **(deployment.metadata or {}),
-        "rollback": {"retracted": retracted, "kept_newer": kept, "rolled_back_at": iso(now)},
+    items = [
+        _roll_back_one(record, factory=factory, vault=vault, now=now)
+        for record in record_store.records_of_deployment(deployment_id)
+        if record.status in (RecordStatus.PUBLISHED, RecordStatus.RETRACTED)
+    ]
+    tally = {outcome: sum(item["outcome"] == outcome for item in items) for outcome in ROLLBACK_OUTCOMES}
+    metadata = {key: value for key, value in (deployment.metadata or {}).items() if key != "last_rollback"}
+    changes: dict[str, Any] = {"updated_at": iso(now)}
+    condition = DeploymentModel.status == deployment.status  # a partial rollback keeps the status
+    if tally[Outcome.FAILED]:
+        failures = [item for item in items if item["outcome"] == Outcome.FAILED][:MAX_ROLLBACK_FAILURES_KEPT]
+        metadata["last_rollback"] = {**tally, "attempted_at": iso(now), "failures": failures}
+    else:
+        changes["status"] = ROLL_BACK.target.value
+        condition = status_condition(DeploymentModel.status, ROLL_BACK, deployment.status)
+        metadata["rollback"] = {
+            "retracted": tally[Outcome.RETRACTED],
+            "kept_newer": tally[Outcome.KEPT_NEWER],
+            "rolled_back_at": iso(now),
+        }
+    changes["metadata"] = metadata
+    store.update_deployment(deployment, changes, condition, "the deployment changed meanwhile")
+    return {
+        **deployment_view(deployment),
+        "rollback": {"complete": not tally[Outcome.FAILED], **tally, "items": items},
     }
-    store.update_deployment(
-        deployment,
-        {"status": ROLL_BACK.target.value, "metadata": metadata, "updated_at": iso(now)},
-        status_condition(DeploymentModel.status, ROLL_BACK, deployment.status),
-        "the deployment changed meanwhile",
-    )
-    return deployment_view(deployment)
+
+
+ROLLBACK_OUTCOMES = (Outcome.RETRACTED, Outcome.KEPT_NEWER, Outcome.FAILED)
+MAX_ROLLBACK_FAILURES_KEPT = 20
+"""Failures kept in the deployment's metadata (the reply lists them all): the item stays small."""
+
+
+def _roll_back_one(
+    record: RecordModel, *, factory: DestinationFactory | None, vault: CredentialVault | None, now: datetime
+) -> dict[str, Any]:
+    """One item of a rollback: `{record_id, content_id, destination, outcome, error}`."""
+    outcome, error = Outcome.RETRACTED, None
+    if record.status == RecordStatus.PUBLISHED:
+        if _superseded(record):
+            outcome = Outcome.KEPT_NEWER
+        else:
+            try:
+                retract_record(record, factory=factory, vault=vault, now=now)
+            except (DestinationError, Conflict) as problem:
+                outcome, error = Outcome.FAILED, str(problem)
+    return {
+        "record_id": record.record_id,
+        "content_id": record.content_id,
+        "destination": record.destination,
+        "outcome": outcome,
+        "error": error,
+    }
 
 
 def _superseded(record: RecordModel) -> bool:

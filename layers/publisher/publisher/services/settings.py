@@ -3,9 +3,12 @@ one way every other service loads them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from publisher.bootstrap import ready_store
+from publisher.domain.limits import Id
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.errors import Invalid
 from publisher.identity import Caller
@@ -22,8 +25,8 @@ class SettingsPut(PublishingSettings):
     take their defaults). `site_id` and `updated_at`, as GET returns them, are accepted so a client
     can send back what it read; they are not stored from the body."""
 
-    site_id: str | None = None
-    updated_at: str | None = None
+    site_id: Id | None = None
+    updated_at: Annotated[str, Field(max_length=40)] | None = None
 
 
 def settings_for(site_id: str) -> PublishingSettings:
@@ -47,6 +50,7 @@ def put_publishing_settings(caller: Caller, site_id: str, body: SettingsPut) -> 
     site = load_site(caller, site_id)
     if body.site_id not in (None, site_id):
         raise Invalid("the settings belong to the site in the path", {"site_id": ["must be this site's id"]})
+    # The body was validated as a whole (defaults included), so this copy cannot fail.
     settings = PublishingSettings.model_validate(body.model_dump(exclude={"site_id", "updated_at"}))
     previous = store.get_settings(site_id)
     old_zone = PublishingSettings.model_validate(previous.document).timezone if previous else "UTC"

@@ -38,6 +38,7 @@ from publisher.domain.publishing import (
     MAX_CLEANUP_RETRIES,
     MAX_RECEIVES,
     QUEUE_DEADLINE,
+    Outcome,
     PublishMessage,
     cleanup_retry_at,
     known_external_id,
@@ -80,7 +81,7 @@ KEEP_FAILED = timedelta(days=90)
 """A record that failed for good expires (DynamoDB TTL) this long after, unless retried."""
 
 
-PUBLISHED, FAILED, SKIPPED = "published", "failed", "skipped"
+PUBLISHED, FAILED, SKIPPED = Outcome.PUBLISHED, Outcome.FAILED, Outcome.SKIPPED
 """What `process` answers for one delivery (counted by the handler)."""
 
 
@@ -234,7 +235,7 @@ class PublishWorker:
         if lateness is not None:
             metrics.add_metric(name="PublicationLateness", unit=MetricUnit.Seconds, value=max(lateness, 0))
         logger.info(
-            "published",
+            "published at the destination",
             extra={
                 "record_id": work.record.record_id,
                 "destination": work.record.destination,

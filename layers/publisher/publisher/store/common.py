@@ -29,6 +29,8 @@ def query_page(
     filter_condition: Any = None,
 ) -> tuple[list[Any], str | None]:
     """One page of a Query (model or index) and the cursor of the next, or None."""
+    if page.start_key is not None and not _fits(query, page.start_key):
+        raise BadRequest("cursor does not belong to this list")
     try:
         results = query(
             hash_key,
@@ -45,6 +47,24 @@ def query_page(
         raise
     cursor = encode_cursor(results.last_evaluated_key) if len(items) >= page.limit else None
     return items, cursor
+
+
+def _fits(query: Callable[..., Any], start_key: dict[str, Any]) -> bool:
+    """Whether a decoded cursor is a key of the queried table or index: exactly its key attributes,
+    each one typed value (DynamoDB refuses others; moto even answers them with a 500)."""
+    target = query.__self__  # a Model class or a GlobalSecondaryIndex
+    model = getattr(target, "_model", target)
+    names = {model._hash_keyname, model._range_keyname} | set(
+        getattr(getattr(target, "Meta", None), "attributes", {})
+    )
+    names.discard(None)
+    return set(start_key) == names and all(
+        isinstance(value, dict)
+        and len(value) == 1
+        and set(value) <= {"S", "N"}
+        and isinstance(next(iter(value.values())), str)
+        for value in start_key.values()
+    )
 
 
 def _code(exc: Exception) -> str | None:

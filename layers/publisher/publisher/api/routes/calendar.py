@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from publisher.api.auth import current_caller
+from publisher.api.params import Cursor, FeedToken, Limit, SiteId, TimeText
 from publisher.api.responses import ok
 from publisher.paging import page_request
 from publisher.services import calendar
@@ -22,34 +20,32 @@ TAGS = ["calendar"]
     "/publisher/calendar", tags=TAGS, summary="Scheduled and published items in a range (at most 92 days)"
 )
 def get_calendar(
-    site_id: Annotated[str | None, Query()] = None,
-    start: Annotated[
-        str | None, Query(description="a date (local midnight) or a time with an offset")
-    ] = None,
-    end: Annotated[str | None, Query(description="exclusive; at most 92 days after start")] = None,
-    limit: Annotated[str | None, Query()] = None,
-    cursor: Annotated[str | None, Query()] = None,
+    site_id: SiteId = None,
+    start: TimeText = None,
+    end: TimeText = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ):
-    page = page_request({"limit": limit, "cursor": cursor})
+    page = page_request(limit, cursor)
     items, next_cursor = calendar.calendar(current_caller(), site_id, start, end, page)
     return ok(items, next_cursor=next_cursor)
 
 
 @router.get("/publisher/queue", tags=TAGS, summary="Scheduled, publishing and failed items, soonest first")
 def get_queue(
-    site_id: Annotated[str | None, Query()] = None,
-    limit: Annotated[str | None, Query()] = None,
-    cursor: Annotated[str | None, Query()] = None,
+    site_id: SiteId = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ):
-    page = page_request({"limit": limit, "cursor": cursor})
+    page = page_request(limit, cursor)
     items, next_cursor = calendar.queue(current_caller(), site_id, page)
     return ok(items, next_cursor=next_cursor)
 
 
 @router.get("/publisher/calendar.ics", tags=TAGS, summary="The calendar as an iCalendar feed", security=[])
 def get_calendar_feed(
-    site_id: Annotated[str | None, Query()] = None,
-    token: Annotated[str | None, Query(description="the site's feed token")] = None,
+    site_id: SiteId = None,
+    token: FeedToken = None,
 ):
     body = calendar.calendar_feed(site_id, token)
     return Response(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from publisher.api.auth import current_caller
+from publisher.api.params import AccountId, ContentStatusFilter, Cursor, Limit, SiteId, SiteStatusFilter
 from publisher.api.responses import ok
 from publisher.domain.content import ContentCreate, ContentPatch, ScheduleRequest
 from publisher.paging import page_request
@@ -24,16 +25,14 @@ def create_content(body: Annotated[ContentCreate, Body()]):
 
 @router.get("/content", tags=TAGS, summary="List content (by site, grouped by status; else the account's)")
 def list_content(
-    site_id: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query(description="draft | review | approved | published")] = None,
-    site_status: Annotated[
-        str | None, Query(description="not_published | scheduled | publishing | published | failed")
-    ] = None,
-    account_id: Annotated[str | None, Query(description="system callers: whose content")] = None,
-    limit: Annotated[str | None, Query()] = None,
-    cursor: Annotated[str | None, Query()] = None,
+    site_id: SiteId = None,
+    status: ContentStatusFilter = None,
+    site_status: SiteStatusFilter = None,
+    account_id: AccountId = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ):
-    page = page_request({"limit": limit, "cursor": cursor})
+    page = page_request(limit, cursor)
     items, next_cursor = content.list_content(
         current_caller(), page, site_id=site_id, status=status, site_status=site_status, account_id=account_id
     )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from publisher.api.params import SiteSlug
 from publisher.api.responses import ok
 from publisher.errors import Invalid
 from publisher.services import sites
@@ -21,7 +19,7 @@ def health():
 
 
 @router.get("/publisher/site-definition", tags=TAGS, summary="Public site structure", security=[])
-def site_definition(site: Annotated[str | None, Query(description="the site's slug")] = None):
+def site_definition(site: SiteSlug = None):
     if not site:
         raise Invalid("the site's slug is required", {"site": ["is required"]})
     return ok(sites.site_definition(site))

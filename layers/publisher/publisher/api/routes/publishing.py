@@ -6,9 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from publisher.api.auth import current_caller
+from publisher.api.params import (
+    AccountId,
+    ContentId,
+    Cursor,
+    DestinationFilter,
+    Limit,
+    RecordStatusFilter,
+    SiteId,
+)
 from publisher.api.responses import ok
 from publisher.domain.publishing import DeploymentCreate, PublishRequest, RecordCreate
 from publisher.errors import Invalid
@@ -30,24 +39,22 @@ def publish(body: Annotated[PublishRequest, Body()]):
 
 
 @router.get("/publisher/publish/status", tags=PUBLISH, summary="The content's site status and its records")
-def publish_status(content_id: Annotated[str | None, Query()] = None):
+def publish_status(content_id: ContentId = None):
     if not content_id:
         raise Invalid("content_id is required", {"content_id": ["is required"]})
     return ok(publishing.publish_status(current_caller(), content_id))
 
 
 def list_records(
-    site_id: Annotated[str | None, Query()] = None,
-    content_id: Annotated[str | None, Query()] = None,
-    status: Annotated[
-        str | None, Query(description="pending | publishing | published | failed | retracted")
-    ] = None,
-    destination: Annotated[str | None, Query()] = None,
-    account_id: Annotated[str | None, Query(description="system callers: whose records")] = None,
-    limit: Annotated[str | None, Query()] = None,
-    cursor: Annotated[str | None, Query()] = None,
+    site_id: SiteId = None,
+    content_id: ContentId = None,
+    status: RecordStatusFilter = None,
+    destination: DestinationFilter = None,
+    account_id: AccountId = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ):
-    page = page_request({"limit": limit, "cursor": cursor})
+    page = page_request(limit, cursor)
     items, next_cursor = records.list_records(
         current_caller(),
         page,
@@ -81,11 +88,11 @@ def retract_record(record_id: str):
 
 @router.get("/publisher/deployments", tags=DEPLOYMENTS, summary="List deployments, newest first")
 def list_deployments(
-    site_id: Annotated[str | None, Query()] = None,
-    limit: Annotated[str | None, Query()] = None,
-    cursor: Annotated[str | None, Query()] = None,
+    site_id: SiteId = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ):
-    page = page_request({"limit": limit, "cursor": cursor})
+    page = page_request(limit, cursor)
     items, next_cursor = deployments.list_deployments(current_caller(), page, site_id=site_id)
     return ok(items, next_cursor=next_cursor)
 

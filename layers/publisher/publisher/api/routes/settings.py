@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from publisher.api.auth import current_caller
 from publisher.api.responses import ok
-from publisher.errors import Invalid
 from publisher.services import calendar, scheduling
 from publisher.services import settings as publishing_settings
 from publisher.services.settings import SettingsPut
@@ -31,21 +30,15 @@ def put_settings(site_id: str, body: Annotated[SettingsPut, Body()]):
     return ok(publishing_settings.put_publishing_settings(current_caller(), site_id, body))
 
 
-def _count(raw: str | None) -> int:
-    if raw is None:
-        return 10
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PREVIEW:
-        raise Invalid("count is out of range", {"count": [f"must be a whole number from 1 to {MAX_PREVIEW}"]})
-    return int(raw)
-
-
 @router.get(
     "/sites/<site_id>/publishing-settings/preview",
     tags=TAGS,
     summary="The next N slots the scheduler would use now (UTC and local time)",
 )
-def preview(site_id: str, count: Annotated[str | None, Query(description="1..50, default 10")] = None):
-    return ok(scheduling.preview(current_caller(), site_id, _count(count)))
+def preview(
+    site_id: str, count: Annotated[int, Query(ge=1, le=MAX_PREVIEW, description=f"1..{MAX_PREVIEW}")] = 10
+):
+    return ok(scheduling.preview(current_caller(), site_id, count))
 
 
 @router.post(

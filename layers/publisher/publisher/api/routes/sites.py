@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from publisher.api.auth import current_caller
+from publisher.api.params import AccountId, Cursor, Limit
 from publisher.api.responses import ok
 from publisher.domain.integrations import IntegrationPut
 from publisher.domain.sites import SiteCreate, SitePatch
@@ -25,11 +26,11 @@ def create_site(body: Annotated[SiteCreate, Body()]):
 
 @router.get("/sites", tags=TAGS, summary="List the account's sites")
 def list_sites(
-    account_id: Annotated[str | None, Query(description="system callers: whose sites")] = None,
-    limit: Annotated[str | None, Query()] = None,
-    cursor: Annotated[str | None, Query()] = None,
+    account_id: AccountId = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ):
-    page = page_request({"limit": limit, "cursor": cursor})
+    page = page_request(limit, cursor)
     items, next_cursor = sites.list_sites(current_caller(), page, account_id)
     return ok(items, next_cursor=next_cursor)
 

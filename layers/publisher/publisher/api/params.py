@@ -1,0 +1,48 @@
+"""Typed query parameters, declared once for every route (API.md v1.1): Powertools validates
+them and the OpenAPI document shows their types and bounds. A value that fails is a 400
+("malformed or empty query value", see resolver._on_validation_error), field by field."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from publisher.destinations import DESTINATION_NAMES
+from publisher.domain.limits import MAX_ID_LENGTH
+from publisher.domain.statuses import ContentStatus, RecordStatus, SiteStatus
+from publisher.domain.text import MAX_SLUG_LENGTH
+from publisher.paging import MAX_LIMIT
+
+MAX_CURSOR_LENGTH = 2048
+MAX_TIME_TEXT_LENGTH = 40
+
+
+def _id(description: str | None = None) -> Query:
+    return Query(min_length=1, max_length=MAX_ID_LENGTH, description=description)
+
+
+SiteId = Annotated[str | None, _id()]
+ContentId = Annotated[str | None, _id()]
+AccountId = Annotated[str | None, _id("system callers: whose items")]
+Limit = Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description=f"1..{MAX_LIMIT}, default 50")]
+Cursor = Annotated[
+    str | None,
+    Query(min_length=1, max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page"),
+]
+ContentStatusFilter = Annotated[ContentStatus | None, Query()]
+SiteStatusFilter = Annotated[SiteStatus | None, Query()]
+RecordStatusFilter = Annotated[RecordStatus | None, Query()]
+DestinationFilter = Annotated[Literal[*DESTINATION_NAMES] | None, Query()]  # type: ignore[valid-type]
+SiteSlug = Annotated[
+    str | None, Query(min_length=1, max_length=MAX_SLUG_LENGTH, description="the site's slug")
+]
+TimeText = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=MAX_TIME_TEXT_LENGTH,
+        description="a date (local midnight) or a time with an offset, in the years 2000 to 2100",
+    ),
+]
+FeedToken = Annotated[str | None, Query(min_length=1, max_length=200, description="the site's feed token")]
