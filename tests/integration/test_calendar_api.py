@@ -10,7 +10,6 @@ from icalendar import Calendar
 from publisher.timeutil import iso
 from tests.integration.scheduling_support import (
     create_content,
-    create_site,
     force_site_status,
     next_weekday,
     put_settings,
@@ -20,16 +19,6 @@ from tests.support.apigw import call
 from tests.support.fixtures import token
 
 MONDAY = 0
-
-
-@pytest.fixture
-def owner(aws):
-    return token("acct-1", "owner")
-
-
-@pytest.fixture
-def site(owner):
-    return create_site(owner)
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from publisher.timeutil import iso
 from tests.integration.publishing_support import (
     RemoteSite,
     content_now,
-    create_site,
     invoke_worker,
     make_content,
     owner_token,
@@ -27,7 +26,6 @@ from tests.integration.publishing_support import (
     recording_factory,
     records_of,
     run_job,
-    webhook_integration,
 )
 from tests.support.apigw import call
 
@@ -35,10 +33,9 @@ JOB = "CleanupFailedPublicationsFunction"
 
 
 @pytest.fixture
-def site(aws):
-    site = create_site()
-    webhook_integration(site["id"])
-    return site
+def site(webhook_site):
+    """Every test here publishes through a webhook integration."""
+    return webhook_site
 
 
 def published_now(site: dict, aws) -> tuple[Any, str]:

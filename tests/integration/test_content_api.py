@@ -17,16 +17,6 @@ from tests.support.apigw import call
 from tests.support.fixtures import token
 
 
-@pytest.fixture
-def owner(aws):
-    return token("acct-1", "owner")
-
-
-@pytest.fixture
-def site(owner):
-    return create_site(owner)
-
-
 def patch(tok, content_id, body):
     return call("PATCH", f"/api/v1/content/{content_id}/", token=tok, body=body)
 

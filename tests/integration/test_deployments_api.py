@@ -31,11 +31,6 @@ from tests.support.apigw import call
 from tests.support.fixtures import stored, token
 
 
-@pytest.fixture
-def owner(aws):
-    return owner_token()
-
-
 def deploy(site_id: str, deployment_type: str = "full", tok: str | None = None):
     return call(
         "POST",

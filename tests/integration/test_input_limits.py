@@ -7,20 +7,9 @@ import json
 
 import pytest
 
-from tests.integration.scheduling_support import create_content, create_site
+from tests.integration.scheduling_support import create_content
 from tests.support.apigw import Reply, call
-from tests.support.fixtures import token
 from tests.support.snapshot import writes_nothing
-
-
-@pytest.fixture
-def owner(aws):
-    return token("acct-1", "owner")
-
-
-@pytest.fixture
-def site(owner):
-    return create_site(owner)
 
 
 def assert_refused(reply: Reply, status: int, *fields: str) -> None:

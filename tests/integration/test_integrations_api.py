@@ -17,16 +17,6 @@ WORDPRESS = {
 }
 
 
-@pytest.fixture
-def owner(aws):
-    return token("acct-1", "owner")
-
-
-@pytest.fixture
-def site(owner):
-    return call("POST", "/api/v1/sites/", token=owner, body={"name": "Blog"}).json["data"]
-
-
 def put(owner, site, destination, body):
     return call("PUT", f"/api/v1/sites/{site['id']}/integrations/{destination}/", token=owner, body=body)
 
@@ -217,3 +207,14 @@ def test_testing_a_missing_integration_is_404(owner, site):
     reply = call("POST", f"/api/v1/sites/{site['id']}/integrations/ghost/test/", token=owner)
 
     assert reply.status == 404
+
+
+def test_given_a_wordpress_site_without_pretty_permalinks_then_its_rest_route_style_is_kept(aws, owner, site):
+    query_style = {**WORDPRESS, "config": {**WORDPRESS["config"], "rest_route_style": "query"}}
+    unknown_style = {**WORDPRESS, "config": {**WORDPRESS["config"], "rest_route_style": "sideways"}}
+
+    kept = put(owner, site, "wordpress", query_style)
+    refused = put(owner, site, "wordpress", unknown_style)
+
+    assert kept.status == 200 and kept.json["data"]["config"]["rest_route_style"] == "query"
+    assert refused.status == 422 and "config.rest_route_style" in refused.json["errors"]

@@ -27,7 +27,6 @@ from tests.integration.publishing_support import (
     recording_factory,
     records_of,
     run_job,
-    webhook_integration,
 )
 from tests.integration.scheduling_support import atomic_moto_writes
 from tests.support.apigw import call
@@ -37,10 +36,9 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
 
 @pytest.fixture
-def site(aws):
-    site = create_site()
-    webhook_integration(site["id"])
-    return site
+def site(webhook_site):
+    """Every test here publishes through a webhook integration."""
+    return webhook_site
 
 
 def scheduled(site: dict, at: datetime, **fields: Any) -> ContentModel:

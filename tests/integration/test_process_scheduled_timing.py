@@ -13,17 +13,16 @@ import pytest
 from publisher import bootstrap
 from publisher.services.process_scheduled import process_scheduled_publications
 from publisher.timeutil import iso
-from tests.integration.publishing_support import create_site, make_content, run_job, webhook_integration
+from tests.integration.publishing_support import make_content, run_job
 
 JOB = "ProcessScheduledPublicationsFunction"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
 
 @pytest.fixture
-def site(aws):
-    site = create_site()
-    webhook_integration(site["id"])
-    return site
+def site(webhook_site):
+    """Every test here publishes through a webhook integration."""
+    return webhook_site
 
 
 def sent_delays() -> list[tuple[str, int]]:

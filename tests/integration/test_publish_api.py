@@ -18,7 +18,6 @@ from tests.integration.publishing_support import (
     create_site,
     drain,
     make_content,
-    owner_token,
     receive,
     records_of,
     s3_site,
@@ -27,11 +26,6 @@ from tests.integration.publishing_support import (
 from tests.integration.scheduling_support import counters, unique_keys
 from tests.support.apigw import call
 from tests.support.fixtures import stored, token
-
-
-@pytest.fixture
-def owner(aws):
-    return owner_token()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from publisher.timeutil import iso
 from tests.integration.publishing_support import (
     RemoteSite,
     content_now,
-    create_site,
     fail_on,
     invoke_worker,
     make_content,
@@ -27,16 +26,14 @@ from tests.integration.publishing_support import (
     recording_factory,
     records_of,
     tap_events,
-    webhook_integration,
 )
 from tests.support.apigw import call
 
 
 @pytest.fixture
-def site(aws):
-    site = create_site()
-    webhook_integration(site["id"])
-    return site
+def site(webhook_site):
+    """Every test here publishes through a webhook integration."""
+    return webhook_site
 
 
 def publish(content_id: str) -> list[dict]:

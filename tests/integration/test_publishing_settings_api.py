@@ -14,7 +14,6 @@ from publisher.timeutil import iso, parse_iso
 from tests.integration.scheduling_support import (
     counters,
     create_content,
-    create_site,
     next_weekday,
     put_settings,
     schedule,
@@ -47,16 +46,6 @@ CUSTOM = {
     "missed_schedule_policy": "next_slot",
     "blackout_dates": ["2026-12-25"],
 }
-
-
-@pytest.fixture
-def owner(aws):
-    return token("acct-1", "owner")
-
-
-@pytest.fixture
-def site(owner):
-    return create_site(owner)
 
 
 def settings_path(site_id: str, tail: str = "") -> str:

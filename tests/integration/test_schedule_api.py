@@ -18,7 +18,6 @@ from tests.integration.scheduling_support import (
     atomic_moto_writes,
     counters,
     create_content,
-    create_site,
     force_site_status,
     next_weekday,
     put_settings,
@@ -32,16 +31,6 @@ from tests.support.fixtures import token
 
 WEDNESDAY = 2
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-@pytest.fixture
-def owner(aws):
-    return token("acct-1", "owner")
-
-
-@pytest.fixture
-def site(owner):
-    return create_site(owner)
 
 
 def approved(owner, site, **fields) -> dict:

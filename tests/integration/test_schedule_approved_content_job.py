@@ -23,7 +23,6 @@ from tests.integration.scheduling_support import (
     snapshot,
     stored_content,
 )
-from tests.support.fixtures import token
 from tests.support.handlers import FakeLambdaContext, load_handler_module
 
 MONDAY = 0
@@ -61,16 +60,6 @@ def emitted_metrics(output: str) -> dict[str, float]:
             value = document[metric["Name"]]
             values[metric["Name"]] = value[0] if isinstance(value, list) else value
     return values
-
-
-@pytest.fixture
-def owner(aws):
-    return token("acct-1", "owner")
-
-
-@pytest.fixture
-def site(owner):
-    return create_site(owner)
 
 
 @pytest.fixture

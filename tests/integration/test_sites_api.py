@@ -12,11 +12,6 @@ from tests.support.fixtures import stored, token
 SITE = {"name": "Daily Gardening", "url": "https://garden.example.com"}
 
 
-@pytest.fixture
-def owner(aws):
-    return token("acct-1", "owner")
-
-
 def create_site(tok: str, **fields) -> dict:
     reply = call("POST", "/api/v1/sites/", token=tok, body={**SITE, **fields})
     assert reply.status == 201, reply.body

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -28,18 +29,23 @@ ZONES = [
 ]
 
 
+@cache
 def offset_changes(zone_name: str) -> list[datetime]:
-    """The UTC instants (to the hour) in 2025-2028 when the zone's UTC offset changes."""
+    """The UTC instants (to the hour) in 2025-2028 when the zone's UTC offset changes: days whose
+    offset differs from the next day's are searched hour by hour (computed once per zone, when a
+    test first draws from it, not at import)."""
     zone = ZoneInfo(zone_name)
-    hours = [datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=hour) for hour in range(4 * 366 * 24)]
-    return [
-        later
-        for earlier, later in pairwise(hours)
-        if earlier.astimezone(zone).utcoffset() != later.astimezone(zone).utcoffset()
-    ]
 
+    def shifts(instants: list[datetime]) -> list[datetime]:
+        return [
+            b
+            for a, b in pairwise(instants)
+            if a.astimezone(zone).utcoffset() != b.astimezone(zone).utcoffset()
+        ]
 
-DST_CHANGES = {name: offset_changes(name) for name in ZONES}
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    days = shifts([start + timedelta(days=day) for day in range(4 * 366 + 1)])
+    return [hour for day in days for hour in shifts([day - timedelta(hours=h) for h in range(24, -1, -1)])]
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,8 @@ def time_slots(draw: st.DrawFn) -> list[dict[str, str]]:
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     zone_name = draw(st.sampled_from(ZONES))
-    if DST_CHANGES[zone_name] and draw(st.booleans()):  # just before a DST change, half of the time
-        change = draw(st.sampled_from(DST_CHANGES[zone_name]))
+    if offset_changes(zone_name) and draw(st.booleans()):  # just before a DST change, half of the time
+        change = draw(st.sampled_from(offset_changes(zone_name)))
         now = change - draw(st.timedeltas(timedelta(0), timedelta(days=3)))
     else:
         now = draw(st.datetimes(datetime(2025, 1, 1), datetime(2028, 12, 31), timezones=st.just(UTC)))

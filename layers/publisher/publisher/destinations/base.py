@@ -13,8 +13,9 @@ therefore updates instead of posting twice.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -54,9 +55,11 @@ class Destination(ABC):
         credentials: Mapping[str, Any] | None = None,
         *,
         session: Any = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = dict(config)
         self.credentials = dict(credentials or {})
+        self._clock = clock  # epoch seconds: token lifetimes, signatures (tests hand in their own)
         if session is None and self.uses_http:
             session = build_session(allow_insecure_http=bool(self.config.get("allow_insecure_http")))
         self.session = session

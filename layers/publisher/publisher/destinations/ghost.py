@@ -24,8 +24,7 @@ How Ghost is used, and why:
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from html import escape, unescape
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
@@ -102,19 +101,9 @@ class GhostDestination(Destination):
     """Publishes articles as Ghost posts or pages with a custom integration's Admin API key."""
 
     name: ClassVar[str] = "ghost"
-
-    def __init__(
-        self,
-        config: Mapping[str, Any],
-        credentials: Mapping[str, Any] | None = None,
-        *,
-        session: Any = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(config, credentials, session=session)
-        self._clock = clock
-        self._token = ""
-        self._token_expires_at = 0.0
+    _token = ""
+    _token_expires_at = 0.0
+    """The Admin API token in use and when it expires (minted again shortly before)."""
 
     # --- plumbing -------------------------------------------------------------------------
 

@@ -115,9 +115,8 @@ class S3Destination(Destination):
         s3_client: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(config, credentials, session=session)
+        super().__init__(config, credentials, session=session, clock=clock)
         self._s3 = s3_client
-        self._clock = clock
         self.bucket = str(self.config.get("bucket") or "")
         prefix = str(self.config.get("prefix") or "").strip("/")
         self.prefix = f"{prefix}/" if prefix else ""

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any, ClassVar
 
@@ -84,17 +84,6 @@ class WebhookDestination(Destination):
     """Sends each publication event to the configured URL with an HMAC signature."""
 
     name: ClassVar[str] = "webhook"
-
-    def __init__(
-        self,
-        config: Mapping[str, Any],
-        credentials: Mapping[str, Any] | None = None,
-        *,
-        session: Any = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(config, credentials, session=session)
-        self._clock = clock
 
     def verify(self) -> Verification:
         """A signed `ping` the receiver must accept with a 2xx."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -30,6 +30,9 @@ class WordPressConfig(_Config):
     base_url: HttpUrl
     post_type: NonEmpty = "post"
     publish_status: Annotated[str, Field(pattern=r"^(publish|draft|pending|private)$")] = "publish"
+    rest_route_style: Literal["pretty", "query"] | None = None
+    """How the site's REST API is addressed: /wp-json/… ("pretty") or ?rest_route=… ("query", for
+    sites without pretty permalinks); found by the adapter when not given."""
 
 
 class WordPressCredentials(_Strict):
