@@ -49,6 +49,30 @@ class PublisherResolver(APIGatewayRestResolver):
         finally:
             responses.request_id.reset(token)
 
+    def get_openapi_schema(self, **options: Any) -> Any:
+        """Powertools' document, completed: the response components of `publisher.api.schemas`
+        (imported only here, never on a cold start), and no Powertools default 422
+        (`HTTPValidationError`, not our envelope) on a route that does not declare a 422."""
+        from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
+        from publisher.api.schemas import components
+
+        document = (
+            super().get_openapi_schema(**options).model_dump(by_alias=True, exclude_none=True, mode="json")
+        )
+        for operations in document["paths"].values():
+            for operation in operations.values():
+                declared = operation["responses"].get("422", {}).get("content", {}).get("application/json")
+                if declared == {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}:
+                    del operation["responses"]["422"]
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+            schemas.pop(unused, None)
+        for name, schema in components().items():
+            if schemas.setdefault(name, schema) != schema:
+                raise ValueError(f"two schemas are named {name}: rename the response model")
+        return OpenAPI.model_validate(document)
+
 
 def _on_publisher_error(exc: errors.PublisherError) -> Response:
     status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from publisher.api.auth import current_caller
+from publisher.api.openapi import NO_AUTH, QUERY, answers
 from publisher.api.responses import ok
 from publisher.paging import page_request
 from publisher.services import calendar
@@ -19,7 +20,10 @@ TAGS = ["calendar"]
 
 
 @router.get(
-    "/publisher/calendar", tags=TAGS, summary="Scheduled and published items in a range (at most 92 days)"
+    "/publisher/calendar",
+    tags=TAGS,
+    summary="Scheduled and published items in a range (at most 92 days)",
+    responses=answers(200, "CalendarEntryListEnvelope", "A page of calendar entries", *QUERY, 404),
 )
 def get_calendar(
     site_id: Annotated[str | None, Query()] = None,
@@ -35,7 +39,12 @@ def get_calendar(
     return ok(items, next_cursor=next_cursor)
 
 
-@router.get("/publisher/queue", tags=TAGS, summary="Scheduled, publishing and failed items, soonest first")
+@router.get(
+    "/publisher/queue",
+    tags=TAGS,
+    summary="Scheduled, publishing and failed items, soonest first",
+    responses=answers(200, "CalendarEntryListEnvelope", "A page of the queue", *QUERY, 404),
+)
 def get_queue(
     site_id: Annotated[str | None, Query()] = None,
     limit: Annotated[str | None, Query()] = None,
@@ -46,7 +55,16 @@ def get_queue(
     return ok(items, next_cursor=next_cursor)
 
 
-@router.get("/publisher/calendar.ics", tags=TAGS, summary="The calendar as an iCalendar feed", security=[])
+@router.get(
+    "/publisher/calendar.ics",
+    tags=TAGS,
+    summary="The calendar as an iCalendar feed",
+    security=[],
+    openapi_extensions=NO_AUTH,
+    responses=answers(
+        200, "", "The iCalendar feed", *QUERY, 401, 404, public=True, media_type="text/calendar"
+    ),
+)
 def get_calendar_feed(
     site_id: Annotated[str | None, Query()] = None,
     token: Annotated[str | None, Query(description="the site's feed token")] = None,

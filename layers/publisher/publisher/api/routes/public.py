@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from publisher.api.openapi import NO_AUTH, QUERY, answers
 from publisher.api.responses import ok
 from publisher.errors import Invalid
 from publisher.services import sites
@@ -15,12 +16,26 @@ router = Router()
 TAGS = ["public"]
 
 
-@router.get("/health", tags=TAGS, summary="Liveness", security=[])
+@router.get(
+    "/health",
+    tags=TAGS,
+    summary="Liveness",
+    security=[],
+    openapi_extensions=NO_AUTH,
+    responses=answers(200, "HealthEnvelope", "The service is up", public=True),
+)
 def health():
     return ok({"status": "ok"})
 
 
-@router.get("/publisher/site-definition", tags=TAGS, summary="Public site structure", security=[])
+@router.get(
+    "/publisher/site-definition",
+    tags=TAGS,
+    summary="Public site structure",
+    security=[],
+    openapi_extensions=NO_AUTH,
+    responses=answers(200, "SiteDefinitionEnvelope", "The site's public structure", *QUERY, 404, public=True),
+)
 def site_definition(site: Annotated[str | None, Query(description="the site's slug")] = None):
     if not site:
         raise Invalid("the site's slug is required", {"site": ["is required"]})
