@@ -127,18 +127,22 @@ def lambda_handler_for(app: PublisherResolver) -> Callable[[dict, LambdaContext]
     return handler
 
 
-def enable_docs(app: PublisherResolver) -> None:
-    """`/openapi.json` and Swagger UI at `/docs`, generated from the app's routes."""
+def openapi_options() -> dict[str, Any]:
+    """What the document says about itself: title, version, servers, and bearer JWT security."""
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-    schemes = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
-    options = {
+    return {
         "title": API_TITLE,
         "version": API_VERSION,
         "servers": openapi_servers(),
-        "security_schemes": schemes,
+        "security_schemes": {"bearerAuth": HTTPBearer(bearerFormat="JWT")},
         "security": [{"bearerAuth": []}],
     }
+
+
+def enable_docs(app: PublisherResolver) -> None:
+    """`/openapi.json` and Swagger UI at `/docs`, generated from the app's routes."""
+    options = openapi_options()
     app.enable_swagger(path="/docs", **options)
 
     @app.get("/openapi.json", include_in_schema=False)
