@@ -143,6 +143,30 @@ class PublisherResolver(APIGatewayRestResolver):
             return self._response_builder_class(response=reply, serializer=self._serializer, route=route)
         return super()._call_route(route, route_arguments)
 
+    def get_openapi_schema(self, **options: Any) -> Any:
+        """Powertools' document, completed: the response components of `publisher.api.schemas`
+        (imported only here, never on a cold start), and no Powertools default 422
+        (`HTTPValidationError`, not our envelope) on a route that does not declare a 422."""
+        from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
+        from publisher.api.schemas import components
+
+        document = (
+            super().get_openapi_schema(**options).model_dump(by_alias=True, exclude_none=True, mode="json")
+        )
+        for operations in document["paths"].values():
+            for operation in operations.values():
+                declared = operation["responses"].get("422", {}).get("content", {}).get("application/json")
+                if declared == {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}:
+                    del operation["responses"]["422"]
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+            schemas.pop(unused, None)
+        for name, schema in components().items():
+            if schemas.setdefault(name, schema) != schema:
+                raise ValueError(f"two schemas are named {name}: rename the response model")
+        return OpenAPI.model_validate(document)
+
 
 def _on_publisher_error(exc: errors.PublisherError) -> Response:
     status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
@@ -201,18 +225,22 @@ def lambda_handler_for(app: PublisherResolver) -> Callable[[dict, LambdaContext]
     return handler
 
 
-def enable_docs(app: PublisherResolver) -> None:
-    """`/openapi.json` and Swagger UI at `/docs`, generated from the app's routes."""
+def openapi_options() -> dict[str, Any]:
+    """What the document says about itself: title, version, servers, and bearer JWT security."""
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-    schemes = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
-    options = {
+    return {
         "title": API_TITLE,
         "version": API_VERSION,
         "servers": openapi_servers(),
-        "security_schemes": schemes,
+        "security_schemes": {"bearerAuth": HTTPBearer(bearerFormat="JWT")},
         "security": [{"bearerAuth": []}],
     }
+
+
+def enable_docs(app: PublisherResolver) -> None:
+    """`/openapi.json` and Swagger UI at `/docs`, generated from the app's routes."""
+    options = openapi_options()
     app.enable_swagger(path="/docs", **options)
 
     @app.get("/openapi.json", include_in_schema=False)

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from publisher.api.auth import current_caller
+from publisher.api.openapi import NO_AUTH, QUERY, answers
 from publisher.api.params import Cursor, FeedToken, Limit, SiteId, TimeText
 from publisher.api.responses import ok
 from publisher.paging import page_request
@@ -17,7 +18,10 @@ TAGS = ["calendar"]
 
 
 @router.get(
-    "/publisher/calendar", tags=TAGS, summary="Scheduled and published items in a range (at most 92 days)"
+    "/publisher/calendar",
+    tags=TAGS,
+    summary="Scheduled and published items in a range (at most 92 days)",
+    responses=answers(200, "CalendarEntryListEnvelope", "A page of calendar entries", *QUERY, 404),
 )
 def get_calendar(
     site_id: SiteId = None,
@@ -31,7 +35,12 @@ def get_calendar(
     return ok(items, next_cursor=next_cursor)
 
 
-@router.get("/publisher/queue", tags=TAGS, summary="Scheduled, publishing and failed items, soonest first")
+@router.get(
+    "/publisher/queue",
+    tags=TAGS,
+    summary="Scheduled, publishing and failed items, soonest first",
+    responses=answers(200, "CalendarEntryListEnvelope", "A page of the queue", *QUERY, 404),
+)
 def get_queue(
     site_id: SiteId = None,
     limit: Limit = None,
@@ -42,7 +51,16 @@ def get_queue(
     return ok(items, next_cursor=next_cursor)
 
 
-@router.get("/publisher/calendar.ics", tags=TAGS, summary="The calendar as an iCalendar feed", security=[])
+@router.get(
+    "/publisher/calendar.ics",
+    tags=TAGS,
+    summary="The calendar as an iCalendar feed",
+    security=[],
+    openapi_extensions=NO_AUTH,
+    responses=answers(
+        200, "", "The iCalendar feed", *QUERY, 401, 404, public=True, media_type="text/calendar"
+    ),
+)
 def get_calendar_feed(
     site_id: SiteId = None,
     token: FeedToken = None,

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from publisher.api.auth import current_caller
+from publisher.api.openapi import BODY, QUERY, answers
 from publisher.api.params import AccountId, ContentStatusFilter, Cursor, Limit, SiteId, SiteStatusFilter
 from publisher.api.responses import ok
 from publisher.domain.content import ContentCreate, ContentPatch, ScheduleRequest
@@ -18,12 +19,22 @@ router = Router()
 TAGS = ["content"]
 
 
-@router.post("/content", tags=TAGS, summary="Create content in a site")
+@router.post(
+    "/content",
+    tags=TAGS,
+    summary="Create content in a site",
+    responses=answers(201, "ContentEnvelope", "The new content", *BODY, 404, 409),
+)
 def create_content(body: Annotated[ContentCreate, Body()]):
     return ok(content.create_content(current_caller(), body), 201)
 
 
-@router.get("/content", tags=TAGS, summary="List content (by site, grouped by status; else the account's)")
+@router.get(
+    "/content",
+    tags=TAGS,
+    summary="List content (by site, grouped by status; else the account's)",
+    responses=answers(200, "ContentListEnvelope", "A page of content", *QUERY, 404),
+)
 def list_content(
     site_id: SiteId = None,
     status: ContentStatusFilter = None,
@@ -39,12 +50,22 @@ def list_content(
     return ok(items, next_cursor=next_cursor)
 
 
-@router.get("/content/<content_id>", tags=TAGS, summary="Read content")
+@router.get(
+    "/content/<content_id>",
+    tags=TAGS,
+    summary="Read content",
+    responses=answers(200, "ContentEnvelope", "The content", 404),
+)
 def get_content(content_id: str):
     return ok(content.get_content(current_caller(), content_id))
 
 
-@router.patch("/content/<content_id>", tags=TAGS, summary='Edit content; approve with {"status": "approved"}')
+@router.patch(
+    "/content/<content_id>",
+    tags=TAGS,
+    summary='Edit content; approve with {"status": "approved"}',
+    responses=answers(200, "ContentEnvelope", "The edited content", *BODY, 404, 409),
+)
 def update_content(content_id: str, body: Annotated[ContentPatch, Body()]):
     return ok(content.update_content(current_caller(), content_id, body))
 
@@ -53,11 +74,17 @@ def update_content(content_id: str, body: Annotated[ContentPatch, Body()]):
     "/content/<content_id>/schedule",
     tags=TAGS,
     summary="Schedule at a time, or {} for the next free slot; again while scheduled reschedules",
+    responses=answers(200, "ContentEnvelope", "The content, scheduled", *BODY, 404, 409),
 )
 def schedule(content_id: str, body: Annotated[ScheduleRequest | None, Body()] = None):
     return ok(scheduling.schedule(current_caller(), content_id, body))
 
 
-@router.post("/content/<content_id>/unschedule", tags=TAGS, summary="Back to not_published")
+@router.post(
+    "/content/<content_id>/unschedule",
+    tags=TAGS,
+    summary="Back to not_published",
+    responses=answers(200, "ContentEnvelope", "The content, not published", 404, 409),
+)
 def unschedule(content_id: str):
     return ok(scheduling.unschedule(current_caller(), content_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from publisher.api.openapi import NO_AUTH, QUERY, answers
 from publisher.api.params import SiteSlug
 from publisher.api.responses import ok
 from publisher.errors import Invalid
@@ -13,12 +14,26 @@ router = Router()
 TAGS = ["public"]
 
 
-@router.get("/health", tags=TAGS, summary="Liveness", security=[])
+@router.get(
+    "/health",
+    tags=TAGS,
+    summary="Liveness",
+    security=[],
+    openapi_extensions=NO_AUTH,
+    responses=answers(200, "HealthEnvelope", "The service is up", public=True),
+)
 def health():
     return ok({"status": "ok"})
 
 
-@router.get("/publisher/site-definition", tags=TAGS, summary="Public site structure", security=[])
+@router.get(
+    "/publisher/site-definition",
+    tags=TAGS,
+    summary="Public site structure",
+    security=[],
+    openapi_extensions=NO_AUTH,
+    responses=answers(200, "SiteDefinitionEnvelope", "The site's public structure", *QUERY, 404, public=True),
+)
 def site_definition(site: SiteSlug = None):
     if not site:
         raise Invalid("the site's slug is required", {"site": ["is required"]})

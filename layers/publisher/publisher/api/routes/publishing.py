@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from publisher.api.auth import current_caller
+from publisher.api.openapi import BODY, QUERY, answers
 from publisher.api.params import (
     AccountId,
     ContentId,
@@ -32,13 +33,23 @@ RECORD_PATHS = ("/publisher/records", "/publisher/publishing-records")
 
 
 @router.post(
-    "/publisher/publish", tags=PUBLISH, summary="Publish now to every (or the named) enabled destination"
+    "/publisher/publish",
+    tags=PUBLISH,
+    summary="Publish now to every (or the named) enabled destination",
+    responses=answers(
+        202, "PublishAcceptedEnvelope", "The pending records handed to the queue", *BODY, 404, 409
+    ),
 )
 def publish(body: Annotated[PublishRequest, Body()]):
     return ok(publishing.publish_now(current_caller(), body), 202)
 
 
-@router.get("/publisher/publish/status", tags=PUBLISH, summary="The content's site status and its records")
+@router.get(
+    "/publisher/publish/status",
+    tags=PUBLISH,
+    summary="The content's site status and its records",
+    responses=answers(200, "PublishStatusEnvelope", "The content's status and records", *QUERY, 404),
+)
 def publish_status(content_id: ContentId = None):
     if not content_id:
         raise Invalid("content_id is required", {"content_id": ["is required"]})
@@ -72,21 +83,46 @@ def create_record(body: Annotated[RecordCreate, Body()]):
 
 
 for _path in RECORD_PATHS:
-    router.get(_path, tags=RECORDS, summary="List publishing records, newest first")(list_records)
-    router.post(_path, tags=RECORDS, summary="Record a publication made outside Publisher")(create_record)
+    router.get(
+        _path,
+        tags=RECORDS,
+        summary="List publishing records, newest first",
+        responses=answers(200, "PublishingRecordListEnvelope", "A page of records", *QUERY, 404),
+    )(list_records)
+    router.post(
+        _path,
+        tags=RECORDS,
+        summary="Record a publication made outside Publisher",
+        responses=answers(201, "PublishingRecordEnvelope", "The new record", *BODY, 404, 409),
+    )(create_record)
 
 
-@router.get("/publisher/records/<record_id>", tags=RECORDS, summary="Read a publishing record")
+@router.get(
+    "/publisher/records/<record_id>",
+    tags=RECORDS,
+    summary="Read a publishing record",
+    responses=answers(200, "PublishingRecordEnvelope", "The record", 404),
+)
 def get_record(record_id: str):
     return ok(records.get_record(current_caller(), record_id))
 
 
-@router.post("/publisher/records/<record_id>/retract", tags=RECORDS, summary="Unpublish at the destination")
+@router.post(
+    "/publisher/records/<record_id>/retract",
+    tags=RECORDS,
+    summary="Unpublish at the destination",
+    responses=answers(200, "PublishingRecordEnvelope", "The record, retracted", 404, 409),
+)
 def retract_record(record_id: str):
     return ok(records.retract(current_caller(), record_id))
 
 
-@router.get("/publisher/deployments", tags=DEPLOYMENTS, summary="List deployments, newest first")
+@router.get(
+    "/publisher/deployments",
+    tags=DEPLOYMENTS,
+    summary="List deployments, newest first",
+    responses=answers(200, "DeploymentRecordListEnvelope", "A page of deployments", *QUERY, 404),
+)
 def list_deployments(
     site_id: SiteId = None,
     limit: Limit = None,
@@ -97,13 +133,21 @@ def list_deployments(
     return ok(items, next_cursor=next_cursor)
 
 
-@router.post("/publisher/deployments", tags=DEPLOYMENTS, summary="Start a full or incremental deployment")
+@router.post(
+    "/publisher/deployments",
+    tags=DEPLOYMENTS,
+    summary="Start a full or incremental deployment",
+    responses=answers(202, "DeploymentRecordEnvelope", "The deployment, started", *BODY, 404, 409),
+)
 def start_deployment(body: Annotated[DeploymentCreate, Body()]):
     return ok(deployments.start_deployment(current_caller(), body), 202)
 
 
 @router.get(
-    "/publisher/deployments/<deployment_id>", tags=DEPLOYMENTS, summary="A deployment with live counters"
+    "/publisher/deployments/<deployment_id>",
+    tags=DEPLOYMENTS,
+    summary="A deployment with live counters",
+    responses=answers(200, "DeploymentRecordEnvelope", "The deployment", 404),
 )
 def get_deployment(deployment_id: str):
     return ok(deployments.get_deployment(current_caller(), deployment_id))
@@ -113,6 +157,7 @@ def get_deployment(deployment_id: str):
     "/publisher/deployments/<deployment_id>/rollback",
     tags=DEPLOYMENTS,
     summary="Retract what the deployment published",
+    responses=answers(200, "DeploymentRecordEnvelope", "The deployment, rolled back", 404, 409),
 )
 def rollback(deployment_id: str):
     return ok(deployments.rollback(current_caller(), deployment_id))

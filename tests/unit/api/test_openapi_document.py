@@ -1,0 +1,277 @@
+"""The OpenAPI document: valid 3.1, every status of every operation with its schema, and the
+response schemas describe exactly what the views return."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+from local.template import ROOT
+from publisher.config import get_settings
+from publisher.services.calendar import calendar_entry
+from publisher.services.content import content_view
+from publisher.services.deployments import deployment_view
+from publisher.services.publishing import record_view
+from publisher.services.views import integration_view, site_definition_view, site_view
+from publisher.store.models import ContentModel, DeploymentModel, IntegrationModel, RecordModel, SiteModel
+
+ENVIRONMENT = {
+    "STAGE": "test",
+    "JWT_SECRET": "a-test-secret-that-is-at-least-32-bytes-long",
+    "PUBLISH_QUEUE_URL": "https://sqs.example/q",
+    "CREDENTIALS_KEY_ID": "k",
+    "EVENT_BUS_NAME": "b",
+    "STATIC_SITE_BUCKET_PREFIX": "publisher-site-",
+    **{
+        f"{name}_TABLE": "t"
+        for name in (
+            "SITES",
+            "UNIQUE_KEYS",
+            "INTEGRATIONS",
+            "SETTINGS",
+            "CONTENT",
+            "RECORDS",
+            "DEPLOYMENTS",
+            "USAGE",
+        )
+    },
+}
+PUBLIC = {("get", "/health"), ("get", "/publisher/site-definition"), ("get", "/publisher/calendar.ics")}
+T = "2026-11-21T14:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def document() -> Iterator[dict[str, Any]]:
+    from publisher.api.resolver import create_app, enable_docs, openapi_options
+    from publisher.api.routes.all import ALL_ROUTERS
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in ENVIRONMENT.items():
+            patch.setenv(name, value)
+        get_settings.cache_clear()
+        app = create_app(ALL_ROUTERS)
+        enable_docs(app)
+        yield json.loads(app.get_openapi_json_schema(**openapi_options()))
+    get_settings.cache_clear()
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield method, path, operation
+
+
+def conforms(document: dict[str, Any], component: str, instance: Any) -> list[str]:
+    registry = Registry().with_resource("urn:doc", DRAFT202012.create_resource(document))
+    schema = {"$ref": f"urn:doc#/components/schemas/{component}"}
+    validator = Draft202012Validator(
+        schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    return [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(instance)]
+
+
+def test_the_document_is_valid_openapi_3_1(document):
+    validate(document)
+
+    assert document["openapi"].startswith("3.1")
+    assert len(list(operations(document))) == 35
+
+
+def test_every_operation_documents_its_success_and_every_error_in_the_envelope(document):
+    for method, path, operation in operations(document):
+        statuses = {int(code) for code in operation["responses"]}
+        success = [code for code in statuses if code < 300]
+        assert len(success) == 1, (method, path, statuses)
+        assert 500 in statuses and 429 in statuses, (method, path)
+        for code, response in operation["responses"].items():
+            (media_type,) = response["content"]
+            schema = response["content"][media_type]["schema"]
+            if int(code) >= 400:
+                assert schema == {"$ref": "#/components/schemas/ErrorEnvelope"}, (method, path, code)
+            elif path == "/publisher/calendar.ics":
+                assert (media_type, schema) == ("text/calendar", {"type": "string"})
+            else:
+                assert schema["$ref"].endswith("Envelope"), (method, path)
+        if "requestBody" in operation:
+            assert {400, 413, 415, 422} <= statuses, (method, path)
+
+
+def test_public_routes_need_no_token_and_the_others_a_bearer_token(document):
+    assert document["security"] == [{"bearerAuth": []}]
+    for method, path, operation in operations(document):
+        statuses = {int(code) for code in operation["responses"]}
+        if (method, path) in PUBLIC:
+            assert operation["security"] == [], path
+            assert 403 not in statuses
+        else:
+            assert "security" not in operation, path
+            assert {401, 403} <= statuses, (method, path)
+    unauthenticated_401 = {
+        path
+        for method, path, op in operations(document)
+        if (method, path) in PUBLIC and "401" in op["responses"]
+    }
+    assert unauthenticated_401 == {"/publisher/calendar.ics"}  # a wrong feed token
+
+
+def test_no_powertools_default_422_schema_is_left(document):
+    schemas = document["components"]["schemas"]
+
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
+    assert schemas["Taxonomies"]["properties"]["tags"]["default"] == []  # the request model, untouched
+
+
+def test_the_error_envelope_describes_errors_with_and_without_fields(document):
+    assert (
+        conforms(document, "ErrorEnvelope", {"success": False, "error": "no such site", "request_id": "r"})
+        == []
+    )
+    invalid = {"success": False, "error": "bad", "errors": {"name": ["is required"]}, "request_id": "r"}
+    assert conforms(document, "ErrorEnvelope", invalid) == []
+    assert conforms(document, "ErrorEnvelope", {"success": True, "error": "x", "request_id": "r"}) != []
+
+
+def _site() -> SiteModel:
+    return SiteModel(
+        site_id="s1",
+        account_id="a1",
+        name="Recipes",
+        slug="recipes",
+        content_types=["post"],
+        taxonomies={"categories": ["Soup"], "tags": []},
+        url_structure={"post": "/{slug}/"},
+        created_at=T,
+        updated_at=T,
+    )
+
+
+def _content(**fields: Any) -> ContentModel:
+    return ContentModel(
+        content_id="c1",
+        account_id="a1",
+        site_id="s1",
+        title="Soup",
+        slug="soup",
+        status="approved",
+        site_status="scheduled",
+        scheduled_publish_at=T,
+        calendar_at=T,
+        site_status_updated_at=T,
+        created_at=T,
+        updated_at=T,
+        **fields,
+    )
+
+
+def _record() -> RecordModel:
+    return RecordModel(
+        record_id="r1",
+        account_id="a1",
+        site_id="s1",
+        content_id="c1",
+        destination="s3",
+        status="failed",
+        error="timeout",
+        attempts=2,
+        next_retry_at=T,
+        created_at=T,
+        updated_at=T,
+    )
+
+
+@pytest.mark.parametrize(
+    ("component", "view"),
+    [
+        ("Site", lambda: site_view(_site())),
+        (
+            "Site",
+            lambda: site_view(
+                SiteModel(site_id="s", account_id="a", name="n", slug="n", created_at=T, updated_at=T)
+            ),
+        ),
+        ("SiteDefinition", lambda: site_definition_view(_site())),
+        (
+            "Integration",
+            lambda: integration_view(
+                IntegrationModel(
+                    site_id="s1",
+                    destination="webhook",
+                    account_id="a1",
+                    config={"url": "https://hooks.example/x"},
+                    credentials_ciphertext=b"sealed",
+                    last_verified_at=T,
+                    last_verification={"ok": False, "message": "refused", "checked_at": T},
+                    created_at=T,
+                    updated_at=T,
+                )
+            ),
+        ),
+        ("Content", lambda: content_view(_content())),
+        (
+            "Content",
+            lambda: content_view(_content(excerpt="e", last_error="x", published_at=T, sector_id="z")),
+        ),
+        ("CalendarEntry", lambda: calendar_entry(_content())),
+        ("PublishingRecord", lambda: record_view(_record())),
+        (
+            "DeploymentRecord",
+            lambda: deployment_view(
+                DeploymentModel(
+                    deployment_id="d1",
+                    account_id="a1",
+                    site_id="s1",
+                    deployment_type="full",
+                    status="completed",
+                    items_total=3,
+                    items_deployed=2,
+                    items_failed=1,
+                    started_at=T,
+                    completed_at=T,
+                    error_log=["c3: timeout"],
+                    created_at=T,
+                    updated_at=T,
+                )
+            ),
+        ),
+    ],
+)
+def test_each_resource_schema_describes_what_its_view_returns(document, component, view):
+    shown = json.loads(json.dumps(view(), default=str))
+
+    assert conforms(document, component, shown) == []
+    assert set(document["components"]["schemas"][component]["required"]) == set(shown)
+
+
+def test_the_api_functions_do_not_import_the_response_models_on_a_cold_start():
+    """The models are for the document only: defining them costs more than a cold start should."""
+    code = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('app', 'functions/sites_api/app.py')\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "print('publisher.api.schemas' in sys.modules, 'publisher.api.routes.sites' in sys.modules)"
+    )
+    env = {
+        **ENVIRONMENT,
+        "PYTHONPATH": str(ROOT / "layers" / "publisher"),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    assert done.stdout.split() == ["False", "True"]
