@@ -32,21 +32,8 @@ from publisher.config import get_settings
 from tests.support.apigw import gateway
 from tests.support.fixtures import token
 
-# Failures whose root cause is on the input side of issue 12 (bodies that are not JSON, extreme
-# dates, empty query values, unbounded sizes, PATCH nulls, the settings 500), fixed on another
-# branch. Each entry is one (operation, check) pair that fails today for that reason alone.
-# EMPTY THIS LIST once that branch is merged: an entry that no longer fails fails the test.
-# Why, by check (examples from the run that built this list):
-# - not_a_server_error: a body with `Content-Type: text/plain` → 500 (want 415); an empty
-#   `?site_id=` / `?content_id=` → 500 (want 400).
-# - positive_data_acceptance: the request schemas do not say what the API refuses: untyped query
-#   parameters (`?limit=` → 400), required ones documented as optional (`site`, `content_id`,
-#   calendar `start`/`end`), `destination` not an enum, body rules missing from the schema
-#   (unique `content_types`, `HH:MM` slots, PATCH nulls, `updated_at` as a string).
-# - negative_data_rejection: an unknown query parameter is ignored (200) where the schema
-#   forbids it (to decide with the typed query parameters).
-# - response_schema_conformance on PATCH /sites/{site_id}: `{"name": null}` is stored and the
-#   site answers `name: null` (issue 12, root cause 1).
+# (operation, check) pairs allowed to fail, each with its reason. Empty: every operation passes
+# every check. An entry that no longer fails fails the test, so the list cannot go stale.
 EXPECTED_FAILURES: set[tuple[str, str]] = set()
 
 CHECKS = [
