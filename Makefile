@@ -54,7 +54,7 @@ lint: install  ## ruff + the layer contracts (import-linter) + sam validate --li
 	$(VENV)/bin/ruff format --check .
 	PYTHONPATH=layers/publisher $(VENV)/bin/lint-imports --no-cache
 	$(SAM) validate --lint
-	$(CHECKOV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet
+	$(CHECKOV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
 test: lint  ## lint, then unit + integration tests on moto
 	$(VENV)/bin/pytest -q
