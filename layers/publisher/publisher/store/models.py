@@ -154,6 +154,7 @@ class UniqueKeyModel(_Base):
 
     key = UnicodeAttribute(hash_key=True)
     owner_id = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # minute claims only (slot#…): gone a day after their minute
 
     @staticmethod
     def site_slug(slug: str) -> str:
