@@ -74,6 +74,9 @@ bench: install  ## cold-start import times and the other benchmarks
 	$(PY) scripts/bench_publishing.py 20
 	$(PY) scripts/bench_scheduling.py
 
+bench-cost: install  ## DynamoDB billed units and $ per million publications of the typical flow, on moto
+	$(PY) scripts/bench_cost.py
+
 bench-lateness: install  ## end-to-end lateness of 50 scheduled items through the local runner (~4 min)
 	$(PY) -m scripts.bench_lateness
 
@@ -86,4 +89,4 @@ bench-console: install console chromium  ## cold-load bytes of each console page
 clean:  ## remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam .pytest_cache .ruff_cache test-output
 
-.PHONY: help install console chromium run demo token lint test build e2e e2e-console bench bench-lateness bench-wordpress bench-console clean
+.PHONY: help install console chromium run demo token lint test build e2e e2e-console bench bench-cost bench-lateness bench-wordpress bench-console clean

@@ -21,7 +21,11 @@ def _model_shape(model) -> dict:
         "attributes": {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]},
         "keys": _keys(schema["key_schema"]),
         "indexes": {
-            index["index_name"]: (_keys(index["key_schema"]), index["projection"]["ProjectionType"])
+            index["index_name"]: (
+                _keys(index["key_schema"]),
+                index["projection"]["ProjectionType"],
+                sorted(index["projection"].get("NonKeyAttributes", [])),
+            )
             for index in schema.get("global_secondary_indexes") or []
         },
     }
@@ -32,7 +36,11 @@ def _template_shape(props: dict) -> dict:
         "attributes": {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]},
         "keys": _keys(props["KeySchema"]),
         "indexes": {
-            index["IndexName"]: (_keys(index["KeySchema"]), index["Projection"]["ProjectionType"])
+            index["IndexName"]: (
+                _keys(index["KeySchema"]),
+                index["Projection"]["ProjectionType"],
+                sorted(index["Projection"].get("NonKeyAttributes", [])),
+            )
             for index in props.get("GlobalSecondaryIndexes") or []
         },
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -30,6 +30,7 @@ from publisher.store.common import (
 )
 from publisher.store.models import ContentModel, UniqueKeyModel
 from publisher.store.usage import Reservation, add_increments
+from publisher.timeutil import parse_iso
 
 SLUG_TAKEN = "that slug is already used by another content item of this site"
 CHANGED = "the content changed meanwhile; reload it and try again"
@@ -104,6 +105,11 @@ def update_content(item: ContentModel, changes: dict[str, Any]) -> None:
 # --- scheduling moves ---------------------------------------------------------------------
 
 
+MINUTE_CLAIM_KEPT = timedelta(days=1)
+"""A minute claim expires (TTL) this long after its minute: no item is ever scheduled into a past
+minute, so it guards nothing by then; the margin covers late hand-overs and TTL's own lag."""
+
+
 def minute_key(site_id: str, when: datetime) -> str:
     """The unique key that gives one site's UTC minute to one item."""
     return f"slot#{site_id}#{when.strftime('%Y-%m-%dT%H:%M')}"
@@ -140,7 +146,9 @@ def schedule_move(
 
     def write(tx: LabelledTransaction) -> None:
         if minute is not None:
-            claim = UniqueKeyModel(key=minute, owner_id=item.content_id)
+            claim = UniqueKeyModel(
+                key=minute, owner_id=item.content_id, expires_at=parse_iso(when) + MINUTE_CLAIM_KEPT
+            )
             tx.save(claim, condition=UniqueKeyModel.key.does_not_exist(), label=MINUTE)
         tx.update(item, actions, condition=condition, label=CONTENT)
         add_increments(tx, item.site_id, reservations, moment)

@@ -9,6 +9,8 @@ with the attributes they are derived from.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from typing import Any
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -19,7 +21,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from publisher.config import Settings
@@ -43,7 +45,7 @@ def shard_of(item_id: str, shards: int) -> str:
 
 
 def _gsi(index: str, hash_key: str, range_key: str | None) -> type[GlobalSecondaryIndex]:
-    """A GSI class with ALL projection (every index here serves whole items)."""
+    """A GSI class with ALL projection (the index serves whole items)."""
 
     class Meta:
         index_name = index
@@ -53,6 +55,69 @@ def _gsi(index: str, hash_key: str, range_key: str | None) -> type[GlobalSeconda
     if range_key:
         attrs[range_key] = UnicodeAttribute(range_key=True)
     return type(f"Index_{index.replace('-', '_')}", (GlobalSecondaryIndex,), attrs)
+
+
+class _FullItems:
+    """The items of an index query read back whole from the table (BatchGetItem, 100 at a time, in
+    the index's order): the index itself holds only keys (and the attributes its filters need)."""
+
+    def __init__(self, model: type[Model], results: Any) -> None:
+        self._model = model
+        self._results = results
+
+    @property
+    def last_evaluated_key(self) -> Any:
+        return self._results.last_evaluated_key
+
+    def __iter__(self) -> Iterator[Any]:
+        batch: list[Any] = []
+        for item in self._results:
+            batch.append(item)
+            if len(batch) == 100:
+                yield from self._whole(batch)
+                batch = []
+        if batch:
+            yield from self._whole(batch)
+
+    def _whole(self, batch: list[Any]) -> Iterator[Any]:
+        hash_name, range_name = self._model._hash_keyname, self._model._range_keyname
+
+        def key(item: Any) -> Any:
+            return (
+                (getattr(item, hash_name), getattr(item, range_name))
+                if range_name
+                else getattr(item, hash_name)
+            )
+
+        found = {key(item): item for item in self._model.batch_get([key(item) for item in batch])}
+        for item in batch:
+            if key(item) in found:  # deleted since the index saw it: gone
+                yield found[key(item)]
+
+
+class _KeysIndex(GlobalSecondaryIndex):
+    """An index that holds only keys (and what its filters read): its query returns whole items,
+    read back from the table, unless it asks for `attributes_to_get`."""
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        results = super().query(*args, **kwargs)
+        return results if kwargs.get("attributes_to_get") else _FullItems(self._model, results)
+
+
+def _keys_gsi(
+    index: str, hash_key: str, range_key: str | None, include: tuple[str, ...] = ()
+) -> type[GlobalSecondaryIndex]:
+    """A GSI that projects only keys (and `include`, what its filter conditions read): a write of
+    the item touches the index only when those change, and at their size, not the item's."""
+
+    class Meta:
+        index_name = index
+        projection = IncludeProjection(list(include)) if include else KeysOnlyProjection()
+
+    attrs: dict = {"Meta": Meta, hash_key: UnicodeAttribute(hash_key=True)}
+    if range_key:
+        attrs[range_key] = UnicodeAttribute(range_key=True)
+    return type(f"Index_{index.replace('-', '_')}", (_KeysIndex,), attrs)
 
 
 class _Base(Model):
@@ -89,6 +154,7 @@ class UniqueKeyModel(_Base):
 
     key = UnicodeAttribute(hash_key=True)
     owner_id = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # minute claims only (slot#…): gone a day after their minute
 
     @staticmethod
     def site_slug(slug: str) -> str:
@@ -167,12 +233,14 @@ class ContentModel(_Base):
     due_shard = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
 
-    account_index = _gsi("account-index", "account_id", "created_at")()
-    site_status_index = _gsi("site-status-index", "site_id", "status_key")()
-    site_site_status_index = _gsi("site-site-status-index", "site_id", "site_status_key")()
-    calendar_index = _gsi("calendar-index", "site_id", "calendar_at")()
-    unscheduled_index = _gsi("unscheduled-index", "unscheduled_site_id", "created_at")()
-    due_index = _gsi("due-index", "due_shard", "due_at")()
+    # Keys only: the body (html) is never copied into an index; queries read whole items back.
+    # account-index and site-site-status-index carry what their list filters read (store/content.py).
+    account_index = _keys_gsi("account-index", "account_id", "created_at", ("status", "site_status"))()
+    site_status_index = _keys_gsi("site-status-index", "site_id", "status_key")()
+    site_site_status_index = _keys_gsi("site-site-status-index", "site_id", "site_status_key", ("status",))()
+    calendar_index = _keys_gsi("calendar-index", "site_id", "calendar_at")()
+    unscheduled_index = _keys_gsi("unscheduled-index", "unscheduled_site_id", "created_at")()
+    due_index = _keys_gsi("due-index", "due_shard", "due_at")()
 
     def refresh_index_keys(self) -> None:
         """Recompute every derived key from the item's state (call before each write)."""
