@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from publisher.domain.limits import HttpUrl, Id, Moment
 from publisher.domain.sites import ContentTypeName, Slug
+from publisher.domain.statuses import ContentStatus, SiteStatus
 
 MAX_HTML_BYTES = 262_144
 MAX_TERMS = 50
@@ -92,3 +93,25 @@ class ScheduleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scheduled_publish_at: Moment | None = None
+
+
+# --- history (audit trail) -------------------------------------------------------------------
+
+HISTORY_FIELDS = ("status", "site_status", "scheduled_publish_at")
+"""The content fields whose every change is written to the content's history."""
+
+
+def history_action(field: str, old: str | None, new: str | None) -> str:
+    """The name a history entry gives a change of `field` from `old` to `new`."""
+    if field == "status":
+        return "approve" if new == ContentStatus.APPROVED else "status"
+    if field == "scheduled_publish_at":
+        return "reschedule"
+    names = {
+        SiteStatus.SCHEDULED: "reschedule" if old == SiteStatus.SCHEDULED else "schedule",
+        SiteStatus.NOT_PUBLISHED: "unschedule" if old == SiteStatus.SCHEDULED else "retract",
+        SiteStatus.PUBLISHING: "start publishing",
+        SiteStatus.PUBLISHED: "published",
+        SiteStatus.FAILED: "failed",
+    }
+    return names.get(SiteStatus(new), "status") if new else "status"

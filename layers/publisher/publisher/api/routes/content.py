@@ -12,7 +12,7 @@ from publisher.api.params import AccountId, ContentStatusFilter, Cursor, Limit, 
 from publisher.api.responses import ok
 from publisher.domain.content import ContentCreate, ContentPatch, ScheduleRequest
 from publisher.paging import page_request
-from publisher.services import content, scheduling
+from publisher.services import content, history, scheduling
 
 router = Router()
 TAGS = ["content"]
@@ -61,3 +61,9 @@ def schedule(content_id: str, body: Annotated[ScheduleRequest | None, Body()] = 
 @router.post("/content/<content_id>/unschedule", tags=TAGS, summary="Back to not_published")
 def unschedule(content_id: str):
     return ok(scheduling.unschedule(current_caller(), content_id))
+
+
+@router.get("/content/<content_id>/history", tags=TAGS, summary="Changes of status or schedule, newest first")
+def content_history(content_id: str, limit: Limit = None, cursor: Cursor = None):
+    items, next_cursor = history.content_history(current_caller(), content_id, page_request(limit, cursor))
+    return ok(items, next_cursor=next_cursor)
