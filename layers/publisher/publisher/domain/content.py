@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from publisher.domain.limits import HttpUrl, Id, Moment
 from publisher.domain.sites import ContentTypeName, Slug
@@ -115,3 +115,33 @@ def history_action(field: str, old: str | None, new: str | None) -> str:
         SiteStatus.FAILED: "failed",
     }
     return names.get(SiteStatus(new), "status") if new else "status"
+
+
+# --- bulk actions --------------------------------------------------------------------------------
+
+MAX_BULK_IDS = 100
+BulkAction = Literal["approve", "schedule", "unschedule", "publish"]
+
+
+class BulkRequest(BaseModel):
+    """Body of `POST /content/bulk/`: one action for up to 100 content ids, each done alone (as the
+    single route would), in the order given; `scheduled_publish_at` only with `schedule`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: BulkAction
+    ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BULK_IDS)]
+    scheduled_publish_at: Moment | None = None
+
+    @field_validator("ids")
+    @classmethod
+    def _distinct(cls, ids: list[str]) -> list[str]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("must not name an id twice")
+        return ids
+
+    @model_validator(mode="after")
+    def _time_only_to_schedule(self) -> BulkRequest:
+        if self.scheduled_publish_at is not None and self.action != "schedule":
+            raise ValueError("scheduled_publish_at goes only with the schedule action")
+        return self

@@ -152,3 +152,10 @@ def history_view(entry: Any) -> dict[str, Any]:
         "to": entry.to_state,
         "detail": dict(entry.detail or {}),
     }
+
+
+def bulk_result_view(
+    content_id: str, status: int, data: Any = None, error: str | None = None
+) -> dict[str, Any]:
+    """One item of `POST /content/bulk/`: `status` is what the single route would have answered."""
+    return {"id": content_id, "ok": error is None, "status": status, "error": error, "data": data}
