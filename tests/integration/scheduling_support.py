@@ -56,6 +56,7 @@ def counters(stack: Stack) -> dict[tuple[str, str], int]:
     return {
         (item["site_id"]["S"], item["period"]["S"]): int(item["count"]["N"])
         for item in stored(stack, "UsageTable")
+        if "count" in item  # the table also keeps the content history (history#<content_id>)
     }
 
 

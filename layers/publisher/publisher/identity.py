@@ -6,6 +6,7 @@ request, the token module issues and verifies it; it imports nothing above `erro
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,3 +55,17 @@ def _expired(exp: Any) -> bool:
         return float(exp) <= utcnow().timestamp()
     except (TypeError, ValueError):
         return True
+
+
+_actor: ContextVar[tuple[str, str]] = ContextVar("actor", default=("system:unknown", "system"))
+
+
+def act_as(actor: str, role: str) -> None:
+    """Name who makes the changes that follow in this context (the history's `actor` and `role`):
+    the API sets the caller, each timed job and the worker `system:<job>`."""
+    _actor.set((actor, role))
+
+
+def acting() -> tuple[str, str]:
+    """(actor, role) of the changes being made now."""
+    return _actor.get()

@@ -168,9 +168,13 @@ class PublisherResolver(APIGatewayRestResolver):
         return OpenAPI.model_validate(document)
 
 
+def status_of(exc: errors.PublisherError) -> int:
+    """The HTTP status of a domain error (the one mapping, for replies and for bulk results)."""
+    return next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
+
+
 def _on_publisher_error(exc: errors.PublisherError) -> Response:
-    status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
-    return responses.error(status, str(exc), getattr(exc, "errors", None))
+    return responses.error(status_of(exc), str(exc), getattr(exc, "errors", None))
 
 
 def _on_validation_error(exc: RequestValidationError) -> Response:

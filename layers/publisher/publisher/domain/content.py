@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from publisher.domain.limits import HttpUrl, Id, Moment
 from publisher.domain.sites import ContentTypeName, Slug
+from publisher.domain.statuses import ContentStatus, SiteStatus
 
 MAX_HTML_BYTES = 262_144
 MAX_TERMS = 50
@@ -92,3 +93,55 @@ class ScheduleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scheduled_publish_at: Moment | None = None
+
+
+# --- history (audit trail) -------------------------------------------------------------------
+
+HISTORY_FIELDS = ("status", "site_status", "scheduled_publish_at")
+"""The content fields whose every change is written to the content's history."""
+
+
+def history_action(field: str, old: str | None, new: str | None) -> str:
+    """The name a history entry gives a change of `field` from `old` to `new`."""
+    if field == "status":
+        return "approve" if new == ContentStatus.APPROVED else "status"
+    if field == "scheduled_publish_at":
+        return "reschedule"
+    names = {
+        SiteStatus.SCHEDULED: "reschedule" if old == SiteStatus.SCHEDULED else "schedule",
+        SiteStatus.NOT_PUBLISHED: "unschedule" if old == SiteStatus.SCHEDULED else "retract",
+        SiteStatus.PUBLISHING: "start publishing",
+        SiteStatus.PUBLISHED: "published",
+        SiteStatus.FAILED: "failed",
+    }
+    return names.get(SiteStatus(new), "status") if new else "status"
+
+
+# --- bulk actions --------------------------------------------------------------------------------
+
+MAX_BULK_IDS = 100
+BulkAction = Literal["approve", "schedule", "unschedule", "publish"]
+
+
+class BulkRequest(BaseModel):
+    """Body of `POST /content/bulk/`: one action for up to 100 content ids, each done alone (as the
+    single route would), in the order given; `scheduled_publish_at` only with `schedule`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: BulkAction
+    ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BULK_IDS)]
+    scheduled_publish_at: Moment | None = None
+
+    @field_validator("ids")
+    @classmethod
+    def _distinct(cls, ids: list[str]) -> list[str]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("must not name an id twice")
+        return ids
+
+    @model_validator(mode="after")
+    def _time_only_to_schedule(self) -> BulkRequest:
+        if self.scheduled_publish_at is not None and self.action != "schedule":
+            raise ValueError("scheduled_publish_at goes only with the schedule action")
+        return self

@@ -26,6 +26,7 @@ from publisher.bootstrap import ready_store
 from publisher.domain.publishing import MAX_CLEANUP_RETRIES, STUCK_AFTER, latest_by_destination
 from publisher.domain.statuses import RECORD_FAILED, RecordStatus, SiteStatus
 from publisher.errors import Conflict
+from publisher.identity import act_as
 from publisher.services.publishing import Dispatch, enabled_integrations, hand_over, start_publishing
 from publisher.store import content as content_store
 from publisher.store import records as store
@@ -56,6 +57,7 @@ class CleanupSummary:
 
 def clean_up_failed_publications(now: datetime) -> CleanupSummary:
     ready_store()
+    act_as("system:cleanup-failed-publications", "system")
     summary = CleanupSummary()
     for record in list(store.needing_attention(iso(now))):
         try:

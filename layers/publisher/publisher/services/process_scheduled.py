@@ -25,6 +25,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from publisher.bootstrap import ready_store
 from publisher.domain.publishing_settings import PublishingSettings
+from publisher.identity import act_as
 from publisher.services.handover import LOOKAHEAD, HandoverSummary, hand_over_one
 from publisher.store.publication import due_until
 from publisher.timeutil import iso
@@ -39,6 +40,7 @@ def process_scheduled_publications(
     """One run of the job over every shard of the due index (no Scan). `now` is when the run
     started; `timer` (seconds, read at the start and at each hand-over) tells how far it has got."""
     ready_store()
+    act_as("system:process-scheduled-publications", "system")
     started = timer()
 
     def clock() -> datetime:

@@ -17,7 +17,7 @@ from publisher.domain.publishing_settings import DAYS, PublishingSettings
 from publisher.domain.slots import assign_slots, check_explicit_time
 from publisher.domain.statuses import ContentStatus, SiteStatus
 from publisher.errors import Conflict, Invalid
-from publisher.identity import Caller
+from publisher.identity import Caller, act_as
 from publisher.services import handover, slot_claims
 from publisher.services.content import load_content
 from publisher.services.settings import settings_for
@@ -166,6 +166,7 @@ def schedule_approved_content(now: datetime) -> JobSummary:
     auto-approval is on; give approved, unscheduled content the next free slots when auto-publish
     is on. Only not_published items are touched, so a re-run changes nothing already scheduled."""
     ready_store()
+    act_as("system:schedule-approved-content", "system")
     summary = JobSummary()
     for stored in settings_store.sites_with_automation():
         summary.sites += 1

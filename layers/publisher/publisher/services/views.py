@@ -139,3 +139,23 @@ def calendar_entry(item: Any) -> dict[str, Any]:
         "site_status_updated_at": item.site_status_updated_at,
         "last_error": item.last_error,
     }
+
+
+def history_view(entry: Any) -> dict[str, Any]:
+    """One entry of a content's history (its audit trail)."""
+    return {
+        "at": entry.at,
+        "actor": entry.actor,
+        "role": entry.role,
+        "action": entry.action,
+        "from": entry.from_state,
+        "to": entry.to_state,
+        "detail": dict(entry.detail or {}),
+    }
+
+
+def bulk_result_view(
+    content_id: str, status: int, data: Any = None, error: str | None = None
+) -> dict[str, Any]:
+    """One item of `POST /content/bulk/`: `status` is what the single route would have answered."""
+    return {"id": content_id, "ok": error is None, "status": status, "error": error, "data": data}

@@ -61,6 +61,7 @@ from publisher.domain.statuses import (
 )
 from publisher.domain.transform import to_article
 from publisher.errors import Conflict
+from publisher.identity import act_as
 from publisher.services import deployments
 from publisher.services.adapters import DestinationFactory, open_destination
 from publisher.services.credentials import CredentialVault
@@ -136,6 +137,7 @@ class PublishWorker:
         """Publish one message; returns the outcome ("published", "failed", "skipped") or raises
         Deferred for a message that must come back."""
         ready_store()
+        act_as("system:publish-worker", "system")  # the history's actor for this message's changes
         message = delivery.message
         now = self.clock()
         record = record_store.get_record(message.record_id)

@@ -58,6 +58,8 @@ def _fits(query: Callable[..., Any], start_key: dict[str, Any]) -> bool:
         getattr(getattr(target, "Meta", None), "attributes", {})
     )
     names.discard(None)
+    attributes = model.get_attributes()
+    names = {attributes[name].attr_name if name in attributes else name for name in names}  # stored names
     return set(start_key) == names and all(
         isinstance(value, dict)
         and len(value) == 1

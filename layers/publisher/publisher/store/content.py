@@ -18,6 +18,7 @@ from pynamodb.expressions.condition import Condition
 from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus
 from publisher.errors import Conflict
 from publisher.paging import PageRequest
+from publisher.store import history
 from publisher.store.changes import actions_for
 from publisher.store.common import (
     LabelledTransaction,
@@ -87,9 +88,11 @@ def update_content(item: ContentModel, changes: dict[str, Any]) -> None:
     condition = _unchanged(item)
     old_slug = item.slug
     new_slug = changes.get("slug", old_slug)
+    entry = history.entry_for(item, changes)
     actions = actions_for(item, changes)
     if new_slug == old_slug:
         conditional_update(item, actions, condition, CHANGED)
+        history.record(entry)
         return
     old_claim = _claim(item.site_id, old_slug, item.content_id)
     new_claim = _claim(item.site_id, new_slug, item.content_id)
@@ -98,6 +101,8 @@ def update_content(item: ContentModel, changes: dict[str, Any]) -> None:
         tx.save(new_claim, condition=UniqueKeyModel.key.does_not_exist())
         tx.delete(old_claim, condition=UniqueKeyModel.owner_id == item.content_id)
         tx.update(item, actions=actions, condition=condition & (ContentModel.slug == old_slug))
+        if entry is not None:
+            tx.save(entry)
 
     transact(write, SLUG_TAKEN)
 
@@ -142,6 +147,7 @@ def schedule_move(
         "enqueued_for": None,
     }
     probe = ContentModel(item.content_id, **_state(item))
+    entry = history.entry_for(item, changes)
     actions = actions_for(probe, changes)
 
     def write(tx: LabelledTransaction) -> None:
@@ -152,6 +158,8 @@ def schedule_move(
             tx.save(claim, condition=UniqueKeyModel.key.does_not_exist(), label=MINUTE)
         tx.update(item, actions, condition=condition, label=CONTENT)
         add_increments(tx, item.site_id, reservations, moment)
+        if entry is not None:
+            tx.save(entry, label="history")
 
     outcome = run_transaction(write)
     if outcome is None:
@@ -169,7 +177,9 @@ def unschedule_move(item: ContentModel, changed_at: str) -> None:
         "site_status_updated_at": changed_at,
         "enqueued_for": None,
     }
+    entry = history.entry_for(item, changes)
     conditional_update(item, actions_for(item, changes), condition, CHANGED)
+    history.record(entry)
 
 
 def release_minute(key: str, content_id: str) -> None:

@@ -333,6 +333,35 @@ class UsageCounterModel(_Base):
     expires_at = TTLAttribute(null=True)
 
 
+class HistoryEntryModel(_Base):
+    """One change of a content item's status or schedule (its audit trail), kept in the Usage
+    table beside the counters: that table's composite key (`site_id` hash, `period` range) gives
+    each content its own partition `history#<content_id>`, ordered by `<at>#<ulid>`, so a Query
+    reads a page newest first. Never expires."""
+
+    class Meta:
+        table_name = "unbound-usage"
+
+    key = UnicodeAttribute(hash_key=True, attr_name="site_id")  # history#<content_id>
+    position = UnicodeAttribute(range_key=True, attr_name="period")  # <at>#<ulid>
+    account_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    role = UnicodeAttribute()
+    action = UnicodeAttribute()
+    from_state = UnicodeAttribute(null=True, attr_name="from")
+    to_state = UnicodeAttribute(null=True, attr_name="to")
+    detail = JSONAttribute(default=dict)
+
+    @staticmethod
+    def key_of(content_id: str) -> str:
+        return f"history#{content_id}"
+
+
+SHARED_TABLES: dict[type[Model], str] = {HistoryEntryModel: "usage_table"}
+"""Models of further item types in a table of TABLES (model → settings attribute of its table)."""
+
+
 TABLES: dict[str, tuple[type[Model], str]] = {
     # template logical id → (model, settings attribute holding its name)
     "SitesTable": (SiteModel, "sites_table"),
@@ -348,7 +377,7 @@ TABLES: dict[str, tuple[type[Model], str]] = {
 
 def bind_tables(settings: Settings) -> None:
     """Point every model at its table name from settings (once per cold start)."""
-    for model, attribute in TABLES.values():
+    for model, attribute in [*TABLES.values(), *SHARED_TABLES.items()]:
         name = getattr(settings, attribute)
         if model.Meta.table_name != name:
             model.Meta.table_name = name

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from publisher.domain.statuses import Move, SiteStatus
+from publisher.store import history
 from publisher.store.changes import actions_for
 from publisher.store.common import conditional_update, status_condition, transact
 from publisher.store.models import DUE_SHARDS, ContentModel, RecordModel
@@ -33,7 +34,9 @@ def scheduled_for(moment: str) -> Any:
 
 
 def update_content(content: ContentModel, changes: Mapping[str, Any], condition: Any, conflict: str) -> None:
+    entry = history.entry_for(content, changes)
     conditional_update(content, actions_for(content, changes), condition, conflict)
+    history.record(entry)
 
 
 @dataclass
@@ -62,6 +65,11 @@ def write_together(
     conflict: str,
 ) -> None:
     """One transaction: every change and new record is written, or none (Conflict)."""
+    entries = [
+        history.entry_for(change.item, change.changes)
+        for change in changes
+        if isinstance(change.item, ContentModel)
+    ]
     planned = [(change, actions_for(change.item, change.changes)) for change in changes]
     for record in new_records:
         record.refresh_index_keys()
@@ -73,6 +81,9 @@ def write_together(
             tx.condition_check(check.model, check.key, condition=check.condition)
         for record in new_records:
             tx.save(record, condition=RecordModel.record_id.does_not_exist())
+        for entry in entries:
+            if entry is not None:
+                tx.save(entry)
 
     transact(write, conflict)
 

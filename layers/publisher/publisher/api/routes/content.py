@@ -10,10 +10,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from publisher.api.auth import current_caller
 from publisher.api.openapi import BODY, QUERY, answers
 from publisher.api.params import AccountId, ContentStatusFilter, Cursor, Limit, SiteId, SiteStatusFilter
+from publisher.api.resolver import status_of
 from publisher.api.responses import ok
-from publisher.domain.content import ContentCreate, ContentPatch, ScheduleRequest
+from publisher.domain.content import BulkRequest, ContentCreate, ContentPatch, ScheduleRequest
 from publisher.paging import page_request
-from publisher.services import content, scheduling
+from publisher.services import bulk, content, history, scheduling
+from publisher.services.views import bulk_result_view
 
 router = Router()
 TAGS = ["content"]
@@ -48,6 +50,19 @@ def list_content(
         current_caller(), page, site_id=site_id, status=status, site_status=site_status, account_id=account_id
     )
     return ok(items, next_cursor=next_cursor)
+
+
+@router.post("/content/bulk", tags=TAGS, summary="One action on up to 100 content items, each alone")
+def bulk_action(body: Annotated[BulkRequest, Body()]):
+    outcomes = bulk.run_bulk(current_caller(), body)
+    done = 202 if body.action == "publish" else 200  # what the single route answers
+    results = [
+        bulk_result_view(outcome.content_id, done, outcome.data)
+        if outcome.error is None
+        else bulk_result_view(outcome.content_id, status_of(outcome.error), error=str(outcome.error))
+        for outcome in outcomes
+    ]
+    return ok({"results": results})
 
 
 @router.get(
@@ -88,3 +103,9 @@ def schedule(content_id: str, body: Annotated[ScheduleRequest | None, Body()] = 
 )
 def unschedule(content_id: str):
     return ok(scheduling.unschedule(current_caller(), content_id))
+
+
+@router.get("/content/<content_id>/history", tags=TAGS, summary="Changes of status or schedule, newest first")
+def content_history(content_id: str, limit: Limit = None, cursor: Cursor = None):
+    items, next_cursor = history.content_history(current_caller(), content_id, page_request(limit, cursor))
+    return ok(items, next_cursor=next_cursor)
