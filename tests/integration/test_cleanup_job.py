@@ -196,7 +196,7 @@ def test_given_a_permanent_failure_then_cleanup_never_retries_it(aws, site):
 def test_given_a_disabled_integration_then_the_failure_is_settled_with_the_reason(aws, site):
     _, record_id = failed_for_good(aws, site)
     put_integration(
-        site["id"], "webhook", {"enabled": False, "config": {"url": "https://hooks.example.com/x"}}
+        site["id"], "webhook", {"enabled": False, "config": {"url": "https://hooks.example.com/publisher"}}
     )
 
     summary = run_job(JOB, later())

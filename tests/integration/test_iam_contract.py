@@ -80,6 +80,13 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "ProcessScheduledPublicationsFunction dynamodb:UpdateItem ${UsageTable.Arn}": "... and its counters",
     "ProcessScheduledPublicationsFunction dynamodb:GetItem ${SettingsTable.Arn}": "... site settings",
     "ProcessScheduledPublicationsFunction dynamodb:GetItem ${ContentTable.Arn}": "... reading the item again",
+    "ContentApiFunction dynamodb:GetItem ${UniqueKeysTable.Arn}": (
+        "POST /content/bulk/ with action publish checks an s3 integration's bucket claim"
+    ),
+    "ContentApiFunction dynamodb:Query ${UsageTable.Arn}": "GET /content/{id}/history/ (history entries)",
+    "ProcessScheduledPublicationsFunction dynamodb:PutItem ${UsageTable.Arn}": (
+        "a missed slot held or moved records a history entry (services/handover.py)"
+    ),
     "PublishWorkerFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
         "worker._current_records re-reads the other destinations' records (a site with two integrations)"
     ),

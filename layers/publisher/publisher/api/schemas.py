@@ -229,6 +229,31 @@ class Health(_Resource):
     status: Literal["ok"]
 
 
+class HistoryEntry(_Resource):
+    """One change of a content's status or schedule (services/views.history_view)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    at: str = _time()
+    actor: str = Field(description="the caller's `sub`, or `system:<job>` for the timed jobs and the worker")
+    role: str | None
+    action: str
+    from_: str | None = Field(alias="from")
+    to: str | None
+    detail: dict[str, Any]
+
+
+class BulkResult(_Resource):
+    id: str
+    ok: bool
+    status: int = Field(description="the status the single route would have answered for this item")
+    error: str | None
+    data: dict[str, Any] | None = Field(description="the single route's reply for this item")
+
+
+class BulkResults(_Resource):
+    results: list[BulkResult]
+
+
 SINGLE: tuple[type[BaseModel], ...] = (
     Site,
     SiteDefinition,
@@ -244,6 +269,7 @@ SINGLE: tuple[type[BaseModel], ...] = (
     PublishStatus,
     DeploymentRecord,
     Health,
+    BulkResults,
 )
 LISTED: tuple[type[BaseModel], ...] = (
     Site,
@@ -252,6 +278,7 @@ LISTED: tuple[type[BaseModel], ...] = (
     CalendarEntry,
     PublishingRecord,
     DeploymentRecord,
+    HistoryEntry,
 )
 """Resources that come as a list (`data: [...]` with `next_cursor`)."""
 

@@ -52,7 +52,12 @@ def list_content(
     return ok(items, next_cursor=next_cursor)
 
 
-@router.post("/content/bulk", tags=TAGS, summary="One action on up to 100 content items, each alone")
+@router.post(
+    "/content/bulk",
+    tags=TAGS,
+    summary="One action on up to 100 content items, each alone",
+    responses=answers(200, "BulkResultsEnvelope", "Each item's outcome", *BODY),
+)
 def bulk_action(body: Annotated[BulkRequest, Body()]):
     outcomes = bulk.run_bulk(current_caller(), body)
     done = 202 if body.action == "publish" else 200  # what the single route answers
@@ -105,7 +110,12 @@ def unschedule(content_id: str):
     return ok(scheduling.unschedule(current_caller(), content_id))
 
 
-@router.get("/content/<content_id>/history", tags=TAGS, summary="Changes of status or schedule, newest first")
+@router.get(
+    "/content/<content_id>/history",
+    tags=TAGS,
+    summary="Changes of status or schedule, newest first",
+    responses=answers(200, "HistoryEntryListEnvelope", "A page of the content's history", *QUERY, 404),
+)
 def content_history(content_id: str, limit: Limit = None, cursor: Cursor = None):
     items, next_cursor = history.content_history(current_caller(), content_id, page_request(limit, cursor))
     return ok(items, next_cursor=next_cursor)
