@@ -147,5 +147,5 @@ def update_content(caller: Caller, content_id: str, patch: ContentPatch) -> dict
     if not changes:
         return content_view(item)
     changes["updated_at"] = iso(utcnow())
-    store.update_content(item, changes)
+    store.edit_content(item, changes)
     return content_view(item)

@@ -183,7 +183,7 @@ def _automate_site(site_id: str, settings: PublishingSettings, now: datetime, su
     if settings.auto_approval_enabled:
         for item in list(store.with_status(site_id, ContentStatus.REVIEW)):
             try:
-                store.update_content(item, {"status": ContentStatus.APPROVED.value, "updated_at": iso(now)})
+                store.edit_content(item, {"status": ContentStatus.APPROVED.value, "updated_at": iso(now)})
             except Conflict:
                 continue  # edited meanwhile: its new state wins
             summary.approved += 1

@@ -82,7 +82,7 @@ def _same_schedule(item: ContentModel) -> Condition:
     return ContentModel.scheduled_publish_at == item.scheduled_publish_at
 
 
-def update_content(item: ContentModel, changes: dict[str, Any]) -> None:
+def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
     """Edit fields under the condition that status and site_status are still those read (Conflict
     otherwise); a new slug swaps the slug claims in the same transaction."""
     condition = _unchanged(item)
