@@ -65,6 +65,11 @@ UNEXPRESSIBLE: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {
         "in the years 2000 to 2100 (cross-field rules)",
     ),
     ("POST", "/sites"): ((422,), "account_id: a caller who is not a system caller may name only its own"),
+    ("PUT", "/sites/{site_id}/integrations/{destination}"): (
+        (422,),
+        "config and credentials: each destination's own fields, chosen by the path's {destination}; "
+        "credentials needed until some are stored (a rule across path, body and stored state)",
+    ),
     ("PUT", "/sites/{site_id}/publishing-settings"): (
         (422,),
         "a slot's end after its start, slots that do not overlap, weekly limit >= daily and "
