@@ -275,3 +275,86 @@ def test_the_api_functions_do_not_import_the_response_models_on_a_cold_start():
     )
 
     assert done.stdout.split() == ["False", "True"]
+
+
+def _parameters(document: dict[str, Any], method: str, path: str) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p for p in document["paths"][path][method].get("parameters", [])}
+
+
+def test_query_parameters_the_service_needs_are_documented_required(document):
+    required = {
+        ("get", "/publisher/site-definition"): {"site"},
+        ("get", "/publisher/publish/status"): {"content_id"},
+        ("get", "/publisher/calendar"): {"site_id", "start", "end"},
+        ("get", "/publisher/queue"): {"site_id"},
+        ("get", "/publisher/calendar.ics"): set(),  # a missing token or site is a 401/404, not a 422
+    }
+    for (method, path), names in required.items():
+        query = {n: p for n, p in _parameters(document, method, path).items() if p["in"] == "query"}
+        assert {name for name, p in query.items() if p.get("required")} == names, path
+
+
+def test_the_destination_path_parameter_is_an_enum_of_the_destinations(document):
+    for method, path in (
+        ("put", "/sites/{site_id}/integrations/{destination}"),
+        ("delete", "/sites/{site_id}/integrations/{destination}"),
+        ("post", "/sites/{site_id}/integrations/{destination}/test"),
+    ):
+        schema = _parameters(document, method, path)["destination"]["schema"]
+        assert set(schema["enum"]) == {"wordpress", "ghost", "webflow", "s3", "webhook"}, path
+
+
+def test_the_rollback_reply_is_the_deployment_and_what_happened_to_each_item(document):
+    reply = document["paths"]["/publisher/deployments/{deployment_id}/rollback"]["post"]["responses"]["200"]
+    assert reply["content"]["application/json"]["schema"]["$ref"].endswith("/DeploymentRollbackEnvelope")
+    shown = {
+        **json.loads(
+            json.dumps(
+                deployment_view(
+                    DeploymentModel(
+                        deployment_id="d1",
+                        account_id="a1",
+                        site_id="s1",
+                        deployment_type="full",
+                        status="completed",
+                        created_at=T,
+                        updated_at=T,
+                    )
+                ),
+                default=str,
+            )
+        ),
+        "rollback": {
+            "complete": False,
+            "retracted": 1,
+            "kept_newer": 0,
+            "failed": 1,
+            "items": [
+                {
+                    "record_id": "r1",
+                    "content_id": "c1",
+                    "destination": "s3",
+                    "outcome": "retracted",
+                    "error": None,
+                },
+                {
+                    "record_id": "r2",
+                    "content_id": "c2",
+                    "destination": "ghost",
+                    "outcome": "failed",
+                    "error": "x",
+                },
+            ],
+        },
+    }
+    assert conforms(document, "DeploymentRollback", shown) == []
+    assert conforms(document, "DeploymentRollback", {**shown, "rollback": {"complete": True}}) != []
+
+
+def test_lists_whose_items_must_differ_say_unique_items(document):
+    schemas = document["components"]["schemas"]
+    site = schemas["SiteCreate"]["properties"]
+    assert site["content_types"]["uniqueItems"] is True
+    assert site["url_structure"]["additionalProperties"] is False
+    settings = schemas["SettingsPut"]["properties"]
+    assert settings["publish_days"]["uniqueItems"] is settings["blackout_dates"]["uniqueItems"] is True

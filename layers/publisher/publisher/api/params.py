@@ -1,6 +1,8 @@
 """Typed query parameters, declared once for every route (API.md v1.1): Powertools validates
 them and the OpenAPI document shows their types and bounds. A value that fails is a 400
-("malformed or empty query value", see resolver._on_validation_error), field by field."""
+("malformed or empty query value", see resolver._on_validation_error), field by field. A required
+parameter is documented `required: true`; one that is missing is a 422 naming it, as any other
+missing field."""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ def _id(description: str | None = None) -> Query:
 
 
 SiteId = Annotated[str | None, _id()]
+RequiredSiteId = Annotated[str, _id()]
 ContentId = Annotated[str | None, _id()]
+RequiredContentId = Annotated[str, _id()]
 AccountId = Annotated[str | None, _id("system callers: whose items")]
 Limit = Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description=f"1..{MAX_LIMIT}, default 50")]
 Cursor = Annotated[
@@ -33,12 +37,12 @@ Cursor = Annotated[
 ContentStatusFilter = Annotated[ContentStatus | None, Query()]
 SiteStatusFilter = Annotated[SiteStatus | None, Query()]
 RecordStatusFilter = Annotated[RecordStatus | None, Query()]
-DestinationFilter = Annotated[Literal[*DESTINATION_NAMES] | None, Query()]  # type: ignore[valid-type]
-SiteSlug = Annotated[
-    str | None, Query(min_length=1, max_length=MAX_SLUG_LENGTH, description="the site's slug")
-]
+Destination = Literal[*DESTINATION_NAMES]  # type: ignore[valid-type]
+"""A destination's name: the `{destination}` path parameter (an enum in the document)."""
+DestinationFilter = Annotated[Destination | None, Query()]  # type: ignore[valid-type]
+SiteSlug = Annotated[str, Query(min_length=1, max_length=MAX_SLUG_LENGTH, description="the site's slug")]
 TimeText = Annotated[
-    str | None,
+    str,
     Query(
         min_length=1,
         max_length=MAX_TIME_TEXT_LENGTH,

@@ -181,9 +181,14 @@ def _on_validation_error(exc: RequestValidationError) -> Response:
     problems = exc.errors()
     if any(problem.get("type") == "json_invalid" for problem in problems):
         return responses.error(400, "the request body is not valid JSON")
-    query = [problem for problem in problems if tuple(problem.get("loc", ()))[:1] == ("query",)]
-    if query:  # API.md: a malformed or empty query value is a 400, still field by field
-        return responses.error(400, "the query string is malformed", errors.field_errors(query))
+    malformed = [
+        problem
+        for problem in problems
+        if tuple(problem.get("loc", ()))[:1] == ("query",) and problem.get("type") != "missing"
+    ]
+    if malformed:  # API.md: a malformed or empty query value is a 400, still field by field
+        return responses.error(400, "the query string is malformed", errors.field_errors(malformed))
+    # a missing required query parameter is a missing field like any other: 422 naming it
     return responses.error(422, "the request has invalid fields", errors.field_errors(problems))
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import models_json_schema
 
 from publisher.api.openapi import REF_PREFIX
+from publisher.domain.publishing import Outcome
 from publisher.domain.publishing_settings import Day, TimeSlot
 from publisher.domain.statuses import ContentStatus, DeploymentStatus, RecordStatus, SiteStatus
 
@@ -225,6 +226,33 @@ class DeploymentRecord(_Resource):
     updated_at: Time = _time()
 
 
+class RollbackItem(_Resource):
+    """What a rollback did to one record of the deployment."""
+
+    record_id: str
+    content_id: str
+    destination: str
+    outcome: Literal[Outcome.RETRACTED, Outcome.KEPT_NEWER, Outcome.FAILED] = Field(
+        description="kept_newer: a later publication carries the post now, so it stays"
+    )
+    error: str | None = Field(description="the destination's reason when the outcome is failed")
+
+
+class Rollback(_Resource):
+    complete: bool = Field(description="no item failed: the deployment is rolled_back")
+    retracted: int = Field(ge=0)
+    kept_newer: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    items: list[RollbackItem]
+
+
+class DeploymentRollback(DeploymentRecord):
+    """`POST /publisher/deployments/{id}/rollback/`: the deployment and what the rollback did to
+    each item (a failed item is retried by calling again)."""
+
+    rollback: Rollback
+
+
 class Health(_Resource):
     status: Literal["ok"]
 
@@ -268,6 +296,7 @@ SINGLE: tuple[type[BaseModel], ...] = (
     PublishAccepted,
     PublishStatus,
     DeploymentRecord,
+    DeploymentRollback,
     Health,
     BulkResults,
 )

@@ -96,7 +96,10 @@ class PublishingSettings(BaseModel):
     weekly_publish_limit: Limit = 15
     monthly_publish_limit: Limit = 50
     publish_days: list[Day] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1, max_length=len(DAYS)
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"],
+        min_length=1,
+        max_length=len(DAYS),
+        json_schema_extra={"uniqueItems": True},  # _unique_days refuses a repeat
     )
     publish_time_slots: list[TimeSlot] = Field(
         default_factory=lambda: [TimeSlot(start="09:00", end="17:00")],
@@ -105,7 +108,11 @@ class PublishingSettings(BaseModel):
     )
     timezone: Annotated[str, Field(max_length=64)] = "UTC"
     missed_schedule_policy: Literal["publish_late", "next_slot", "hold"] = "publish_late"
-    blackout_dates: list[date] = Field(default_factory=list, max_length=MAX_BLACKOUT_DATES)
+    blackout_dates: list[date] = Field(
+        default_factory=list,
+        max_length=MAX_BLACKOUT_DATES,
+        json_schema_extra={"uniqueItems": True},  # _unique_dates refuses a repeat
+    )
 
     @field_validator("weekly_publish_limit")
     @classmethod

@@ -19,9 +19,15 @@ MAX_TERMS = 200
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=MAX_SLUG_LENGTH)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 ContentTypeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$", max_length=40)]
-ContentTypes = Annotated[list[ContentTypeName], Field(min_length=1, max_length=MAX_CONTENT_TYPES)]
+ContentTypes = Annotated[
+    list[ContentTypeName],
+    Field(min_length=1, max_length=MAX_CONTENT_TYPES, json_schema_extra={"uniqueItems": True}),
+]
+"""Distinct names (`_unique_types` refuses a repeat; the document says `uniqueItems`)."""
 UrlStructure = Annotated[
-    dict[ContentTypeName, Annotated[str, Field(max_length=200)]], Field(max_length=MAX_CONTENT_TYPES)
+    dict[ContentTypeName, Annotated[str, Field(max_length=200)]],
+    # every key is a content type name: no other key (pydantic documents only patternProperties)
+    Field(max_length=MAX_CONTENT_TYPES, json_schema_extra={"additionalProperties": False}),
 ]
 SiteTerms = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=MAX_TERMS)]
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from publisher.api.auth import current_caller
 from publisher.api.openapi import NO_AUTH, QUERY, answers
-from publisher.api.params import Cursor, FeedToken, Limit, SiteId, TimeText
+from publisher.api.params import Cursor, FeedToken, Limit, RequiredSiteId, SiteId, TimeText
 from publisher.api.responses import ok
 from publisher.paging import page_request
 from publisher.services import calendar
@@ -24,9 +24,9 @@ TAGS = ["calendar"]
     responses=answers(200, "CalendarEntryListEnvelope", "A page of calendar entries", *QUERY, 404),
 )
 def get_calendar(
-    site_id: SiteId = None,
-    start: TimeText = None,
-    end: TimeText = None,
+    site_id: RequiredSiteId,
+    start: TimeText,
+    end: TimeText,
     limit: Limit = None,
     cursor: Cursor = None,
 ):
@@ -42,7 +42,7 @@ def get_calendar(
     responses=answers(200, "CalendarEntryListEnvelope", "A page of the queue", *QUERY, 404),
 )
 def get_queue(
-    site_id: SiteId = None,
+    site_id: RequiredSiteId,
     limit: Limit = None,
     cursor: Cursor = None,
 ):

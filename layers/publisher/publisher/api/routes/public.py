@@ -7,7 +7,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from publisher.api.openapi import NO_AUTH, QUERY, answers
 from publisher.api.params import SiteSlug
 from publisher.api.responses import ok
-from publisher.errors import Invalid
 from publisher.services import sites
 
 router = Router()
@@ -34,7 +33,5 @@ def health():
     openapi_extensions=NO_AUTH,
     responses=answers(200, "SiteDefinitionEnvelope", "The site's public structure", *QUERY, 404, public=True),
 )
-def site_definition(site: SiteSlug = None):
-    if not site:
-        raise Invalid("the site's slug is required", {"site": ["is required"]})
+def site_definition(site: SiteSlug):
     return ok(sites.site_definition(site))

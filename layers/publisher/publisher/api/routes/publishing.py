@@ -17,11 +17,11 @@ from publisher.api.params import (
     DestinationFilter,
     Limit,
     RecordStatusFilter,
+    RequiredContentId,
     SiteId,
 )
 from publisher.api.responses import ok
 from publisher.domain.publishing import DeploymentCreate, PublishRequest, RecordCreate
-from publisher.errors import Invalid
 from publisher.paging import page_request
 from publisher.services import deployments, publishing, records
 
@@ -50,9 +50,7 @@ def publish(body: Annotated[PublishRequest, Body()]):
     summary="The content's site status and its records",
     responses=answers(200, "PublishStatusEnvelope", "The content's status and records", *QUERY, 404),
 )
-def publish_status(content_id: ContentId = None):
-    if not content_id:
-        raise Invalid("content_id is required", {"content_id": ["is required"]})
+def publish_status(content_id: RequiredContentId):
     return ok(publishing.publish_status(current_caller(), content_id))
 
 
@@ -157,7 +155,9 @@ def get_deployment(deployment_id: str):
     "/publisher/deployments/<deployment_id>/rollback",
     tags=DEPLOYMENTS,
     summary="Retract what the deployment published",
-    responses=answers(200, "DeploymentRecordEnvelope", "The deployment, rolled back", 404, 409),
+    responses=answers(
+        200, "DeploymentRollbackEnvelope", "The deployment and what its rollback did", 404, 409
+    ),
 )
 def rollback(deployment_id: str):
     return ok(deployments.rollback(current_caller(), deployment_id))

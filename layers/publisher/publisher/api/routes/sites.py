@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from publisher.api.auth import current_caller
 from publisher.api.openapi import BODY, QUERY, answers
-from publisher.api.params import AccountId, Cursor, Limit
+from publisher.api.params import AccountId, Cursor, Destination, Limit
 from publisher.api.responses import ok
 from publisher.domain.integrations import IntegrationPut
 from publisher.domain.sites import SiteCreate, SitePatch
@@ -84,7 +84,7 @@ def list_integrations(site_id: str):
         200, "IntegrationEnvelope", "The integration (credentials are never returned)", *BODY, 404, 409
     ),
 )
-def put_integration(site_id: str, destination: str, body: Annotated[IntegrationPut, Body()]):
+def put_integration(site_id: str, destination: Destination, body: Annotated[IntegrationPut, Body()]):
     return ok(sites.put_integration(current_caller(), site_id, destination, body))
 
 
@@ -94,7 +94,7 @@ def put_integration(site_id: str, destination: str, body: Annotated[IntegrationP
     summary="Remove an integration",
     responses=answers(200, "IntegrationDeletedEnvelope", "The integration is gone", 404, 422),
 )
-def delete_integration(site_id: str, destination: str):
+def delete_integration(site_id: str, destination: Destination):
     sites.delete_integration(current_caller(), site_id, destination)
     return ok({"site_id": site_id, "destination": destination, "deleted": True})
 
@@ -107,5 +107,5 @@ def delete_integration(site_id: str, destination: str):
         200, "VerificationResultEnvelope", "The outcome (also when the check failed)", 404, 422
     ),
 )
-def test_integration(site_id: str, destination: str):
+def test_integration(site_id: str, destination: Destination):
     return ok(sites.test_integration(current_caller(), site_id, destination))
