@@ -59,6 +59,11 @@ UNEXPRESSIBLE: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {
     ("GET", "/publisher/publishing-records"): ((400,), CURSOR),
     ("GET", "/publisher/deployments"): ((400,), CURSOR),
     ("GET", "/publisher/queue"): ((400,), CURSOR),
+    ("GET", "/content/{content_id}/history"): ((400,), CURSOR),
+    ("POST", "/content/bulk"): (
+        (422,),
+        "scheduled_publish_at goes only with the schedule action (cross-field)",
+    ),
     ("GET", "/publisher/calendar"): (
         (400, 422),
         CURSOR + "; end after start and at most 92 days later, each a date or an offset time "
