@@ -19,6 +19,7 @@ export class CalendarPage {
     this.calendar = null;
     this.draggable = null;
     this.stale = true;
+    this.requests = 0; // calendar fetches started: the latest is the one whose answer counts
     this.items = new Map(); // id → Content, from the last fetch
     this.backlog = new Map(); // id → approved Content on no schedule
     this.statuses = new Map(); // id → Promise of the publish status (destinations and records)
@@ -108,13 +109,23 @@ export class CalendarPage {
       defaultTimedEventDuration: "00:30",
       eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
       slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
-      events: (info, success, failure) => this.fetch(info).then((events) => {
-        this.app.loaded();
-        success(events);
-      }, (error) => {
-        this.app.problem(`The calendar could not be loaded: ${error.detail || error.message}`, { load: true });
-        failure(error);
-      }),
+      events: (info, success, failure) => {
+        // Only the latest fetch speaks: an older one (another site's, another range's) that answers
+        // late must not clear or set the banner, nor replace the items.
+        const request = ++this.requests;
+        this.fetch(info).then(({ items, events }) => {
+          if (request === this.requests) {
+            this.showItems(items);
+            this.app.loaded();
+          }
+          success(events); // FullCalendar drops a superseded fetch's events itself
+        }, (error) => {
+          if (request === this.requests) {
+            this.app.problem(`The calendar could not be loaded: ${error.detail || error.message}`, { load: true });
+          }
+          failure(error);
+        });
+      },
       // The shown range and view, and aria-busy while events load: for assistive tech and tests.
       datesSet: ({ start, end, view }) => {
         Object.assign($("calendar").dataset, {
@@ -163,8 +174,6 @@ export class CalendarPage {
         site.id, instantFromFloating(info.start, site.zone), instantFromFloating(info.end, site.zone),
       );
     }
-    this.items = new Map(items.map((item) => [item.id, item]));
-    if (this.selected && this.items.has(this.selected.id)) this.select(this.items.get(this.selected.id), false);
     const events = items.filter(itemInstant).map((item) => ({
       id: item.id,
       title: item.title || "(untitled)",
@@ -174,7 +183,13 @@ export class CalendarPage {
       startEditable: this.writable && canReschedule(item),
       extendedProps: { item },
     }));
-    return events.concat(this.allSites ? [] : shadedDays(settings, items, this.zone, info.start, info.end));
+    return { items, events: events.concat(this.allSites ? [] : shadedDays(settings, items, this.zone, info.start, info.end)) };
+  }
+
+  /** The latest fetch's items: what scheduling checks against, and the details panel's copy. */
+  showItems(items) {
+    this.items = new Map(items.map((item) => [item.id, item]));
+    if (this.selected && this.items.has(this.selected.id)) this.select(this.items.get(this.selected.id), false);
   }
 
   async loadZones() {
@@ -325,6 +340,7 @@ export class CalendarPage {
       this.backlog = new Map(items.map((item) => [item.id, item]));
       this.renderBacklog(items);
     } catch (error) {
+      if (site !== this.app.site) return;
       this.app.problem(`The backlog could not be loaded: ${error.detail || error.message}`, { load: true });
     }
   }

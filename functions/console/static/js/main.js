@@ -37,6 +37,7 @@ class ConsoleApp {
     this.sites = []; // every site of the account: [{id, name}]
     this.role = null; // the token's role, for the UI only: the API enforces it
     this.current = null;
+    this.choices = 0; // site choices made: the latest is the one shown
     this.pages = { calendar: new CalendarPage(this), queue: new QueuePage(this), settings: new SettingsPage(this) };
   }
 
@@ -119,6 +120,7 @@ class ConsoleApp {
 
   /** Load a site's time zone, then show it on the current page. */
   async selectSite(siteId) {
+    const choice = ++this.choices; // a quicker choice made after this one wins
     const picker = $("site-picker");
     picker.value = siteId;
     sessionStorage.setItem(SITE_KEY, siteId);
@@ -129,8 +131,9 @@ class ConsoleApp {
       settings = await this.api.settings(siteId);
       zone = isKnownZone(settings.timezone) ? settings.timezone : "UTC";
     } catch (error) {
-      this.problem(error.detail, { load: true });
+      if (choice === this.choices) this.problem(error.detail, { load: true });
     }
+    if (choice !== this.choices) return; // another site was chosen meanwhile
     this.site = { id: siteId, name: picker.selectedOptions[0]?.textContent || siteId, zone, settings };
     $("site-zone").textContent = `Times in ${zone}`;
     this.markStale();

@@ -39,6 +39,7 @@ export class SettingsPage {
       this.fill(settings);
       this.app.loaded();
     } catch (error) {
+      if (site !== this.app.site) return;
       this.app.problem(`The settings could not be loaded: ${error.detail}`, { load: true });
     }
     this.loadPreview();
