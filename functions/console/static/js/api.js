@@ -133,6 +133,18 @@ export class PublisherApi {
     return this.request("POST", `content/${encodeURIComponent(contentId)}/unschedule/`, { body: {} });
   }
 
+  /** One action on many items (`approve`, `schedule`, `unschedule`, `publish`), each done or refused
+   * alone: every item's `{id, ok, status, error, data}`. The API takes 100 ids a request. */
+  async bulk(action, contentIds, at = null) {
+    const results = [];
+    for (let start = 0; start < contentIds.length; start += 100) {
+      const body = { action, ids: contentIds.slice(start, start + 100) };
+      if (at) body.scheduled_publish_at = utc(at);
+      results.push(...(await this.request("POST", "content/bulk/", { body })).results);
+    }
+    return results;
+  }
+
   publishNow(contentId) {
     return this.request("POST", "publisher/publish/", { body: { content_id: contentId } });
   }

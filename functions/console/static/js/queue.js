@@ -1,11 +1,28 @@
 // The queue page: scheduled, publishing and failed items soonest first, polled every few
-// seconds, with the failure reasons and the retry (publish now) and unschedule actions.
+// seconds, with the failure reasons and the retry (publish now) and unschedule actions, one item
+// at a time or for the selected items in one bulk request.
 
 import { canPublishNow, canUnschedule, changedBadge, element, recordsList, statusBadge, whenText } from "./items.js";
 import { timeInZone } from "./zones.js";
 
 const POLL_MS = 4000;
 const $ = (id) => document.getElementById(id);
+const plural = (count) => (count === 1 ? "1 selected item" : `${count} selected items`);
+/** The bulk buttons: the API's action, the question asked first and the sentence of a refusal. */
+const BULK = {
+  schedule: {
+    question: (count) => `Schedule ${plural(count)} into the next free slots?`,
+    refusal: "The selected items could not be scheduled",
+  },
+  unschedule: {
+    question: (count) => `Unschedule ${plural(count)}? They go back to the calendar's backlog.`,
+    refusal: "The selected items could not be unscheduled",
+  },
+  publish: {
+    question: (count) => `Publish ${plural(count)} now, at every destination?`,
+    refusal: "The selected items could not be published",
+  },
+};
 
 export class QueuePage {
   constructor(app) {
@@ -13,6 +30,17 @@ export class QueuePage {
     this.stale = true;
     this.timer = null;
     this.loading = false;
+    this.items = new Map(); // id → item, as last drawn
+    this.selected = new Set(); // ids ticked for a bulk action; kept across polls
+    this.busy = false;
+    $("queue-select-all").addEventListener("change", (event) => {
+      this.selected = new Set(event.target.checked ? this.items.keys() : []);
+      for (const box of $("queue-rows").querySelectorAll('input[data-action="select"]')) box.checked = event.target.checked;
+      this.updateBulk();
+    });
+    for (const button of $("queue-bulk").querySelectorAll("button[data-bulk]")) {
+      button.addEventListener("click", () => this.runBulk(button.dataset.bulk));
+    }
   }
 
   show() {
@@ -56,8 +84,12 @@ export class QueuePage {
     const focused = document.activeElement;
     const keep = $("queue-rows").contains(focused)
       ? { id: focused.closest("tr")?.dataset.contentId, action: focused.dataset.action } : null;
+    this.items = new Map(items.map((item) => [item.id, item]));
+    this.selected = new Set([...this.selected].filter((id) => this.items.has(id))); // gone: no longer selected
+    $("queue-select-head").hidden = !this.app.canWrite;
     $("queue-rows").replaceChildren(...items.map((item, index) => this.row(item, statuses[index], zone)));
     $("queue-empty").hidden = items.length > 0;
+    this.updateBulk();
     if (keep) {
       const selector = `tr[data-content-id="${CSS.escape(keep.id || "")}"] [data-action="${keep.action}"]`;
       ($("queue-rows").querySelector(selector) || $("queue-title")).focus();
@@ -85,11 +117,61 @@ export class QueuePage {
     }
     // data-label: the column's name, shown beside each value when rows stack as cards on phones.
     return element("tr", { dataset: { contentId: item.id, status: item.site_status } },
+      this.app.canWrite ? this.selectCell(item) : null,
       element("td", { className: "when", dataset: { label: "When" } }, whenText(item, zone)),
       element("th", { scope: "row" }, item.title),
       element("td", { dataset: { label: "Status" } }, statusBadge(item.site_status), " ", changedBadge(item)),
       element("td", { dataset: { label: "Destinations" } }, destinations),
       element("td", { className: "actions" }, actions));
+  }
+
+  selectCell(item) {
+    const box = element("input", { type: "checkbox", dataset: { action: "select" }, checked: this.selected.has(item.id) });
+    box.addEventListener("change", () => {
+      if (box.checked) this.selected.add(item.id);
+      else this.selected.delete(item.id);
+      this.updateBulk();
+    });
+    return element("td", { className: "select" },
+      element("label", {}, box, element("span", { className: "sr-only" }, `Select “${item.title}”`)));
+  }
+
+  /** The bulk bar follows the selection: its count, "select all" and whether its buttons work. */
+  updateBulk() {
+    const count = this.selected.size;
+    $("queue-bulk").hidden = !this.app.canWrite || this.items.size === 0;
+    $("queue-selected").textContent = count ? `${count} selected` : "None selected";
+    const all = $("queue-select-all");
+    all.checked = count > 0 && count === this.items.size;
+    all.indeterminate = count > 0 && count < this.items.size;
+    for (const button of $("queue-bulk").querySelectorAll("button[data-bulk]")) button.disabled = this.busy || !count;
+  }
+
+  /** One bulk request for the selected items, then a summary: "3 done, 1 failed: <title>: <error>". */
+  async runBulk(action) {
+    const ids = [...this.selected];
+    const { question, refusal } = BULK[action];
+    if (!ids.length || this.busy || !this.app.confirm(question(ids.length))) return;
+    const titles = new Map(ids.map((id) => [id, this.items.get(id)?.title || id]));
+    this.busy = true;
+    this.updateBulk();
+    try {
+      const results = await this.app.api.bulk(action, ids);
+      const failed = results.filter((result) => !result.ok);
+      for (const result of results) if (result.ok) this.selected.delete(result.id); // failures stay ticked
+      this.app.changed();
+      const summary = `${results.length - failed.length} done`;
+      if (!failed.length) this.app.notice(`${summary}.`);
+      else {
+        this.app.problem(`${summary}, ${failed.length} failed: ${failed
+          .map((result) => `${titles.get(result.id) || result.id}: ${result.error}`).join("; ")}`);
+      }
+    } catch (error) {
+      this.app.problem(`${refusal}: ${error.detail || error.message}`);
+    } finally {
+      this.busy = false;
+      this.updateBulk();
+    }
   }
 
   button(label, action, item, work, done, refusal, question) {
