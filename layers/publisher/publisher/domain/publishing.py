@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -114,6 +114,8 @@ class PublishMessage(BaseModel):
     """The scheduled time the message was sent for; None for publish-now, deployments, retries."""
     deployment_id: str | None = None
     enqueued_at: str
+    actor: str | None = None
+    """Who asked for the publication (a user's sub, or "system" for the jobs); for the attempts log."""
 
 
 # --- timing --------------------------------------------------------------------------------
@@ -176,6 +178,42 @@ def known_external_id(records: Iterable[RecordLike], destination: str) -> str | 
         and record.external_id
     ]
     return max(published, key=newness).external_id if published else None
+
+
+MAX_ATTEMPT_LOG = 50
+"""A record keeps its last 50 attempts (the item stays far below DynamoDB's 400 KB)."""
+MAX_MEDIA_MAP = 200
+"""A record remembers at most this many uploaded images (source URL → destination copy)."""
+SYSTEM_ACTOR = "system"
+
+
+def attempt_entry(
+    at: str,
+    outcome: Outcome,
+    *,
+    error: str | None = None,
+    actor: str | None = None,
+    deployment_id: str | None = None,
+) -> dict[str, Any]:
+    """One line of a record's attempts log, as `GET /publisher/records/{id}/attempts/` shows it."""
+    return {
+        "at": at,
+        "outcome": outcome.value,
+        "error": error,
+        "actor": actor or SYSTEM_ACTOR,
+        "deployment_id": deployment_id,
+    }
+
+
+def with_attempt(log: Iterable[dict[str, Any]] | None, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The log with `entry` appended, bounded to the last MAX_ATTEMPT_LOG, in time order."""
+    entries = sorted([*(log or []), entry], key=lambda item: str(item.get("at") or ""))
+    return entries[-MAX_ATTEMPT_LOG:]
+
+
+def bounded_media(media: dict[str, Any]) -> dict[str, Any]:
+    """The media map as stored: its last MAX_MEDIA_MAP entries."""
+    return dict(list(media.items())[-MAX_MEDIA_MAP:])
 
 
 def settled_outcome(statuses: Iterable[str]) -> SiteStatus | None:

@@ -118,7 +118,7 @@ def start_deployment(
     store.create_deployment(deployment)
     plan, skipped = _plan(site.site_id, body.deployment_type, integrations)
     handed: list[tuple[list[RecordModel], ContentModel]] = []
-    dispatch = Dispatch(deployment_id=deployment.deployment_id)
+    dispatch = Dispatch(deployment_id=deployment.deployment_id, actor=caller.user_id)
     for content, targets in plan:
         before = SiteStatus(content.site_status), content.scheduled_publish_at
         try:

@@ -27,6 +27,7 @@ from publisher.domain.publishing import (
 )
 from publisher.domain.statuses import (
     PUBLISH_NOW_UNSCHEDULED,
+    REPUBLISHABLE,
     START_PUBLISHING,
     ContentStatus,
     RecordStatus,
@@ -48,8 +49,9 @@ from publisher.timeutil import iso, parse_iso, utcnow
 
 logger = Logger()
 
-REUSABLE = frozenset({RecordStatus.PENDING, RecordStatus.FAILED})
-"""An open record of the same content and destination is sent again rather than piling up."""
+REUSABLE = frozenset({RecordStatus.PENDING, RecordStatus.FAILED, *REPUBLISHABLE})
+"""One record per (content, destination): a later publication reuses it (an open one is sent
+again; a published or retracted one keeps its status until the worker claims it)."""
 PUBLISHABLE = frozenset({ContentStatus.APPROVED, ContentStatus.PUBLISHED})
 
 
@@ -75,6 +77,8 @@ class Dispatch:
     delay_seconds: int = 0
     deployment_id: str | None = None
     note: Mapping[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+    """Who asked (a user's sub; None: the system), for the records' attempts logs."""
 
 
 CHANGED = "the content changed meanwhile"
@@ -189,6 +193,7 @@ def send_messages(sent: Sequence[RecordModel], dispatch: Dispatch, *, now: datet
                     scheduled_for=dispatch.scheduled_for,
                     deployment_id=dispatch.deployment_id,
                     enqueued_at=iso(now),
+                    actor=dispatch.actor,
                 ).model_dump_json(),
                 "DelaySeconds": dispatch.delay_seconds,
             }
@@ -248,7 +253,7 @@ def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = 
     sent = hand_over(
         content,
         targets,
-        Dispatch(),
+        Dispatch(actor=caller.user_id),
         move=start_publishing(content, now),
         now=now,
         conflict=f"{CHANGED}; read it again and retry",

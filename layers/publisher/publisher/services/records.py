@@ -9,8 +9,14 @@ from typing import Any
 from publisher.bootstrap import ready_store
 from publisher.destinations import DESTINATION_NAMES
 from publisher.destinations.base import DestinationError
-from publisher.domain.publishing import RecordCreate
-from publisher.domain.statuses import RETRACT, RecordStatus
+from publisher.domain.publishing import (
+    Outcome,
+    RecordCreate,
+    attempt_entry,
+    latest_by_destination,
+    with_attempt,
+)
+from publisher.domain.statuses import RETRACT, UNPUBLISH, RecordStatus
 from publisher.errors import Conflict, Invalid, NotFound
 from publisher.identity import Caller
 from publisher.ids import new_id
@@ -19,11 +25,13 @@ from publisher.services.adapters import DestinationFactory, open_destination
 from publisher.services.content import load_content
 from publisher.services.credentials import CredentialVault
 from publisher.services.sites import load_site
-from publisher.services.views import record_view
+from publisher.services.views import attempts_view, record_view
+from publisher.store import content as content_store
 from publisher.store import records as store
 from publisher.store import sites as site_store
 from publisher.store.common import status_condition
 from publisher.store.models import RecordModel
+from publisher.store.publication import as_read, update_content
 from publisher.timeutil import iso, utcnow
 
 KEEP_RETRACTED = timedelta(days=90)
@@ -42,6 +50,11 @@ def load_record(caller: Caller, record_id: str) -> RecordModel:
 
 def get_record(caller: Caller, record_id: str) -> dict[str, Any]:
     return record_view(load_record(caller, record_id))
+
+
+def attempts(caller: Caller, record_id: str) -> list[dict[str, Any]]:
+    """The record's attempts log (`{at, outcome, error, actor, deployment_id}`), oldest first."""
+    return attempts_view(load_record(caller, record_id))
 
 
 def list_records(
@@ -102,6 +115,11 @@ def create_record(caller: Caller, body: RecordCreate, *, now: datetime | None = 
         problems["external_id"] = ["is required for a published record"]
     if problems:
         raise Invalid("the record is invalid", problems)
+    if any(item.destination == body.destination for item in store.records_of_content(content.content_id)):
+        raise Conflict(
+            f"the content has a {body.destination} record already; "
+            "a content has one record per destination"
+        )
     now_iso = iso(now or utcnow())
     record = RecordModel(
         record_id=new_id(),
@@ -135,8 +153,14 @@ def retract(
     record = load_record(caller, record_id)
     if record.status != RecordStatus.PUBLISHED:
         raise Conflict(f"only a published record can be retracted; this one is {record.status}")
+    current = latest_by_destination(store.records_of_content(record.content_id)).get(record.destination)
+    if current is not None and current.record_id != record.record_id:
+        raise Conflict(
+            "only the current publication can be retracted; "
+            f"record {current.record_id} is the current one for {record.destination}"
+        )
     try:
-        retract_record(record, factory=factory, vault=vault, now=utcnow())
+        retract_record(record, factory=factory, vault=vault, now=utcnow(), actor=caller.user_id)
     except DestinationError as error:
         raise Conflict(f"the destination did not retract the post: {error}") from error
     return record_view(record)
@@ -148,9 +172,15 @@ def made_elsewhere(record: RecordModel) -> bool:
 
 
 def retract_record(
-    record: RecordModel, *, factory: DestinationFactory | None, vault: CredentialVault | None, now: datetime
+    record: RecordModel,
+    *,
+    factory: DestinationFactory | None,
+    vault: CredentialVault | None,
+    now: datetime,
+    actor: str | None = None,
 ) -> None:
-    """Retract at the destination (DestinationError when it refuses), then published → retracted.
+    """Retract at the destination (DestinationError when it refuses), then published → retracted;
+    the content becomes not_published when none of its records is published any more.
 
     A record made by `POST /publisher/records/` names a post Publisher did not write: retracting
     it only changes the record (`retracted_at_destination: false`), never deletes at the destination.
@@ -171,6 +201,34 @@ def retract_record(
             "retracted_at": iso(now),
             "retracted_at_destination": at_destination,
         },
+        "attempt_log": with_attempt(
+            record.attempt_log,
+            attempt_entry(iso(now), Outcome.RETRACTED, actor=actor, deployment_id=record.deployment_id),
+        ),
     }
     condition = status_condition(RecordModel.status, RETRACT, record.status)
     store.update_record(record, changes, condition, "the record changed meanwhile")
+    settle_unpublished(record.content_id, now)
+
+
+def settle_unpublished(content_id: str, now: datetime) -> bool:
+    """published → not_published when no record of the content is published any more (after a
+    retract or a rollback), so the calendar, the queue and the publish status tell the truth.
+    False when the content stays as it is (something is still online, or it moved on)."""
+    content = content_store.get_content(content_id)
+    if content is None or not UNPUBLISH.allows(content.site_status):
+        return False
+    ids = [record.record_id for record in store.records_of_content(content_id)]
+    if any(record.status == RecordStatus.PUBLISHED for record in store.fresh_records(ids).values()):
+        return False
+    changes = {
+        "site_status": UNPUBLISH.target.value,
+        "site_status_updated_at": iso(now),
+        "scheduled_publish_at": None,
+        "enqueued_for": None,
+    }
+    try:
+        update_content(content, changes, as_read(content, UNPUBLISH), "the content changed meanwhile")
+    except Conflict:
+        return False
+    return True

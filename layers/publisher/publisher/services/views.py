@@ -97,6 +97,20 @@ def record_view(record: Any) -> dict[str, Any]:
     }
 
 
+def attempts_view(record: Any) -> list[dict[str, Any]]:
+    """A record's attempts log as API.md shows it: `{at, outcome, error, actor, deployment_id}`."""
+    return [
+        {
+            "at": entry.get("at"),
+            "outcome": entry.get("outcome"),
+            "error": entry.get("error"),
+            "actor": entry.get("actor"),
+            "deployment_id": entry.get("deployment_id"),
+        }
+        for entry in record.attempt_log or []
+    ]
+
+
 def deployment_view(deployment: Any) -> dict[str, Any]:
     """A DeploymentRecord as API.md shows it."""
     return {

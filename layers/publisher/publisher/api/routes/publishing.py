@@ -86,6 +86,13 @@ def retract_record(record_id: str):
     return ok(records.retract(current_caller(), record_id))
 
 
+@router.get(
+    "/publisher/records/<record_id>/attempts", tags=RECORDS, summary="Every attempt of a record, oldest first"
+)
+def record_attempts(record_id: str):
+    return ok(records.attempts(current_caller(), record_id))
+
+
 @router.get("/publisher/deployments", tags=DEPLOYMENTS, summary="List deployments, newest first")
 def list_deployments(
     site_id: SiteId = None,
