@@ -117,8 +117,7 @@ def create_record(caller: Caller, body: RecordCreate, *, now: datetime | None = 
         raise Invalid("the record is invalid", problems)
     if any(item.destination == body.destination for item in store.records_of_content(content.content_id)):
         raise Conflict(
-            f"the content has a {body.destination} record already; "
-            "a content has one record per destination"
+            f"the content has a {body.destination} record already; a content has one record per destination"
         )
     now_iso = iso(now or utcnow())
     record = RecordModel(
