@@ -38,6 +38,12 @@ def publish(content_id: str) -> dict:
     return reply.json["data"]
 
 
+def changed(content_id: str) -> bool:
+    reply = call("GET", f"/api/v1/content/{content_id}/", token=owner_token())
+    assert reply.status == 200, reply.body
+    return reply.json["data"]["changed_since_publish"]
+
+
 def step(aws, remote: RemoteSite, worker: PublishWorker, action) -> list[tuple[str, str]]:
     """Run an action, deliver what it queued; the destination calls it caused."""
     before = len(remote.calls)
@@ -65,11 +71,14 @@ def test_publish_unchanged_edit_retract_republish_keeps_one_record_and_one_post(
     assert (again.status, int(again.attempts)) == ("published", 2)
     assert content_now(cid).site_status == "published"
 
+    assert changed(cid) is False
     stored = content_now(cid)
     stored.update(actions=[type(stored).title.set("Growing better tomatoes")])
+    assert changed(cid) is True  # edited after its last publication
     edited = step(aws, remote, worker, lambda: publish(cid))
     assert edited == [("update", "tomatoes")]  # the known post, no lookup
     assert remote.posts[record.external_id].title == "Growing better tomatoes"
+    assert changed(cid) is False
 
     # the API's retract, with the recording destination handed in (the gateway would open the real one)
     caller = Caller(user_id="user-1", account_id="acct-1", role="owner")
