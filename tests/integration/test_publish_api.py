@@ -76,6 +76,7 @@ def test_given_approved_content_when_published_now_then_202_pending_record_and_o
         "scheduled_for": None,
         "deployment_id": None,
         "enqueued_at": message["enqueued_at"],
+        "actor": "user-1",
     }
 
 
