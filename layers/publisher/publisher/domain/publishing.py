@@ -80,6 +80,8 @@ class PublishRequest(_Body):
 
     content_id: Id
     destinations: list[DestinationName] | None = Field(default=None, min_length=1, max_length=10)
+    override_limits: bool = False
+    """Publish even past a daily/weekly/monthly cap (admin and owner only)."""
 
 
 class RecordCreate(_Body):
@@ -98,6 +100,8 @@ class DeploymentCreate(_Body):
 
     site_id: Id
     deployment_type: Literal["full", "incremental"]
+    override_limits: bool = False
+    """Deploy even past a daily/weekly/monthly cap (admin and owner only)."""
 
 
 class PublishMessage(BaseModel):

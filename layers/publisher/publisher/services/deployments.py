@@ -41,6 +41,8 @@ from publisher.services.publishing import (
     Dispatch,
     count_publication,
     enabled_integrations,
+    may_override_limits,
+    refuse_past_caps,
     send_messages,
     start_publishing,
     write_records,
@@ -95,6 +97,7 @@ def start_deployment(
 ) -> dict[str, Any]:
     """Hand every item of the deployment to the queue; 202 with the deployment."""
     caller.require_write()
+    override = may_override_limits(caller, body.override_limits)
     site = load_site(caller, body.site_id)
     integrations = enabled_integrations(site.site_id)
     if not integrations:
@@ -103,6 +106,9 @@ def start_deployment(
     if reasons:
         raise Invalid("some integrations cannot be deployed to", {"site_id": reasons})
     now = now or utcnow()
+    plan, skipped = _plan(site.site_id, body.deployment_type, integrations)
+    if not override:
+        refuse_past_caps(site.site_id, [content for content, _ in plan], now)
     deployment = DeploymentModel(
         deployment_id=new_id(),
         account_id=site.account_id,
@@ -116,7 +122,6 @@ def start_deployment(
         updated_at=iso(now),
     )
     store.create_deployment(deployment)
-    plan, skipped = _plan(site.site_id, body.deployment_type, integrations)
     handed: list[tuple[list[RecordModel], ContentModel]] = []
     dispatch = Dispatch(deployment_id=deployment.deployment_id, actor=caller.user_id)
     for content, targets in plan:

@@ -33,7 +33,7 @@ from publisher.domain.statuses import (
     RecordStatus,
     SiteStatus,
 )
-from publisher.errors import Conflict, Invalid
+from publisher.errors import Conflict, Forbidden, Invalid
 from publisher.identity import Caller
 from publisher.ids import new_id
 from publisher.services.adapters import refusal
@@ -244,12 +244,17 @@ def publishable_targets(content: ContentModel, destinations: Sequence[str] | Non
 
 
 def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = None) -> dict[str, Any]:
-    """Move the content to publishing and hand one message per destination to the queue (202)."""
+    """Move the content to publishing and hand one message per destination to the queue (202).
+    A first publication counts toward the caps: 409 naming the cap it would exceed, unless the
+    body says `override_limits` (admin/owner)."""
     caller.require_write()
+    override = may_override_limits(caller, body.override_limits)
     content = load_content(caller, body.content_id)
     targets = publishable_targets(content, body.destinations)
     now = now or utcnow()
     before = SiteStatus(content.site_status), content.scheduled_publish_at
+    if not override:
+        refuse_past_caps(content.site_id, [content], now)
     sent = hand_over(
         content,
         targets,
@@ -260,6 +265,40 @@ def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = 
     )
     count_publication(content, before, now)
     return {"content_id": content.content_id, "records": [record_view(record) for record in sent]}
+
+
+OVERRIDING_ROLES = frozenset({"admin", "owner"})
+
+
+def may_override_limits(caller: Caller, asked: bool) -> bool:
+    """Whether the caps are waived for this request: only when asked, and only by admin/owner."""
+    if asked and caller.role not in OVERRIDING_ROLES:
+        raise Forbidden("only an admin or owner may override the publishing limits")
+    return asked
+
+
+def refuse_past_caps(site_id: str, items: Sequence[ContentModel], now: datetime) -> None:
+    """409 naming the cap when publishing these items now would exceed one. Only first
+    publications count (published content is an update, failed content a retry); a scheduled
+    item gives back its own slot as it moves to now."""
+    counted = [item for item in items if item.site_status in TAKES_THE_SLOT_NOW]
+    if not counted:
+        return
+    settings = settings_for(site_id)
+    counts = usage.counts(site_id)
+    freed: dict[str, int] = {}
+    for item in counted:
+        if item.site_status == SiteStatus.SCHEDULED and item.scheduled_publish_at:
+            for key, _ in usage.counter_keys(settings, parse_iso(item.scheduled_publish_at)):
+                freed[key] = freed.get(key, 0) + 1
+    for key, cap in usage.counter_keys(settings, now):
+        used = counts.get(key, 0) - freed.get(key, 0)
+        if cap is not None and used + len(counted) > cap:
+            period = usage.period_name(key)
+            raise Conflict(
+                f"the {period} cap of {cap} publications would be exceeded ({used} counted, "
+                f'{len(counted)} more asked); send "override_limits": true (admin or owner) to publish anyway'
+            )
 
 
 TAKES_THE_SLOT_NOW = frozenset({SiteStatus.NOT_PUBLISHED, SiteStatus.SCHEDULED})
