@@ -54,6 +54,9 @@ class DeploymentStatus(StrEnum):
     ROLLED_BACK = "rolled_back"
 
 
+DEPLOYMENT_STATUS_ALIASES: dict[str, DeploymentStatus] = {"deployed": DeploymentStatus.COMPLETED}
+"""Seed-002 spellings accepted by `?status=` on deployments."""
+
 _S, _R, _D = SiteStatus, RecordStatus, DeploymentStatus
 
 TRANSITIONS: dict[type[StrEnum], dict[StrEnum, frozenset[StrEnum]]] = {

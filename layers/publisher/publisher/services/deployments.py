@@ -19,6 +19,7 @@ from publisher.bootstrap import ready_store
 from publisher.destinations.base import DestinationError
 from publisher.domain.publishing import DeploymentCreate, Outcome, latest_by_destination, newness
 from publisher.domain.statuses import (
+    DEPLOYMENT_STATUS_ALIASES,
     FAIL_DEPLOYMENT,
     FINISH_DEPLOYMENT,
     FINISH_EMPTY_DEPLOYMENT,
@@ -78,18 +79,40 @@ def get_deployment(caller: Caller, deployment_id: str) -> dict[str, Any]:
 
 
 def list_deployments(
-    caller: Caller, page: PageRequest, *, site_id: str | None = None
+    caller: Caller,
+    page: PageRequest,
+    *,
+    site_id: str | None = None,
+    status: str | None = None,
+    sector_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """Deployments newest first, of a site or of the caller's account; `status` (`deployed` is
+    the seed-002 alias of `completed`) and `sector_id` filter them."""
     ready_store()
+    conditions = []
+    if status is not None:
+        wanted = DEPLOYMENT_STATUS_ALIASES.get(status) or DeploymentStatus(status)
+        conditions.append(DeploymentModel.status == wanted.value)
+    if sector_id is not None:
+        conditions.append(DeploymentModel.sector_id == sector_id)
+    combined = None
+    for condition in conditions:
+        combined = condition if combined is None else combined & condition
     if site_id is not None:
         load_site(caller, site_id)
-        items, cursor = store.page_by_site(site_id, page)
+        items, cursor = store.page_by_site(site_id, page, filter_condition=combined)
     else:
-        items, cursor = store.page_by_account(caller.account_id, page)
+        items, cursor = store.page_by_account(caller.account_id, page, filter_condition=combined)
     return [deployment_view(item) for item in items], cursor
 
 
 # --- starting ------------------------------------------------------------------------------
+
+
+def _next_version(site_id: str) -> int:
+    """The site's next deployment number: its newest deployment's + 1 (1 for the first)."""
+    latest = store.latest_of_site(site_id)
+    return int(latest.version or 0) + 1 if latest is not None else 1
 
 
 def start_deployment(
@@ -118,6 +141,8 @@ def start_deployment(
         status=DeploymentStatus.PENDING.value,
         error_log=[],
         metadata={},
+        version=_next_version(site.site_id),
+        url=site.url,
         created_at=iso(now),
         updated_at=iso(now),
     )

@@ -66,6 +66,7 @@ def list_records(
     status: str | None = None,
     destination: str | None = None,
     account_id: str | None = None,
+    sector_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Records newest first, by content, site or account (in that order of precedence)."""
     ready_store()
@@ -77,6 +78,9 @@ def list_records(
     if problems:
         raise Invalid("the filters are invalid", problems)
     status_filter = RecordModel.status == status if status else None
+    if sector_id is not None:
+        in_sector = RecordModel.sector_id == sector_id
+        status_filter = in_sector if status_filter is None else status_filter & in_sector
     if content_id is not None:
         load_content(caller, content_id)
         items, cursor = store.page_by_content(

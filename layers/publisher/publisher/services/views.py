@@ -132,6 +132,8 @@ def deployment_view(deployment: Any) -> dict[str, Any]:
         "sector_id": deployment.sector_id,
         "deployment_type": deployment.deployment_type,
         "status": deployment.status,
+        "version": int(deployment.version) if deployment.version is not None else None,
+        "url": deployment.url,
         "items_total": int(deployment.items_total or 0),
         "items_deployed": int(deployment.items_deployed or 0),
         "items_failed": int(deployment.items_failed or 0),

@@ -35,12 +35,33 @@ def update_deployment(
     conditional_update(deployment, actions_for(deployment, changes), condition, conflict)
 
 
-def page_by_site(site_id: str, page: PageRequest) -> tuple[list[DeploymentModel], str | None]:
-    return query_page(DeploymentModel.site_index.query, site_id, page=page, newest_first=True)
+def page_by_site(
+    site_id: str, page: PageRequest, *, filter_condition: Any = None
+) -> tuple[list[DeploymentModel], str | None]:
+    return query_page(
+        DeploymentModel.site_index.query,
+        site_id,
+        page=page,
+        newest_first=True,
+        filter_condition=filter_condition,
+    )
 
 
-def page_by_account(account_id: str, page: PageRequest) -> tuple[list[DeploymentModel], str | None]:
-    return query_page(DeploymentModel.account_index.query, account_id, page=page, newest_first=True)
+def page_by_account(
+    account_id: str, page: PageRequest, *, filter_condition: Any = None
+) -> tuple[list[DeploymentModel], str | None]:
+    return query_page(
+        DeploymentModel.account_index.query,
+        account_id,
+        page=page,
+        newest_first=True,
+        filter_condition=filter_condition,
+    )
+
+
+def latest_of_site(site_id: str) -> DeploymentModel | None:
+    """The site's newest deployment (one item of a Query, newest first)."""
+    return next(iter(DeploymentModel.site_index.query(site_id, scan_index_forward=False, limit=1)), None)
 
 
 def count_item(

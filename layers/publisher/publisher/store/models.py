@@ -249,6 +249,10 @@ class DeploymentModel(_Base):
     completed_at = UnicodeAttribute(null=True)
     error_log = ListAttribute(of=UnicodeAttribute, default=list)
     metadata = JSONAttribute(default=dict)
+    version = NumberAttribute(null=True)
+    """1, 2, … per site, in the order deployments started."""
+    url = UnicodeAttribute(null=True)
+    """The site's public URL when the deployment started."""
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)

@@ -13,9 +13,11 @@ from publisher.api.params import (
     AccountId,
     ContentId,
     Cursor,
+    DeploymentStatusFilter,
     DestinationFilter,
     Limit,
     RecordStatusFilter,
+    SectorId,
     SiteId,
 )
 from publisher.api.responses import ok
@@ -51,6 +53,7 @@ def list_records(
     status: RecordStatusFilter = None,
     destination: DestinationFilter = None,
     account_id: AccountId = None,
+    sector_id: SectorId = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ):
@@ -63,6 +66,7 @@ def list_records(
         status=status,
         destination=destination,
         account_id=account_id,
+        sector_id=sector_id,
     )
     return ok(items, next_cursor=next_cursor)
 
@@ -76,9 +80,12 @@ for _path in RECORD_PATHS:
     router.post(_path, tags=RECORDS, summary="Record a publication made outside Publisher")(create_record)
 
 
-@router.get("/publisher/records/<record_id>", tags=RECORDS, summary="Read a publishing record")
 def get_record(record_id: str):
     return ok(records.get_record(current_caller(), record_id))
+
+
+for _path in RECORD_PATHS:
+    router.get(f"{_path}/<record_id>", tags=RECORDS, summary="Read a publishing record")(get_record)
 
 
 @router.post("/publisher/records/<record_id>/retract", tags=RECORDS, summary="Unpublish at the destination")
@@ -96,11 +103,15 @@ def record_attempts(record_id: str):
 @router.get("/publisher/deployments", tags=DEPLOYMENTS, summary="List deployments, newest first")
 def list_deployments(
     site_id: SiteId = None,
+    status: DeploymentStatusFilter = None,
+    sector_id: SectorId = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ):
     page = page_request(limit, cursor)
-    items, next_cursor = deployments.list_deployments(current_caller(), page, site_id=site_id)
+    items, next_cursor = deployments.list_deployments(
+        current_caller(), page, site_id=site_id, status=status, sector_id=sector_id
+    )
     return ok(items, next_cursor=next_cursor)
 
 

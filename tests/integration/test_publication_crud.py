@@ -1,0 +1,69 @@
+"""Seed-002 pieces of API.md v1.1 "Publications": the publishing-records alias of one record,
+deployment `version` and `url`, `?status=` on deployments (with the `deployed` alias) and
+`?sector_id=` on records and deployments."""
+
+from __future__ import annotations
+
+from tests.integration.publishing_support import (
+    create_site,
+    drain,
+    make_content,
+    owner_token,
+    s3_site,
+)
+from tests.support.apigw import call
+
+
+def get(path: str, **query: str):
+    reply = call("GET", f"/api/v1{path}", token=owner_token(), query=query or None)
+    assert reply.status == 200, reply.body
+    return reply.json["data"]
+
+
+def deploy(site_id: str) -> dict:
+    reply = call(
+        "POST",
+        "/api/v1/publisher/deployments/",
+        token=owner_token(),
+        body={"site_id": site_id, "deployment_type": "full"},
+    )
+    assert reply.status == 202, reply.body
+    return reply.json["data"]
+
+
+def test_deployments_are_numbered_per_site_carry_its_url_and_filter_by_status(aws):
+    site = s3_site(aws)
+    make_content(site)
+    first = deploy(site["id"])
+    drain(aws)
+    second = deploy(site["id"])
+
+    assert (first["version"], second["version"]) == (1, 2)
+    assert first["url"] == site["url"]
+    assert [item["id"] for item in get("/publisher/deployments/", site_id=site["id"], status="deployed")] == [
+        first["id"]
+    ]
+    assert [
+        item["id"] for item in get("/publisher/deployments/", site_id=site["id"], status="completed")
+    ] == [first["id"]]
+    bad = call("GET", "/api/v1/publisher/deployments/", token=owner_token(), query={"status": "shipped"})
+    assert bad.status in (400, 422), bad.body
+
+
+def test_a_record_reads_through_the_publishing_records_alias_and_lists_filter_by_sector(aws):
+    site = create_site(sector_id="garden")
+    content = make_content(site, sector_id="garden")
+    made = call(
+        "POST",
+        "/api/v1/publisher/records/",
+        token=owner_token(),
+        body={"content_id": content.content_id, "destination": "webhook"},
+    )
+    assert made.status == 201, made.body
+    record_id = made.json["data"]["id"]
+
+    assert get(f"/publisher/publishing-records/{record_id}/")["id"] == record_id
+    assert [item["id"] for item in get("/publisher/records/", site_id=site["id"], sector_id="garden")] == [
+        record_id
+    ]
+    assert get("/publisher/records/", site_id=site["id"], sector_id="kitchen") == []
