@@ -285,13 +285,14 @@ def refuse_past_caps(site_id: str, items: Sequence[ContentModel], now: datetime)
     if not counted:
         return
     settings = settings_for(site_id)
-    counts = usage.counts(site_id)
+    now_keys = usage.counter_keys(settings, now)
+    counts = usage.current(site_id, [key for key, cap in now_keys if cap is not None])
     freed: dict[str, int] = {}
     for item in counted:
         if item.site_status == SiteStatus.SCHEDULED and item.scheduled_publish_at:
             for key, _ in usage.counter_keys(settings, parse_iso(item.scheduled_publish_at)):
                 freed[key] = freed.get(key, 0) + 1
-    for key, cap in usage.counter_keys(settings, now):
+    for key, cap in now_keys:
         used = counts.get(key, 0) - freed.get(key, 0)
         if cap is not None and used + len(counted) > cap:
             period = usage.period_name(key)

@@ -221,9 +221,12 @@ def settle_unpublished(content_id: str, now: datetime) -> bool:
     content = content_store.get_content(content_id)
     if content is None or not UNPUBLISH.allows(content.site_status):
         return False
-    ids = [record.record_id for record in store.records_of_content(content_id)]
-    if any(record.status == RecordStatus.PUBLISHED for record in store.fresh_records(ids).values()):
-        return False
+    for listed in store.records_of_content(content_id):
+        # the index may lag: a record it shows published is read again (GetItem, consistent)
+        if listed.status == RecordStatus.PUBLISHED:
+            record = store.get_record(listed.record_id)
+            if record is not None and record.status == RecordStatus.PUBLISHED:
+                return False
     changes = {
         "site_status": UNPUBLISH.target.value,
         "site_status_updated_at": iso(now),
