@@ -67,3 +67,43 @@ def test_a_record_reads_through_the_publishing_records_alias_and_lists_filter_by
         record_id
     ]
     assert get("/publisher/records/", site_id=site["id"], sector_id="kitchen") == []
+
+
+def test_patch_changes_a_records_metadata_and_external_url_but_never_its_source(aws):
+    site = create_site()
+    content = make_content(site)
+    made = call(
+        "POST",
+        "/api/v1/publisher/records/",
+        token=owner_token(),
+        body={"content_id": content.content_id, "destination": "webhook", "metadata": {"note": "a"}},
+    )
+    record_id = made.json["data"]["id"]
+
+    def patch(body: dict):
+        return call("PATCH", f"/api/v1/publisher/records/{record_id}/", token=owner_token(), body=body)
+
+    changed = patch({"metadata": {"note": "b"}, "external_url": "https://hooks.example.com/p"})
+    refused = patch({"metadata": {"source": "mine"}})
+    nulled = patch({"external_url": None})
+
+    assert changed.status == 200, changed.body
+    assert changed.json["data"]["metadata"] == {"note": "b", "source": "external"}
+    assert changed.json["data"]["external_url"] == "https://hooks.example.com/p"
+    assert refused.status == 422 and nulled.status == 422
+    assert get(f"/publisher/records/{record_id}/")["metadata"] == {"note": "b", "source": "external"}
+
+
+def test_patch_changes_a_deployments_metadata(aws):
+    site = s3_site(aws)
+    started = deploy(site["id"])
+
+    reply = call(
+        "PATCH",
+        f"/api/v1/publisher/deployments/{started['id']}/",
+        token=owner_token(),
+        body={"metadata": {"ticket": "OPS-1"}},
+    )
+
+    assert reply.status == 200, reply.body
+    assert get(f"/publisher/deployments/{started['id']}/")["metadata"]["ticket"] == "OPS-1"

@@ -95,6 +95,44 @@ class RecordCreate(_Body):
     metadata: Metadata = Field(default_factory=dict)
 
 
+class RecordPatch(_Body):
+    """Body of `PATCH /publisher/records/{id}`: only the fields it names change."""
+
+    metadata: Metadata | None = None
+    external_url: Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)] | None = None
+
+
+class DeploymentPatch(_Body):
+    """Body of `PATCH /publisher/deployments/{id}`."""
+
+    metadata: Metadata | None = None
+
+
+SYSTEM_METADATA_KEYS = frozenset(
+    {
+        "source",
+        "media",
+        "folded_record_ids",
+        "cleanup_retries",
+        "error_class",
+        "remote",
+        "lateness_seconds",
+        "scheduled_for",
+        "retracted_at",
+        "retracted_at_destination",
+        "rollback",
+        "skipped",
+    }
+)
+"""Metadata keys Publisher writes itself: a PATCH keeps them and may not set them."""
+
+
+def patched_metadata(current: dict[str, Any] | None, patch: dict[str, Any]) -> dict[str, Any]:
+    """The metadata a PATCH leaves: the caller's document, with Publisher's own keys kept."""
+    kept = {key: value for key, value in (current or {}).items() if key in SYSTEM_METADATA_KEYS}
+    return {**patch, **kept}
+
+
 class DeploymentCreate(_Body):
     """Body of `POST /publisher/deployments/`."""
 

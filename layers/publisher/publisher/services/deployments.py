@@ -17,7 +17,15 @@ from aws_lambda_powertools import Logger
 
 from publisher.bootstrap import ready_store
 from publisher.destinations.base import DestinationError
-from publisher.domain.publishing import DeploymentCreate, Outcome, latest_by_destination, newness
+from publisher.domain.publishing import (
+    SYSTEM_METADATA_KEYS,
+    DeploymentCreate,
+    DeploymentPatch,
+    Outcome,
+    latest_by_destination,
+    newness,
+    patched_metadata,
+)
 from publisher.domain.statuses import (
     DEPLOYMENT_STATUS_ALIASES,
     FAIL_DEPLOYMENT,
@@ -104,6 +112,27 @@ def list_deployments(
     else:
         items, cursor = store.page_by_account(caller.account_id, page, filter_condition=combined)
     return [deployment_view(item) for item in items], cursor
+
+
+def patch_deployment(caller: Caller, deployment_id: str, body: DeploymentPatch) -> dict[str, Any]:
+    """Change the deployment's `metadata` (Publisher's own keys are kept and may not be set)."""
+    caller.require_write()
+    deployment = load_deployment(caller, deployment_id)
+    if "metadata" in body.model_fields_set and body.metadata is None:
+        raise Invalid("the change is invalid", {"metadata": ["may not be null"]})
+    taken = SYSTEM_METADATA_KEYS & set(body.metadata or {})
+    if taken:
+        raise Invalid("the change is invalid", {"metadata": [f"may not set {', '.join(sorted(taken))}"]})
+    if body.metadata is not None:
+        changes = {
+            "metadata": patched_metadata(deployment.metadata, dict(body.metadata)),
+            "updated_at": iso(utcnow()),
+        }
+        condition = DeploymentModel.updated_at == deployment.updated_at
+        store.update_deployment(
+            deployment, changes, condition, "the deployment changed meanwhile; read it again"
+        )
+    return deployment_view(deployment)
 
 
 # --- starting ------------------------------------------------------------------------------

@@ -10,10 +10,13 @@ from publisher.bootstrap import ready_store
 from publisher.destinations import DESTINATION_NAMES
 from publisher.destinations.base import DestinationError
 from publisher.domain.publishing import (
+    SYSTEM_METADATA_KEYS,
     Outcome,
     RecordCreate,
+    RecordPatch,
     attempt_entry,
     latest_by_destination,
+    patched_metadata,
     with_attempt,
 )
 from publisher.domain.statuses import RETRACT, UNPUBLISH, RecordStatus
@@ -166,6 +169,35 @@ def retract(
         retract_record(record, factory=factory, vault=vault, now=utcnow(), actor=caller.user_id)
     except DestinationError as error:
         raise Conflict(f"the destination did not retract the post: {error}") from error
+    return record_view(record)
+
+
+def patch_record(
+    caller: Caller, record_id: str, body: RecordPatch, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """`metadata` (Publisher's own keys, `source` among them, are kept and may not be set) and the
+    `external_url` of a record made by `POST` (Publisher's own records take it from the destination)."""
+    caller.require_write()
+    record = load_record(caller, record_id)
+    named = body.model_fields_set
+    problems: dict[str, list[str]] = {}
+    for name in named:
+        if getattr(body, name) is None:
+            problems[name] = ["may not be null"]
+    if body.metadata and SYSTEM_METADATA_KEYS & set(body.metadata):
+        problems["metadata"] = [f"may not set {', '.join(sorted(SYSTEM_METADATA_KEYS & set(body.metadata)))}"]
+    if "external_url" in named and not made_elsewhere(record):
+        problems["external_url"] = ["only a record made by POST /publisher/records/ takes an external_url"]
+    if problems:
+        raise Invalid("the change is invalid", problems)
+    changes: dict[str, Any] = {"updated_at": iso(now or utcnow())}
+    if "metadata" in named:
+        changes["metadata"] = patched_metadata(record.metadata, dict(body.metadata or {}))
+    if "external_url" in named:
+        changes["external_url"] = body.external_url
+    store.update_record(
+        record, changes, store.unchanged(record), "the record changed meanwhile; read it again"
+    )
     return record_view(record)
 
 

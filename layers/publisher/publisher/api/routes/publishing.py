@@ -21,7 +21,13 @@ from publisher.api.params import (
     SiteId,
 )
 from publisher.api.responses import ok
-from publisher.domain.publishing import DeploymentCreate, PublishRequest, RecordCreate
+from publisher.domain.publishing import (
+    DeploymentCreate,
+    DeploymentPatch,
+    PublishRequest,
+    RecordCreate,
+    RecordPatch,
+)
 from publisher.errors import Invalid
 from publisher.paging import page_request
 from publisher.services import deployments, publishing, records
@@ -84,8 +90,15 @@ def get_record(record_id: str):
     return ok(records.get_record(current_caller(), record_id))
 
 
+def patch_record(record_id: str, body: Annotated[RecordPatch, Body()]):
+    return ok(records.patch_record(current_caller(), record_id, body))
+
+
 for _path in RECORD_PATHS:
     router.get(f"{_path}/<record_id>", tags=RECORDS, summary="Read a publishing record")(get_record)
+router.patch("/publisher/records/<record_id>", tags=RECORDS, summary="Change a record's metadata")(
+    patch_record
+)
 
 
 @router.post("/publisher/records/<record_id>/retract", tags=RECORDS, summary="Unpublish at the destination")
@@ -125,6 +138,13 @@ def start_deployment(body: Annotated[DeploymentCreate, Body()]):
 )
 def get_deployment(deployment_id: str):
     return ok(deployments.get_deployment(current_caller(), deployment_id))
+
+
+@router.patch(
+    "/publisher/deployments/<deployment_id>", tags=DEPLOYMENTS, summary="Change a deployment's metadata"
+)
+def patch_deployment(deployment_id: str, body: Annotated[DeploymentPatch, Body()]):
+    return ok(deployments.patch_deployment(current_caller(), deployment_id, body))
 
 
 @router.post(
