@@ -72,6 +72,9 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
         " settles; not driven here - verify before removing"
     ),
     "ContentApiFunction * ${RecordsTable.Arn}*": "content API: an item due within minutes is handed over",
+    "ProcessScheduledPublicationsFunction dynamodb:UpdateItem ${RecordsTable.Arn}": (
+        "publishing._plan_records: a scheduled republish reuses the (content, destination) record"
+    ),
     "ContentApiFunction dynamodb:Query ${IntegrationsTable.Arn}": "... to the site's integrations",
     "ContentApiFunction sqs:SendMessage ${PublishQueue.Arn}": "the same hand-over sends the message",
     "ProcessScheduledPublicationsFunction dynamodb:* ${UniqueKeysTable.Arn}": (

@@ -22,6 +22,7 @@ from tests.integration.publishing_support import (
     records_of,
     webhook_integration,
 )
+from tests.integration.scheduling_support import put_settings
 from tests.support.apigw import call
 
 
@@ -144,3 +145,48 @@ def test_only_the_current_record_of_a_pair_can_be_retracted(aws, site):
     assert "current" in reply.json["error"]
     assert record_now(stale.record_id).status == "published"
     assert content_now(content.content_id).site_status == "published"
+
+
+def test_with_auto_republish_on_edit_an_edit_of_published_content_goes_out_again(aws, site):
+    remote = RemoteSite()
+    worker = PublishWorker(factory=recording_factory(remote))
+    content = make_content(site, slug="tomatoes")
+    cid = content.content_id
+    step(aws, remote, worker, lambda: publish(cid))
+    put_settings(owner_token(), site["id"], auto_republish_on_edit=True)
+
+    def edit(**fields):
+        reply = call("PATCH", f"/api/v1/content/{cid}/", token=owner_token(), body=fields)
+        assert reply.status == 200, reply.body
+        return reply.json["data"]
+
+    calls = []
+    calls.append(step(aws, remote, worker, lambda: calls.append(edit(title="Better tomatoes"))))
+    shown, sent = calls
+
+    assert shown["site_status"] == "publishing"
+    assert sent == [("update", "tomatoes")]
+    assert remote.posts["post-1"].title == "Better tomatoes"
+    [record] = records_of(cid)
+    assert [entry["outcome"] for entry in record.attempt_log] == ["published", "updated"]
+    assert record.attempt_log[-1]["actor"] == "system"
+    assert changed(cid) is False
+
+
+def test_without_auto_republish_an_edit_only_marks_the_content_changed(aws, site):
+    remote = RemoteSite()
+    worker = PublishWorker(factory=recording_factory(remote))
+    cid = make_content(site, slug="tomatoes").content_id
+    step(aws, remote, worker, lambda: publish(cid))
+
+    sent = step(
+        aws,
+        remote,
+        worker,
+        lambda: call(
+            "PATCH", f"/api/v1/content/{cid}/", token=owner_token(), body={"title": "Better tomatoes"}
+        ),
+    )
+
+    assert sent == []
+    assert content_now(cid).site_status == "published" and changed(cid) is True

@@ -20,6 +20,7 @@ from publisher.bootstrap import aws_client, ready_store
 from publisher.destinations import DESTINATION_NAMES
 from publisher.domain.publishing import (
     QUEUE_DEADLINE,
+    SYSTEM_ACTOR,
     PublishMessage,
     PublishRequest,
     latest_by_destination,
@@ -39,7 +40,7 @@ from publisher.ids import new_id
 from publisher.services.adapters import refusal
 from publisher.services.content import load_content
 from publisher.services.settings import settings_for
-from publisher.services.views import record_view
+from publisher.services.views import changed_since_publish, record_view
 from publisher.store import content as content_store
 from publisher.store import records, usage
 from publisher.store import sites as site_store
@@ -300,6 +301,29 @@ def refuse_past_caps(site_id: str, items: Sequence[ContentModel], now: datetime)
                 f"the {period} cap of {cap} publications would be exceeded ({used} counted, "
                 f'{len(counted)} more asked); send "override_limits": true (admin or owner) to publish anyway'
             )
+
+
+def republish_after_edit(content_id: str, *, now: datetime | None = None) -> bool:
+    """With the site's `auto_republish_on_edit`, published content whose published fields changed
+    since its last publication goes out again (as the system; an update counts toward no cap).
+    False when nothing was queued (setting off, unchanged, or it cannot be published now)."""
+    content = content_store.get_content(content_id)
+    if content is None or content.site_status != SiteStatus.PUBLISHED or not changed_since_publish(content):
+        return False
+    if not settings_for(content.site_id).auto_republish_on_edit:
+        return False
+    now = now or utcnow()
+    try:
+        targets = publishable_targets(content, None)
+        hand_over(
+            content, targets, Dispatch(actor=SYSTEM_ACTOR), move=start_publishing(content, now), now=now
+        )
+    except (Conflict, Invalid) as problem:
+        logger.warning(
+            "not republished after the edit", extra={"content_id": content_id, "reason": str(problem)}
+        )
+        return False
+    return True
 
 
 TAKES_THE_SLOT_NOW = frozenset({SiteStatus.NOT_PUBLISHED, SiteStatus.SCHEDULED})

@@ -12,7 +12,7 @@ from publisher.api.params import AccountId, ContentStatusFilter, Cursor, Limit, 
 from publisher.api.responses import ok
 from publisher.domain.content import ContentCreate, ContentPatch, ScheduleRequest
 from publisher.paging import page_request
-from publisher.services import content, scheduling
+from publisher.services import content, publishing, scheduling
 
 router = Router()
 TAGS = ["content"]
@@ -46,7 +46,11 @@ def get_content(content_id: str):
 
 @router.patch("/content/<content_id>", tags=TAGS, summary='Edit content; approve with {"status": "approved"}')
 def update_content(content_id: str, body: Annotated[ContentPatch, Body()]):
-    return ok(content.update_content(current_caller(), content_id, body))
+    caller = current_caller()
+    view = content.update_content(caller, content_id, body)
+    if publishing.republish_after_edit(content_id):  # the site's auto_republish_on_edit
+        view = content.get_content(caller, content_id)
+    return ok(view)
 
 
 @router.post(
