@@ -303,7 +303,9 @@ def test_given_many_records_when_paging_then_every_record_comes_once(aws, owner,
     ids = set()
     for _ in range(5):
         ids.add(
-            publish(owner, {"content_id": make_content(site).content_id}).json["data"]["records"][0]["id"]
+            publish(owner, {"content_id": make_content(site).content_id, "override_limits": True}).json[
+                "data"
+            ]["records"][0]["id"]
         )
 
     seen, cursor = [], None
