@@ -72,6 +72,12 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
         " settles; not driven here - verify before removing"
     ),
     "ContentApiFunction * ${RecordsTable.Arn}*": "content API: an item due within minutes is handed over",
+    "PublisherApiFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
+        "records.delete_record: DELETE /publisher/records/{id} by an admin or owner"
+    ),
+    "PublisherApiFunction dynamodb:DeleteItem ${DeploymentsTable.Arn}": (
+        "deployments.delete_deployment: DELETE /publisher/deployments/{id} of a finished deployment"
+    ),
     "ProcessScheduledPublicationsFunction dynamodb:UpdateItem ${RecordsTable.Arn}": (
         "publishing._plan_records: a scheduled republish reuses the (content, destination) record"
     ),

@@ -9,9 +9,12 @@ from tests.integration.publishing_support import (
     drain,
     make_content,
     owner_token,
+    record_now,
     s3_site,
+    webhook_integration,
 )
 from tests.support.apigw import call
+from tests.support.fixtures import token
 
 
 def get(path: str, **query: str):
@@ -107,3 +110,49 @@ def test_patch_changes_a_deployments_metadata(aws):
 
     assert reply.status == 200, reply.body
     assert get(f"/publisher/deployments/{started['id']}/")["metadata"]["ticket"] == "OPS-1"
+
+
+def test_delete_forgets_a_record_for_an_owner_only_and_never_while_publishing(aws):
+    site = create_site()
+    webhook_integration(site["id"])
+    content = make_content(site)
+    made = call(
+        "POST",
+        "/api/v1/publisher/records/",
+        token=owner_token(),
+        body={"content_id": content.content_id, "destination": "webhook"},
+    )
+    record_id = made.json["data"]["id"]
+    path = f"/api/v1/publisher/records/{record_id}/"
+
+    by_editor = call("DELETE", path, token=token("acct-1", "editor"))
+    assert by_editor.status == 403, by_editor.body
+    force_status(record_id, "publishing")
+    while_publishing = call("DELETE", path, token=owner_token())
+    assert while_publishing.status == 409, while_publishing.body
+    force_status(record_id, "failed")
+    deleted = call("DELETE", path, token=owner_token())
+
+    assert deleted.status == 200, deleted.body
+    assert call("GET", path, token=owner_token()).status == 404
+
+
+def test_delete_forgets_only_a_finished_deployment(aws):
+    site = s3_site(aws)
+    make_content(site)
+    started = deploy(site["id"])
+    path = f"/api/v1/publisher/deployments/{started['id']}/"
+
+    running = call("DELETE", path, token=owner_token())
+    drain(aws)
+    finished = call("DELETE", path, token=owner_token())
+
+    assert running.status == 409, running.body
+    assert finished.status == 200, finished.body
+    assert call("GET", path, token=owner_token()).status == 404
+
+
+def force_status(record_id: str, status: str) -> None:
+    record = record_now(record_id)
+    record.status = status
+    record.save()

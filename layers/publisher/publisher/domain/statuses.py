@@ -54,6 +54,11 @@ class DeploymentStatus(StrEnum):
     ROLLED_BACK = "rolled_back"
 
 
+FINISHED_DEPLOYMENTS = frozenset(
+    {DeploymentStatus.COMPLETED, DeploymentStatus.FAILED, DeploymentStatus.ROLLED_BACK}
+)
+"""Deployments whose record may be deleted (nothing of theirs is on its way any more)."""
+
 DEPLOYMENT_STATUS_ALIASES: dict[str, DeploymentStatus] = {"deployed": DeploymentStatus.COMPLETED}
 """Seed-002 spellings accepted by `?status=` on deployments."""
 

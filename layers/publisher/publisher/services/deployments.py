@@ -31,6 +31,7 @@ from publisher.domain.statuses import (
     FAIL_DEPLOYMENT,
     FINISH_DEPLOYMENT,
     FINISH_EMPTY_DEPLOYMENT,
+    FINISHED_DEPLOYMENTS,
     ROLL_BACK,
     START_DEPLOYMENT,
     ContentStatus,
@@ -56,7 +57,7 @@ from publisher.services.publishing import (
     start_publishing,
     write_records,
 )
-from publisher.services.records import retract_record
+from publisher.services.records import require_admin, retract_record
 from publisher.services.sites import load_site
 from publisher.services.views import content_view, deployment_view
 from publisher.store import content as content_store
@@ -133,6 +134,15 @@ def patch_deployment(caller: Caller, deployment_id: str, body: DeploymentPatch) 
             deployment, changes, condition, "the deployment changed meanwhile; read it again"
         )
     return deployment_view(deployment)
+
+
+def delete_deployment(caller: Caller, deployment_id: str) -> None:
+    """Forget a finished deployment's record (admin/owner); its records and posts stay."""
+    require_admin(caller)
+    deployment = load_deployment(caller, deployment_id)
+    if deployment.status not in FINISHED_DEPLOYMENTS:
+        raise Conflict(f"only a finished deployment can be deleted; this one is {deployment.status}")
+    store.delete_deployment(deployment)
 
 
 # --- starting ------------------------------------------------------------------------------

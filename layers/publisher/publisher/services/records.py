@@ -20,7 +20,7 @@ from publisher.domain.publishing import (
     with_attempt,
 )
 from publisher.domain.statuses import RETRACT, UNPUBLISH, RecordStatus
-from publisher.errors import Conflict, Invalid, NotFound
+from publisher.errors import Conflict, Forbidden, Invalid, NotFound
 from publisher.identity import Caller
 from publisher.ids import new_id
 from publisher.paging import PageRequest
@@ -199,6 +199,24 @@ def patch_record(
         record, changes, store.unchanged(record), "the record changed meanwhile; read it again"
     )
     return record_view(record)
+
+
+ADMIN_ROLES = frozenset({"admin", "owner"})
+
+
+def require_admin(caller: Caller) -> None:
+    """403 unless the caller is an admin or owner (deleting records and deployments)."""
+    if caller.role not in ADMIN_ROLES:
+        raise Forbidden(f"only an admin or owner may delete this; the {caller.role} role may not")
+
+
+def delete_record(caller: Caller, record_id: str) -> None:
+    """Forget a record (admin/owner) that is not publishing; the destination is untouched."""
+    require_admin(caller)
+    record = load_record(caller, record_id)
+    if record.status == RecordStatus.PUBLISHING:
+        raise Conflict("the record is being published; delete it once publishing has finished")
+    store.delete_record(record, store.unchanged(record))
 
 
 def made_elsewhere(record: RecordModel) -> bool:

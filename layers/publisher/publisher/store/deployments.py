@@ -11,7 +11,13 @@ from pynamodb.expressions.condition import size
 from publisher.domain.statuses import DeploymentStatus
 from publisher.paging import PageRequest
 from publisher.store.changes import actions_for
-from publisher.store.common import condition_failed, conditional_save, conditional_update, query_page
+from publisher.store.common import (
+    condition_failed,
+    conditional_delete,
+    conditional_save,
+    conditional_update,
+    query_page,
+)
 from publisher.store.models import DeploymentModel
 
 MAX_ERROR_LOG = 100
@@ -88,3 +94,11 @@ def count_item(
         # The log is full (or the deployment finished): count without logging.
         return count_item(deployment_id, deployed=deployed, error=None, now_iso=now_iso)
     return deployment
+
+
+def delete_deployment(deployment: DeploymentModel) -> None:
+    """Delete the deployment as it was read (status and last write); Conflict when it changed."""
+    condition = (DeploymentModel.status == deployment.status) & (
+        DeploymentModel.updated_at == deployment.updated_at
+    )
+    conditional_delete(deployment, condition, "the deployment changed meanwhile; read it again")

@@ -101,6 +101,12 @@ router.patch("/publisher/records/<record_id>", tags=RECORDS, summary="Change a r
 )
 
 
+@router.delete("/publisher/records/<record_id>", tags=RECORDS, summary="Forget a record (admin/owner)")
+def delete_record(record_id: str):
+    records.delete_record(current_caller(), record_id)
+    return ok({"id": record_id, "deleted": True})
+
+
 @router.post("/publisher/records/<record_id>/retract", tags=RECORDS, summary="Unpublish at the destination")
 def retract_record(record_id: str):
     return ok(records.retract(current_caller(), record_id))
@@ -145,6 +151,14 @@ def get_deployment(deployment_id: str):
 )
 def patch_deployment(deployment_id: str, body: Annotated[DeploymentPatch, Body()]):
     return ok(deployments.patch_deployment(current_caller(), deployment_id, body))
+
+
+@router.delete(
+    "/publisher/deployments/<deployment_id>", tags=DEPLOYMENTS, summary="Forget a finished deployment"
+)
+def delete_deployment(deployment_id: str):
+    deployments.delete_deployment(current_caller(), deployment_id)
+    return ok({"id": deployment_id, "deleted": True})
 
 
 @router.post(
