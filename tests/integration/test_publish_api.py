@@ -70,6 +70,7 @@ def test_given_approved_content_when_published_now_then_202_pending_record_and_o
         "scheduled_for": None,
         "deployment_id": None,
         "enqueued_at": message["enqueued_at"],
+        "actor": "user-1",
     }
 
 
@@ -296,7 +297,9 @@ def test_given_many_records_when_paging_then_every_record_comes_once(aws, owner,
     ids = set()
     for _ in range(5):
         ids.add(
-            publish(owner, {"content_id": make_content(site).content_id}).json["data"]["records"][0]["id"]
+            publish(owner, {"content_id": make_content(site).content_id, "override_limits": True}).json[
+                "data"
+            ]["records"][0]["id"]
         )
 
     seen, cursor = [], None

@@ -25,6 +25,7 @@ from tests.support.fixtures import stored, token
 DEFAULTS = {
     "auto_approval_enabled": False,
     "auto_publish_enabled": False,
+    "auto_republish_on_edit": False,
     "daily_publish_limit": 3,
     "weekly_publish_limit": 15,
     "monthly_publish_limit": 50,
@@ -37,6 +38,7 @@ DEFAULTS = {
 CUSTOM = {
     "auto_approval_enabled": True,
     "auto_publish_enabled": True,
+    "auto_republish_on_edit": True,
     "daily_publish_limit": 2,
     "weekly_publish_limit": None,
     "monthly_publish_limit": 40,

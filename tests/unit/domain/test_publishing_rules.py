@@ -153,6 +153,7 @@ def test_a_message_body_round_trips_and_ignores_fields_it_does_not_know():
         "scheduled_for": None,
         "deployment_id": None,
         "enqueued_at": "2026-11-21T14:00:00Z",
+        "actor": "user-1",
         "extra": 1,
     }
 

@@ -26,6 +26,7 @@ def test_given_nothing_when_built_then_defaults_are_those_of_the_api_contract():
     assert PublishingSettings().model_dump(mode="json") == {
         "auto_approval_enabled": False,
         "auto_publish_enabled": False,
+        "auto_republish_on_edit": False,
         "daily_publish_limit": 3,
         "weekly_publish_limit": 15,
         "monthly_publish_limit": 50,
@@ -41,6 +42,7 @@ def test_given_a_full_json_body_when_validated_then_it_round_trips_and_offers_pa
     body = {
         "auto_approval_enabled": True,
         "auto_publish_enabled": True,
+        "auto_republish_on_edit": True,
         "daily_publish_limit": None,
         "weekly_publish_limit": None,
         "monthly_publish_limit": None,

@@ -34,6 +34,9 @@ LEGAL = [
     (R.FAILED, R.PUBLISHING),
     (R.PUBLISHING, R.PUBLISHING),  # a claim whose lease expired (the worker died) is taken over
     (R.PUBLISHED, R.RETRACTED),
+    (R.PUBLISHED, R.PUBLISHING),  # republish: one record per (content, destination)
+    (R.RETRACTED, R.PUBLISHING),  # republish after a retract restores the same post
+    (S.PUBLISHED, S.NOT_PUBLISHED),  # no record is published any more
     (D.PENDING, D.DEPLOYING),
     (D.DEPLOYING, D.COMPLETED),
     (D.DEPLOYING, D.FAILED),
@@ -63,9 +66,9 @@ def test_moves_across_machines_are_refused():
 
 def test_sources_of_a_target_are_the_conditions_of_its_write():
     assert sources_of(S.PUBLISHING) == {S.SCHEDULED, S.FAILED, S.PUBLISHED}
-    assert sources_of(R.PUBLISHING) == {R.PENDING, R.FAILED, R.PUBLISHING}
+    assert sources_of(R.PUBLISHING) == {R.PENDING, R.FAILED, R.PUBLISHING, R.PUBLISHED, R.RETRACTED}
     assert sources_of(D.ROLLED_BACK) == {D.COMPLETED, D.FAILED}
-    assert sources_of(S.NOT_PUBLISHED) == {S.SCHEDULED}
+    assert sources_of(S.NOT_PUBLISHED) == {S.SCHEDULED, S.PUBLISHED}
 
 
 def test_given_the_named_moves_then_each_is_legal_step_by_step():

@@ -176,7 +176,8 @@ def test_deleteitem_only_where_the_code_deletes(policies):
         if "dynamodb:DeleteItem" in s.actions
         for resource in s.resources
     }
-    assert tables == {"UniqueKeysTable", "IntegrationsTable", "RecordsTable"}
+    # DeploymentsTable: DELETE /publisher/deployments/{id} of a finished deployment (API.md v1.1)
+    assert tables == {"UniqueKeysTable", "IntegrationsTable", "RecordsTable", "DeploymentsTable"}
 
 
 def test_s3_grants_are_object_actions_on_the_prefix_in_this_account_only():

@@ -64,9 +64,10 @@ def test_a_status_move_rewrites_its_composite_key_and_nothing_unrelated():
 
 @pytest.mark.parametrize(
     ("status", "indexed"),
-    [("pending", True), ("publishing", True), ("failed", True), ("published", False), ("retracted", False)],
+    [("pending", True), ("publishing", True), ("failed", True), ("published", True), ("retracted", True)],
 )
 def test_only_unsettled_records_with_a_deadline_sit_in_the_retry_index(status, indexed):
+    # a published or retracted record with a deadline waits for a republish (one record per pair)
     record = RecordModel(
         record_id="r1",
         account_id="a",

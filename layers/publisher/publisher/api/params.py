@@ -12,7 +12,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from publisher.destinations import DESTINATION_NAMES
 from publisher.domain.limits import MAX_ID_LENGTH
-from publisher.domain.statuses import ContentStatus, RecordStatus, SiteStatus
+from publisher.domain.statuses import (
+    DEPLOYMENT_STATUS_ALIASES,
+    ContentStatus,
+    DeploymentStatus,
+    RecordStatus,
+    SiteStatus,
+)
 from publisher.domain.text import MAX_SLUG_LENGTH
 from publisher.paging import MAX_LIMIT
 
@@ -41,6 +47,11 @@ Destination = Literal[*DESTINATION_NAMES]  # type: ignore[valid-type]
 """A destination's name: the `{destination}` path parameter (an enum in the document)."""
 DestinationFilter = Annotated[Destination | None, Query()]  # type: ignore[valid-type]
 SiteSlug = Annotated[str, Query(min_length=1, max_length=MAX_SLUG_LENGTH, description="the site's slug")]
+DeploymentStatusFilter = Annotated[
+    Literal[*DeploymentStatus, *DEPLOYMENT_STATUS_ALIASES] | None,  # type: ignore[valid-type]
+    Query(description="`deployed` is accepted as the seed-002 alias of `completed`"),
+]
+SectorId = Annotated[str | None, _id()]
 TimeText = Annotated[
     str,
     Query(

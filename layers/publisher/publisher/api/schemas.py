@@ -112,6 +112,7 @@ class PublishingSettingsView(_Resource):
     timezone: str = Field(description="IANA time zone name")
     missed_schedule_policy: Literal["publish_late", "next_slot", "hold"]
     blackout_dates: list[date]
+    auto_republish_on_edit: bool = Field(description="an edit of published content queues a republish")
     updated_at: Time | None = _time("null until the settings are first saved")
 
 
@@ -152,6 +153,7 @@ class Content(_Resource):
     scheduled_publish_at: Time | None = _time()
     published_at: Time | None = _time()
     last_error: str | None
+    changed_since_publish: bool = Field(description="a published field was edited after the last publication")
     site_status_updated_at: Time = _time()
     created_at: Time = _time()
     updated_at: Time = _time()
@@ -172,6 +174,7 @@ class CalendarEntry(_Resource):
     calendar_at: Time | None = _time("the time the item stands at on the calendar")
     site_status_updated_at: Time = _time()
     last_error: str | None
+    changed_since_publish: bool
 
 
 class PublishingRecord(_Resource):
@@ -215,6 +218,8 @@ class DeploymentRecord(_Resource):
     sector_id: str | None
     deployment_type: Literal["full", "incremental"]
     status: DeploymentStatus
+    version: int | None = Field(ge=1, description="1, 2, … per site")
+    url: str | None = Field(description="the site's public URL")
     items_total: int = Field(ge=0)
     items_deployed: int = Field(ge=0)
     items_failed: int = Field(ge=0)
@@ -255,6 +260,21 @@ class DeploymentRollback(DeploymentRecord):
 
 class Health(_Resource):
     status: Literal["ok"]
+
+
+class Deleted(_Resource):
+    id: str
+    deleted: Literal[True]
+
+
+class Attempt(_Resource):
+    """One attempt of a record (services/views.attempts_view)."""
+
+    at: str | None = _time()
+    outcome: Literal["published", "updated", "unchanged", "failed", "retracted"] | None
+    error: str | None
+    actor: str | None
+    deployment_id: str | None
 
 
 class HistoryEntry(_Resource):
@@ -299,6 +319,7 @@ SINGLE: tuple[type[BaseModel], ...] = (
     DeploymentRollback,
     Health,
     BulkResults,
+    Deleted,
 )
 LISTED: tuple[type[BaseModel], ...] = (
     Site,
@@ -308,6 +329,7 @@ LISTED: tuple[type[BaseModel], ...] = (
     PublishingRecord,
     DeploymentRecord,
     HistoryEntry,
+    Attempt,
 )
 """Resources that come as a list (`data: [...]` with `next_cursor`)."""
 

@@ -63,6 +63,10 @@ class Destination(ABC):
         if session is None and self.uses_http:
             session = build_session(allow_insecure_http=bool(self.config.get("allow_insecure_http")))
         self.session = session
+        self.media: dict[str, Any] = {}
+        """Source image URL → this destination's copy of it (a value the adapter defines), from
+        earlier publications of the same content: adapters consult it before uploading an image and
+        add what they upload. `publish()` takes it from the caller, who stores it afterwards."""
 
     @abstractmethod
     def verify(self) -> Verification:
@@ -95,10 +99,28 @@ class Destination(ABC):
         """Find or create the taxonomy terms; returns the destination's term references."""
         return list(names)
 
-    def publish(self, article: Article, known_external_id: str | None = None) -> RemotePost:
-        """Create the post once: update a known or found post, create only when none exists."""
+    def publish(
+        self,
+        article: Article,
+        known_external_id: str | None = None,
+        *,
+        media: dict[str, Any] | None = None,
+        retracted_external_id: str | None = None,
+    ) -> RemotePost:
+        """Create the post once: update a known or found post, create only when none exists.
+
+        `media` (updated in place) is the image map of earlier publications. A post this
+        destination was told to retract (`retracted_external_id`) is restored by an update when
+        the destination still has it; when it refuses, the slug lookup takes over."""
+        if media is not None:
+            self.media = media
         if known_external_id:
             return self.update(known_external_id, article)
+        if retracted_external_id:
+            try:
+                return self.update(retracted_external_id, article)
+            except PermanentDestinationError:
+                pass  # gone for good at the destination: find it by its slug, or create it again
         existing = self.find_by_slug(article.slug, article.content_type)
         if existing is not None:
             return self.update(existing.external_id, article)

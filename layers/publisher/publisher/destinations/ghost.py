@@ -210,13 +210,13 @@ class GhostDestination(Destination):
     # --- helpers --------------------------------------------------------------------------
 
     def _fields(self, article: Article) -> dict[str, Any]:
-        """The post body Ghost receives; uploads each distinct image once."""
-        uploaded: dict[str, str] = {}
+        """The post body Ghost receives; uploads each distinct image once, and never one that
+        an earlier publication of the content uploaded already (`self.media`)."""
 
         def copy(url: str) -> str:
-            if url not in uploaded:
-                uploaded[url] = self.upload_media(url)
-            return uploaded[url]
+            if not isinstance(self.media.get(url), str):
+                self.media[url] = self.upload_media(url)
+            return str(self.media[url])
 
         def rewrite(match: re.Match[str]) -> str:
             src = unescape(match.group(3))

@@ -98,6 +98,15 @@ class Redacting(Destination):
         with self._guard():
             return self.inner.ensure_terms(taxonomy, names)
 
-    def publish(self, article: Article, known_external_id: str | None = None) -> RemotePost:
+    def publish(
+        self,
+        article: Article,
+        known_external_id: str | None = None,
+        *,
+        media: dict[str, Any] | None = None,
+        retracted_external_id: str | None = None,
+    ) -> RemotePost:
         with self._guard():
-            return self.inner.publish(article, known_external_id)
+            return self.inner.publish(
+                article, known_external_id, media=media, retracted_external_id=retracted_external_id
+            )

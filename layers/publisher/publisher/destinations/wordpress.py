@@ -322,8 +322,11 @@ class WordPressDestination(Destination):
         return body
 
     def _import_images(self, urls: Iterable[str]) -> dict[str, Media]:
-        """Each image URL's copy in the media library: found by its slug, else uploaded once."""
-        wanted = {url: media_slug(url) for url in dict.fromkeys(urls)}
+        """Each image URL's copy in the media library: known from an earlier publication of the
+        content (`self.media`), else found by its slug, else uploaded once."""
+        urls = list(dict.fromkeys(urls))
+        known = {url: _known_media(self.media.get(url)) for url in urls}
+        wanted = {url: media_slug(url) for url in urls if known[url] is None}
         by_slug: dict[str, Media] = {}
         slugs = list(dict.fromkeys(wanted.values()))
         for start in range(0, len(slugs), MEDIA_LOOKUP_BATCH):
@@ -339,7 +342,10 @@ class WordPressDestination(Destination):
         for url, slug in wanted.items():
             if slug not in by_slug:
                 by_slug[slug] = self._upload_image(url, slug)
-        return {url: by_slug[slug] for url, slug in wanted.items()}
+        found = {url: known[url] or by_slug[wanted[url]] for url in urls}
+        for url, media in found.items():
+            self.media[url] = {"id": media.id, "url": media.url}
+        return found
 
     def _upload_image(self, url: str, slug: str) -> Media:
         body, content_type, filename = fetch_image(self.session, url)
@@ -468,6 +474,13 @@ def _remote_post(post: Mapping[str, Any]) -> RemotePost:
             "featured_media": post.get("featured_media"),
         },
     )
+
+
+def _known_media(value: Any) -> Media | None:
+    """An entry of the media map as a Media, or None when it is not one of ours."""
+    if isinstance(value, dict) and str(value.get("id", "")).isdigit() and isinstance(value.get("url"), str):
+        return Media(int(value["id"]), value["url"])
+    return None
 
 
 def _post_id(external_id: str) -> int:

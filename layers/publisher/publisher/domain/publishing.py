@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -80,6 +80,8 @@ class PublishRequest(_Body):
 
     content_id: Id
     destinations: list[DestinationName] | None = Field(default=None, min_length=1, max_length=10)
+    override_limits: bool = False
+    """Publish even past a daily/weekly/monthly cap (admin and owner only)."""
 
 
 class RecordCreate(_Body):
@@ -93,11 +95,51 @@ class RecordCreate(_Body):
     metadata: Metadata = Field(default_factory=dict)
 
 
+class RecordPatch(_Body):
+    """Body of `PATCH /publisher/records/{id}`: only the fields it names change."""
+
+    metadata: Metadata | None = None
+    external_url: Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)] | None = None
+
+
+class DeploymentPatch(_Body):
+    """Body of `PATCH /publisher/deployments/{id}`."""
+
+    metadata: Metadata | None = None
+
+
+SYSTEM_METADATA_KEYS = frozenset(
+    {
+        "source",
+        "media",
+        "folded_record_ids",
+        "cleanup_retries",
+        "error_class",
+        "remote",
+        "lateness_seconds",
+        "scheduled_for",
+        "retracted_at",
+        "retracted_at_destination",
+        "rollback",
+        "skipped",
+    }
+)
+"""Metadata keys Publisher writes itself: a PATCH keeps them and may not set them."""
+
+
+def patched_metadata(current: dict[str, Any] | None, patch: dict[str, Any]) -> dict[str, Any]:
+    """The metadata a PATCH leaves: the caller's document, with Publisher's own keys kept."""
+    kept = {key: value for key, value in (current or {}).items() if key in SYSTEM_METADATA_KEYS}
+    return {**patch, **kept}
+
+
 class DeploymentCreate(_Body):
     """Body of `POST /publisher/deployments/`."""
 
     site_id: Id
     deployment_type: Literal["full", "incremental"]
+    override_limits: bool = False
+    """Deploy even past a daily/weekly/monthly cap (admin and owner only)."""
 
 
 class PublishMessage(BaseModel):
@@ -114,6 +156,8 @@ class PublishMessage(BaseModel):
     """The scheduled time the message was sent for; None for publish-now, deployments, retries."""
     deployment_id: str | None = None
     enqueued_at: str
+    actor: str | None = None
+    """Who asked for the publication (a user's sub, or "system" for the jobs); for the attempts log."""
 
 
 # --- timing --------------------------------------------------------------------------------
@@ -176,6 +220,42 @@ def known_external_id(records: Iterable[RecordLike], destination: str) -> str | 
         and record.external_id
     ]
     return max(published, key=newness).external_id if published else None
+
+
+MAX_ATTEMPT_LOG = 50
+"""A record keeps its last 50 attempts (the item stays far below DynamoDB's 400 KB)."""
+MAX_MEDIA_MAP = 200
+"""A record remembers at most this many uploaded images (source URL → destination copy)."""
+SYSTEM_ACTOR = "system"
+
+
+def attempt_entry(
+    at: str,
+    outcome: Outcome,
+    *,
+    error: str | None = None,
+    actor: str | None = None,
+    deployment_id: str | None = None,
+) -> dict[str, Any]:
+    """One line of a record's attempts log, as `GET /publisher/records/{id}/attempts/` shows it."""
+    return {
+        "at": at,
+        "outcome": outcome.value,
+        "error": error,
+        "actor": actor or SYSTEM_ACTOR,
+        "deployment_id": deployment_id,
+    }
+
+
+def with_attempt(log: Iterable[dict[str, Any]] | None, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The log with `entry` appended, bounded to the last MAX_ATTEMPT_LOG, in time order."""
+    entries = sorted([*(log or []), entry], key=lambda item: str(item.get("at") or ""))
+    return entries[-MAX_ATTEMPT_LOG:]
+
+
+def bounded_media(media: dict[str, Any]) -> dict[str, Any]:
+    """The media map as stored: its last MAX_MEDIA_MAP entries."""
+    return dict(list(media.items())[-MAX_MEDIA_MAP:])
 
 
 def settled_outcome(statuses: Iterable[str]) -> SiteStatus | None:

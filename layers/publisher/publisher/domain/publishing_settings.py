@@ -92,6 +92,8 @@ class PublishingSettings(BaseModel):
 
     auto_approval_enabled: bool = False
     auto_publish_enabled: bool = False
+    auto_republish_on_edit: bool = False
+    """An edit of a published field of published content queues a republish (as the system)."""
     daily_publish_limit: Limit = 3
     weekly_publish_limit: Limit = 15
     monthly_publish_limit: Limit = 50

@@ -54,6 +54,14 @@ class DeploymentStatus(StrEnum):
     ROLLED_BACK = "rolled_back"
 
 
+FINISHED_DEPLOYMENTS = frozenset(
+    {DeploymentStatus.COMPLETED, DeploymentStatus.FAILED, DeploymentStatus.ROLLED_BACK}
+)
+"""Deployments whose record may be deleted (nothing of theirs is on its way any more)."""
+
+DEPLOYMENT_STATUS_ALIASES: dict[str, DeploymentStatus] = {"deployed": DeploymentStatus.COMPLETED}
+"""Seed-002 spellings accepted by `?status=` on deployments."""
+
 _S, _R, _D = SiteStatus, RecordStatus, DeploymentStatus
 
 TRANSITIONS: dict[type[StrEnum], dict[StrEnum, frozenset[StrEnum]]] = {
@@ -62,14 +70,14 @@ TRANSITIONS: dict[type[StrEnum], dict[StrEnum, frozenset[StrEnum]]] = {
         _S.SCHEDULED: frozenset({_S.PUBLISHING, _S.NOT_PUBLISHED, _S.SCHEDULED}),
         _S.PUBLISHING: frozenset({_S.PUBLISHED, _S.FAILED}),
         _S.FAILED: frozenset({_S.SCHEDULED, _S.PUBLISHING}),
-        _S.PUBLISHED: frozenset({_S.PUBLISHING}),
+        _S.PUBLISHED: frozenset({_S.PUBLISHING, _S.NOT_PUBLISHED}),
     },
     RecordStatus: {
         _R.PENDING: frozenset({_R.PUBLISHING}),
         _R.PUBLISHING: frozenset({_R.PUBLISHED, _R.FAILED, _R.PUBLISHING}),
         _R.FAILED: frozenset({_R.PUBLISHING}),
-        _R.PUBLISHED: frozenset({_R.RETRACTED}),
-        _R.RETRACTED: frozenset(),
+        _R.PUBLISHED: frozenset({_R.RETRACTED, _R.PUBLISHING}),
+        _R.RETRACTED: frozenset({_R.PUBLISHING}),
     },
     DeploymentStatus: {
         _D.PENDING: frozenset({_D.DEPLOYING}),
@@ -137,10 +145,17 @@ SETTLE_PUBLISHED = _single("settle published", _S.PUBLISHED)
 SETTLE_FAILED = _single("settle failed", _S.FAILED)
 MISS_SLOT = Move("miss a slot", frozenset({_S.SCHEDULED}), _S.FAILED, via=(_S.PUBLISHING,))._check()
 """scheduled → publishing → failed, at once, when an item misses its slot and is held."""
+UNPUBLISH = _single("unpublish", _S.NOT_PUBLISHED, frozenset({_S.PUBLISHED}))
+"""published → not_published: no record of the content is published any more (retract, rollback)."""
 
 # PublishingRecord.status
-CLAIM_RECORD = _single("claim", _R.PUBLISHING)
+CLAIM_RECORD = _single("claim", _R.PUBLISHING, frozenset({_R.PENDING, _R.FAILED, _R.PUBLISHING}))
 """pending | failed (a retry) | publishing (a claim whose lease expired) → publishing."""
+CLAIM_REPUBLISH = _single("republish", _R.PUBLISHING, frozenset({_R.PUBLISHED, _R.RETRACTED}))
+"""published (an update) | retracted (restore) → publishing: one record per (content, destination)
+is reused by every later publication."""
+REPUBLISHABLE = CLAIM_REPUBLISH.sources
+"""Settled records a new publication reuses (the record waits, unchanged, for its message)."""
 RECORD_PUBLISHED = _single("record published", _R.PUBLISHED)
 RECORD_FAILED = _single("record failed", _R.FAILED)
 RETRACT = _single("retract", _R.RETRACTED)

@@ -24,7 +24,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from publisher.bootstrap import ready_store
 from publisher.domain.publishing import MAX_CLEANUP_RETRIES, STUCK_AFTER, latest_by_destination
-from publisher.domain.statuses import RECORD_FAILED, RecordStatus, SiteStatus
+from publisher.domain.statuses import RECORD_FAILED, REPUBLISHABLE, RecordStatus, SiteStatus
 from publisher.errors import Conflict
 from publisher.identity import act_as
 from publisher.services.publishing import Dispatch, enabled_integrations, hand_over, start_publishing
@@ -79,7 +79,7 @@ def _attend(record: RecordModel, now: datetime, summary: CleanupSummary) -> None
     if content is None or current is None or current.record_id != record.record_id:
         _settle(record, now, record.error or "replaced by a later publication", summary)
         return
-    if record.status == RecordStatus.PENDING:
+    if record.status == RecordStatus.PENDING or record.status in REPUBLISHABLE:
         _resend(record, content, now, summary)
         return
     if record.status == RecordStatus.PUBLISHING:
@@ -102,6 +102,9 @@ def _resend(record: RecordModel, content: ContentModel, now: datetime, summary: 
         outcome = _send(record, content, now, scheduled_for=waiting_for, move=None)
     elif content.site_status == SiteStatus.PUBLISHING:
         outcome = _send(record, content, now, scheduled_for=None, move=None)
+    elif record.status in REPUBLISHABLE:
+        _settle(record, now, "", summary)  # a republish nobody waits for: the record stays as it is
+        return
     else:
         _drop(record, summary)
         return

@@ -17,11 +17,21 @@ from aws_lambda_powertools import Logger
 
 from publisher.bootstrap import ready_store
 from publisher.destinations.base import DestinationError
-from publisher.domain.publishing import DeploymentCreate, Outcome, latest_by_destination, newness
+from publisher.domain.publishing import (
+    SYSTEM_METADATA_KEYS,
+    DeploymentCreate,
+    DeploymentPatch,
+    Outcome,
+    latest_by_destination,
+    newness,
+    patched_metadata,
+)
 from publisher.domain.statuses import (
+    DEPLOYMENT_STATUS_ALIASES,
     FAIL_DEPLOYMENT,
     FINISH_DEPLOYMENT,
     FINISH_EMPTY_DEPLOYMENT,
+    FINISHED_DEPLOYMENTS,
     ROLL_BACK,
     START_DEPLOYMENT,
     ContentStatus,
@@ -41,11 +51,13 @@ from publisher.services.publishing import (
     Dispatch,
     count_publication,
     enabled_integrations,
+    may_override_limits,
+    refuse_past_caps,
     send_messages,
     start_publishing,
     write_records,
 )
-from publisher.services.records import retract_record
+from publisher.services.records import require_admin, retract_record
 from publisher.services.sites import load_site
 from publisher.services.views import content_view, deployment_view
 from publisher.store import content as content_store
@@ -76,18 +88,70 @@ def get_deployment(caller: Caller, deployment_id: str) -> dict[str, Any]:
 
 
 def list_deployments(
-    caller: Caller, page: PageRequest, *, site_id: str | None = None
+    caller: Caller,
+    page: PageRequest,
+    *,
+    site_id: str | None = None,
+    status: str | None = None,
+    sector_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """Deployments newest first, of a site or of the caller's account; `status` (`deployed` is
+    the seed-002 alias of `completed`) and `sector_id` filter them."""
     ready_store()
+    conditions = []
+    if status is not None:
+        wanted = DEPLOYMENT_STATUS_ALIASES.get(status) or DeploymentStatus(status)
+        conditions.append(DeploymentModel.status == wanted.value)
+    if sector_id is not None:
+        conditions.append(DeploymentModel.sector_id == sector_id)
+    combined = None
+    for condition in conditions:
+        combined = condition if combined is None else combined & condition
     if site_id is not None:
         load_site(caller, site_id)
-        items, cursor = store.page_by_site(site_id, page)
+        items, cursor = store.page_by_site(site_id, page, filter_condition=combined)
     else:
-        items, cursor = store.page_by_account(caller.account_id, page)
+        items, cursor = store.page_by_account(caller.account_id, page, filter_condition=combined)
     return [deployment_view(item) for item in items], cursor
 
 
+def patch_deployment(caller: Caller, deployment_id: str, body: DeploymentPatch) -> dict[str, Any]:
+    """Change the deployment's `metadata` (Publisher's own keys are kept and may not be set)."""
+    caller.require_write()
+    deployment = load_deployment(caller, deployment_id)
+    if "metadata" in body.model_fields_set and body.metadata is None:
+        raise Invalid("the change is invalid", {"metadata": ["may not be null"]})
+    taken = SYSTEM_METADATA_KEYS & set(body.metadata or {})
+    if taken:
+        raise Invalid("the change is invalid", {"metadata": [f"may not set {', '.join(sorted(taken))}"]})
+    if body.metadata is not None:
+        changes = {
+            "metadata": patched_metadata(deployment.metadata, dict(body.metadata)),
+            "updated_at": iso(utcnow()),
+        }
+        condition = DeploymentModel.updated_at == deployment.updated_at
+        store.update_deployment(
+            deployment, changes, condition, "the deployment changed meanwhile; read it again"
+        )
+    return deployment_view(deployment)
+
+
+def delete_deployment(caller: Caller, deployment_id: str) -> None:
+    """Forget a finished deployment's record (admin/owner); its records and posts stay."""
+    require_admin(caller)
+    deployment = load_deployment(caller, deployment_id)
+    if deployment.status not in FINISHED_DEPLOYMENTS:
+        raise Conflict(f"only a finished deployment can be deleted; this one is {deployment.status}")
+    store.delete_deployment(deployment)
+
+
 # --- starting ------------------------------------------------------------------------------
+
+
+def _next_version(site_id: str) -> int:
+    """The site's next deployment number: its newest deployment's + 1 (1 for the first)."""
+    latest = store.latest_of_site(site_id)
+    return int(latest.version or 0) + 1 if latest is not None else 1
 
 
 def start_deployment(
@@ -95,6 +159,7 @@ def start_deployment(
 ) -> dict[str, Any]:
     """Hand every item of the deployment to the queue; 202 with the deployment."""
     caller.require_write()
+    override = may_override_limits(caller, body.override_limits)
     site = load_site(caller, body.site_id)
     integrations = enabled_integrations(site.site_id)
     if not integrations:
@@ -103,6 +168,9 @@ def start_deployment(
     if reasons:
         raise Invalid("some integrations cannot be deployed to", {"site_id": reasons})
     now = now or utcnow()
+    plan, skipped = _plan(site.site_id, body.deployment_type, integrations)
+    if not override:
+        refuse_past_caps(site.site_id, [content for content, _ in plan], now)
     deployment = DeploymentModel(
         deployment_id=new_id(),
         account_id=site.account_id,
@@ -112,13 +180,14 @@ def start_deployment(
         status=DeploymentStatus.PENDING.value,
         error_log=[],
         metadata={},
+        version=_next_version(site.site_id),
+        url=site.url,
         created_at=iso(now),
         updated_at=iso(now),
     )
     store.create_deployment(deployment)
-    plan, skipped = _plan(site.site_id, body.deployment_type, integrations)
     handed: list[tuple[list[RecordModel], ContentModel]] = []
-    dispatch = Dispatch(deployment_id=deployment.deployment_id)
+    dispatch = Dispatch(deployment_id=deployment.deployment_id, actor=caller.user_id)
     for content, targets in plan:
         before = SiteStatus(content.site_status), content.scheduled_publish_at
         try:

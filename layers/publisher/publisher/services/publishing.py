@@ -20,6 +20,7 @@ from publisher.bootstrap import aws_client, ready_store
 from publisher.destinations import DESTINATION_NAMES
 from publisher.domain.publishing import (
     QUEUE_DEADLINE,
+    SYSTEM_ACTOR,
     PublishMessage,
     PublishRequest,
     latest_by_destination,
@@ -27,18 +28,19 @@ from publisher.domain.publishing import (
 )
 from publisher.domain.statuses import (
     PUBLISH_NOW_UNSCHEDULED,
+    REPUBLISHABLE,
     START_PUBLISHING,
     ContentStatus,
     RecordStatus,
     SiteStatus,
 )
-from publisher.errors import Conflict, Invalid
+from publisher.errors import Conflict, Forbidden, Invalid
 from publisher.identity import Caller
 from publisher.ids import new_id
 from publisher.services.adapters import refusal
 from publisher.services.content import load_content
 from publisher.services.settings import settings_for
-from publisher.services.views import record_view
+from publisher.services.views import changed_since_publish, record_view
 from publisher.store import content as content_store
 from publisher.store import records, usage
 from publisher.store import sites as site_store
@@ -48,8 +50,9 @@ from publisher.timeutil import iso, parse_iso, utcnow
 
 logger = Logger()
 
-REUSABLE = frozenset({RecordStatus.PENDING, RecordStatus.FAILED})
-"""An open record of the same content and destination is sent again rather than piling up."""
+REUSABLE = frozenset({RecordStatus.PENDING, RecordStatus.FAILED, *REPUBLISHABLE})
+"""One record per (content, destination): a later publication reuses it (an open one is sent
+again; a published or retracted one keeps its status until the worker claims it)."""
 PUBLISHABLE = frozenset({ContentStatus.APPROVED, ContentStatus.PUBLISHED})
 
 
@@ -75,6 +78,8 @@ class Dispatch:
     delay_seconds: int = 0
     deployment_id: str | None = None
     note: Mapping[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+    """Who asked (a user's sub; None: the system), for the records' attempts logs."""
 
 
 CHANGED = "the content changed meanwhile"
@@ -189,6 +194,7 @@ def send_messages(sent: Sequence[RecordModel], dispatch: Dispatch, *, now: datet
                     scheduled_for=dispatch.scheduled_for,
                     deployment_id=dispatch.deployment_id,
                     enqueued_at=iso(now),
+                    actor=dispatch.actor,
                 ).model_dump_json(),
                 "DelaySeconds": dispatch.delay_seconds,
             }
@@ -239,22 +245,85 @@ def publishable_targets(content: ContentModel, destinations: Sequence[str] | Non
 
 
 def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = None) -> dict[str, Any]:
-    """Move the content to publishing and hand one message per destination to the queue (202)."""
+    """Move the content to publishing and hand one message per destination to the queue (202).
+    A first publication counts toward the caps: 409 naming the cap it would exceed, unless the
+    body says `override_limits` (admin/owner)."""
     caller.require_write()
+    override = may_override_limits(caller, body.override_limits)
     content = load_content(caller, body.content_id)
     targets = publishable_targets(content, body.destinations)
     now = now or utcnow()
     before = SiteStatus(content.site_status), content.scheduled_publish_at
+    if not override:
+        refuse_past_caps(content.site_id, [content], now)
     sent = hand_over(
         content,
         targets,
-        Dispatch(),
+        Dispatch(actor=caller.user_id),
         move=start_publishing(content, now),
         now=now,
         conflict=f"{CHANGED}; read it again and retry",
     )
     count_publication(content, before, now)
     return {"content_id": content.content_id, "records": [record_view(record) for record in sent]}
+
+
+OVERRIDING_ROLES = frozenset({"admin", "owner"})
+
+
+def may_override_limits(caller: Caller, asked: bool) -> bool:
+    """Whether the caps are waived for this request: only when asked, and only by admin/owner."""
+    if asked and caller.role not in OVERRIDING_ROLES:
+        raise Forbidden("only an admin or owner may override the publishing limits")
+    return asked
+
+
+def refuse_past_caps(site_id: str, items: Sequence[ContentModel], now: datetime) -> None:
+    """409 naming the cap when publishing these items now would exceed one. Only first
+    publications count (published content is an update, failed content a retry); a scheduled
+    item gives back its own slot as it moves to now."""
+    counted = [item for item in items if item.site_status in TAKES_THE_SLOT_NOW]
+    if not counted:
+        return
+    settings = settings_for(site_id)
+    now_keys = usage.counter_keys(settings, now)
+    counts = usage.current(site_id, [key for key, cap in now_keys if cap is not None])
+    freed: dict[str, int] = {}
+    for item in counted:
+        if item.site_status == SiteStatus.SCHEDULED and item.scheduled_publish_at:
+            for key, _ in usage.counter_keys(settings, parse_iso(item.scheduled_publish_at)):
+                freed[key] = freed.get(key, 0) + 1
+    for key, cap in now_keys:
+        used = counts.get(key, 0) - freed.get(key, 0)
+        if cap is not None and used + len(counted) > cap:
+            period = usage.period_name(key)
+            raise Conflict(
+                f"the {period} cap of {cap} publications would be exceeded ({used} counted, "
+                f'{len(counted)} more asked); send "override_limits": true (admin or owner) to publish anyway'
+            )
+
+
+def republish_after_edit(content_id: str, *, now: datetime | None = None) -> bool:
+    """With the site's `auto_republish_on_edit`, published content whose published fields changed
+    since its last publication goes out again (as the system; an update counts toward no cap).
+    False when nothing was queued (setting off, unchanged, or it cannot be published now)."""
+    content = content_store.get_content(content_id)
+    if content is None or content.site_status != SiteStatus.PUBLISHED or not changed_since_publish(content):
+        return False
+    if not settings_for(content.site_id).auto_republish_on_edit:
+        return False
+    now = now or utcnow()
+    try:
+        targets = publishable_targets(content, None)
+        hand_over(
+            content, targets, Dispatch(actor=SYSTEM_ACTOR), move=start_publishing(content, now), now=now
+        )
+    except (Conflict, Invalid) as problem:
+        logger.warning(
+            "not republished after the edit", extra={"content_id": content_id, "reason": str(problem)}
+        )
+        return False
+    return True
 
 
 TAKES_THE_SLOT_NOW = frozenset({SiteStatus.NOT_PUBLISHED, SiteStatus.SCHEDULED})

@@ -9,9 +9,18 @@ from typing import Any
 from publisher.bootstrap import ready_store
 from publisher.destinations import DESTINATION_NAMES
 from publisher.destinations.base import DestinationError
-from publisher.domain.publishing import RecordCreate
-from publisher.domain.statuses import RETRACT, RecordStatus
-from publisher.errors import Conflict, Invalid, NotFound
+from publisher.domain.publishing import (
+    SYSTEM_METADATA_KEYS,
+    Outcome,
+    RecordCreate,
+    RecordPatch,
+    attempt_entry,
+    latest_by_destination,
+    patched_metadata,
+    with_attempt,
+)
+from publisher.domain.statuses import RETRACT, UNPUBLISH, RecordStatus
+from publisher.errors import Conflict, Forbidden, Invalid, NotFound
 from publisher.identity import Caller
 from publisher.ids import new_id
 from publisher.paging import PageRequest
@@ -19,11 +28,13 @@ from publisher.services.adapters import DestinationFactory, open_destination
 from publisher.services.content import load_content
 from publisher.services.credentials import CredentialVault
 from publisher.services.sites import load_site
-from publisher.services.views import record_view
+from publisher.services.views import attempts_view, record_view
+from publisher.store import content as content_store
 from publisher.store import records as store
 from publisher.store import sites as site_store
 from publisher.store.common import status_condition
 from publisher.store.models import RecordModel
+from publisher.store.publication import as_read, update_content
 from publisher.timeutil import iso, utcnow
 
 KEEP_RETRACTED = timedelta(days=90)
@@ -44,6 +55,11 @@ def get_record(caller: Caller, record_id: str) -> dict[str, Any]:
     return record_view(load_record(caller, record_id))
 
 
+def attempts(caller: Caller, record_id: str) -> list[dict[str, Any]]:
+    """The record's attempts log (`{at, outcome, error, actor, deployment_id}`), oldest first."""
+    return attempts_view(load_record(caller, record_id))
+
+
 def list_records(
     caller: Caller,
     page: PageRequest,
@@ -53,6 +69,7 @@ def list_records(
     status: str | None = None,
     destination: str | None = None,
     account_id: str | None = None,
+    sector_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Records newest first, by content, site or account (in that order of precedence)."""
     ready_store()
@@ -64,6 +81,9 @@ def list_records(
     if problems:
         raise Invalid("the filters are invalid", problems)
     status_filter = RecordModel.status == status if status else None
+    if sector_id is not None:
+        in_sector = RecordModel.sector_id == sector_id
+        status_filter = in_sector if status_filter is None else status_filter & in_sector
     if content_id is not None:
         load_content(caller, content_id)
         items, cursor = store.page_by_content(
@@ -102,6 +122,10 @@ def create_record(caller: Caller, body: RecordCreate, *, now: datetime | None = 
         problems["external_id"] = ["is required for a published record"]
     if problems:
         raise Invalid("the record is invalid", problems)
+    if any(item.destination == body.destination for item in store.records_of_content(content.content_id)):
+        raise Conflict(
+            f"the content has a {body.destination} record already; a content has one record per destination"
+        )
     now_iso = iso(now or utcnow())
     record = RecordModel(
         record_id=new_id(),
@@ -135,11 +159,64 @@ def retract(
     record = load_record(caller, record_id)
     if record.status != RecordStatus.PUBLISHED:
         raise Conflict(f"only a published record can be retracted; this one is {record.status}")
+    current = latest_by_destination(store.records_of_content(record.content_id)).get(record.destination)
+    if current is not None and current.record_id != record.record_id:
+        raise Conflict(
+            "only the current publication can be retracted; "
+            f"record {current.record_id} is the current one for {record.destination}"
+        )
     try:
-        retract_record(record, factory=factory, vault=vault, now=utcnow())
+        retract_record(record, factory=factory, vault=vault, now=utcnow(), actor=caller.user_id)
     except DestinationError as error:
         raise Conflict(f"the destination did not retract the post: {error}") from error
     return record_view(record)
+
+
+def patch_record(
+    caller: Caller, record_id: str, body: RecordPatch, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """`metadata` (Publisher's own keys, `source` among them, are kept and may not be set) and the
+    `external_url` of a record made by `POST` (Publisher's own records take it from the destination)."""
+    caller.require_write()
+    record = load_record(caller, record_id)
+    named = body.model_fields_set
+    problems: dict[str, list[str]] = {}
+    for name in named:
+        if getattr(body, name) is None:
+            problems[name] = ["may not be null"]
+    if body.metadata and SYSTEM_METADATA_KEYS & set(body.metadata):
+        problems["metadata"] = [f"may not set {', '.join(sorted(SYSTEM_METADATA_KEYS & set(body.metadata)))}"]
+    if "external_url" in named and not made_elsewhere(record):
+        problems["external_url"] = ["only a record made by POST /publisher/records/ takes an external_url"]
+    if problems:
+        raise Invalid("the change is invalid", problems)
+    changes: dict[str, Any] = {"updated_at": iso(now or utcnow())}
+    if "metadata" in named:
+        changes["metadata"] = patched_metadata(record.metadata, dict(body.metadata or {}))
+    if "external_url" in named:
+        changes["external_url"] = body.external_url
+    store.update_record(
+        record, changes, store.unchanged(record), "the record changed meanwhile; read it again"
+    )
+    return record_view(record)
+
+
+ADMIN_ROLES = frozenset({"admin", "owner"})
+
+
+def require_admin(caller: Caller) -> None:
+    """403 unless the caller is an admin or owner (deleting records and deployments)."""
+    if caller.role not in ADMIN_ROLES:
+        raise Forbidden(f"only an admin or owner may delete this; the {caller.role} role may not")
+
+
+def delete_record(caller: Caller, record_id: str) -> None:
+    """Forget a record (admin/owner) that is not publishing; the destination is untouched."""
+    require_admin(caller)
+    record = load_record(caller, record_id)
+    if record.status == RecordStatus.PUBLISHING:
+        raise Conflict("the record is being published; delete it once publishing has finished")
+    store.delete_record(record, store.unchanged(record))
 
 
 def made_elsewhere(record: RecordModel) -> bool:
@@ -148,9 +225,15 @@ def made_elsewhere(record: RecordModel) -> bool:
 
 
 def retract_record(
-    record: RecordModel, *, factory: DestinationFactory | None, vault: CredentialVault | None, now: datetime
+    record: RecordModel,
+    *,
+    factory: DestinationFactory | None,
+    vault: CredentialVault | None,
+    now: datetime,
+    actor: str | None = None,
 ) -> None:
-    """Retract at the destination (DestinationError when it refuses), then published → retracted.
+    """Retract at the destination (DestinationError when it refuses), then published → retracted;
+    the content becomes not_published when none of its records is published any more.
 
     A record made by `POST /publisher/records/` names a post Publisher did not write: retracting
     it only changes the record (`retracted_at_destination: false`), never deletes at the destination.
@@ -171,6 +254,37 @@ def retract_record(
             "retracted_at": iso(now),
             "retracted_at_destination": at_destination,
         },
+        "attempt_log": with_attempt(
+            record.attempt_log,
+            attempt_entry(iso(now), Outcome.RETRACTED, actor=actor, deployment_id=record.deployment_id),
+        ),
     }
     condition = status_condition(RecordModel.status, RETRACT, record.status)
     store.update_record(record, changes, condition, "the record changed meanwhile")
+    settle_unpublished(record.content_id, now)
+
+
+def settle_unpublished(content_id: str, now: datetime) -> bool:
+    """published → not_published when no record of the content is published any more (after a
+    retract or a rollback), so the calendar, the queue and the publish status tell the truth.
+    False when the content stays as it is (something is still online, or it moved on)."""
+    content = content_store.get_content(content_id)
+    if content is None or not UNPUBLISH.allows(content.site_status):
+        return False
+    for listed in store.records_of_content(content_id):
+        # the index may lag: a record it shows published is read again (GetItem, consistent)
+        if listed.status == RecordStatus.PUBLISHED:
+            record = store.get_record(listed.record_id)
+            if record is not None and record.status == RecordStatus.PUBLISHED:
+                return False
+    changes = {
+        "site_status": UNPUBLISH.target.value,
+        "site_status_updated_at": iso(now),
+        "scheduled_publish_at": None,
+        "enqueued_for": None,
+    }
+    try:
+        update_content(content, changes, as_read(content, UNPUBLISH), "the content changed meanwhile")
+    except Conflict:
+        return False
+    return True

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from publisher.domain.transform import HASHED_FIELDS, content_hash
+
 
 def site_view(site: Any) -> dict[str, Any]:
     return {
@@ -48,8 +50,17 @@ def integration_view(integration: Any) -> dict[str, Any]:
     }
 
 
+def changed_since_publish(item: Any) -> bool:
+    """Whether a published field (title, html, excerpt, slug, content type, taxonomy, featured
+    image) was edited after the content's last successful publication."""
+    if not item.published_hash:
+        return False
+    fields = {name: getattr(item, name, None) for name in HASHED_FIELDS}
+    return content_hash(fields) != item.published_hash
+
+
 def content_view(item: Any) -> dict[str, Any]:
-    """The API.md Content resource (plus published_at and last_error, read-only)."""
+    """The API.md Content resource (plus published_at, last_error and changed_since_publish, read-only)."""
     return {
         "id": item.content_id,
         "account_id": item.account_id,
@@ -68,6 +79,7 @@ def content_view(item: Any) -> dict[str, Any]:
         "scheduled_publish_at": item.scheduled_publish_at,
         "published_at": item.published_at,
         "last_error": item.last_error,
+        "changed_since_publish": changed_since_publish(item),
         "site_status_updated_at": item.site_status_updated_at,
         "created_at": item.created_at,
         "updated_at": item.updated_at,
@@ -97,6 +109,20 @@ def record_view(record: Any) -> dict[str, Any]:
     }
 
 
+def attempts_view(record: Any) -> list[dict[str, Any]]:
+    """A record's attempts log as API.md shows it: `{at, outcome, error, actor, deployment_id}`."""
+    return [
+        {
+            "at": entry.get("at"),
+            "outcome": entry.get("outcome"),
+            "error": entry.get("error"),
+            "actor": entry.get("actor"),
+            "deployment_id": entry.get("deployment_id"),
+        }
+        for entry in record.attempt_log or []
+    ]
+
+
 def deployment_view(deployment: Any) -> dict[str, Any]:
     """A DeploymentRecord as API.md shows it."""
     return {
@@ -106,6 +132,8 @@ def deployment_view(deployment: Any) -> dict[str, Any]:
         "sector_id": deployment.sector_id,
         "deployment_type": deployment.deployment_type,
         "status": deployment.status,
+        "version": int(deployment.version) if deployment.version is not None else None,
+        "url": deployment.url,
         "items_total": int(deployment.items_total or 0),
         "items_deployed": int(deployment.items_deployed or 0),
         "items_failed": int(deployment.items_failed or 0),
@@ -138,6 +166,7 @@ def calendar_entry(item: Any) -> dict[str, Any]:
         "calendar_at": item.calendar_at,
         "site_status_updated_at": item.site_status_updated_at,
         "last_error": item.last_error,
+        "changed_since_publish": changed_since_publish(item),
     }
 
 

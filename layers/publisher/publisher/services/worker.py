@@ -5,10 +5,14 @@
    scheduled for the time the message carries (an unschedule or reschedule in between makes the
    message a no-op); a publish-now message needs content already publishing. A lost claim is a
    no-op: another delivery of the same message holds it, or the work is done.
-2. Publish through `Destination.publish(article, known_external_id)`: update the post a
-   published record names, else the post the destination has under the deterministic slug,
-   else create one. A crash after the destination accepted the post and before the record was
-   written is therefore healed by the redelivery, which finds the post by its slug.
+2. Publish through `Destination.publish(article, known_external_id)`: update the post the
+   record names (one record per content and destination: a republish reuses it; a retracted
+   one is restored where the destination can), else the post the destination has under the
+   deterministic slug, else create one. When the published fields hash as at the record's last
+   success, nothing is sent at all (outcome `unchanged`). Images uploaded by earlier
+   publications are reused (the record's `metadata.media`). A crash after the destination
+   accepted the post and before the record was written is therefore healed by the redelivery,
+   which finds the post by its slug.
 3. Record the outcome under the claim (status publishing and our `attempts`), then settle the
    content: published once every current destination is, failed when one failed.
 
@@ -40,17 +44,22 @@ from publisher.domain.publishing import (
     QUEUE_DEADLINE,
     Outcome,
     PublishMessage,
+    attempt_entry,
+    bounded_media,
     cleanup_retry_at,
     known_external_id,
     lateness_seconds,
     latest_by_destination,
     retry_delay,
     settled_outcome,
+    with_attempt,
 )
 from publisher.domain.statuses import (
     CLAIM_RECORD,
+    CLAIM_REPUBLISH,
     RECORD_FAILED,
     RECORD_PUBLISHED,
+    REPUBLISHABLE,
     SETTLE_FAILED,
     SETTLE_PUBLISHED,
     START_PUBLISHING,
@@ -110,7 +119,10 @@ class _Work:
     integrations: dict[str, IntegrationModel]
     attempt: int
     started: datetime
+    previous: str
+    """The record's status before our claim (published: an update; retracted: a restore)."""
     content_hash: str | None = None
+    media: dict[str, Any] | None = None
 
 
 class PublishWorker:
@@ -146,6 +158,7 @@ class PublishWorker:
             logger.warning("nothing to publish for this message", extra={"record_id": message.record_id})
             return self._skipped()
         found = {"record_id": record.record_id, "status": record.status, "site_status": content.site_status}
+        previous = str(record.status)
         if not self._claim(record, content, message, now):
             logger.info("message is a no-op", extra=found)
             return self._skipped()
@@ -157,6 +170,7 @@ class PublishWorker:
             integrations={item.destination: item for item in site_store.integrations_of(content.site_id)},
             attempt=int(record.attempts),
             started=now,
+            previous=previous,
         )
         try:
             post = self._publish(work)
@@ -169,22 +183,26 @@ class PublishWorker:
     def _claim(
         self, record: RecordModel, content: ContentModel, message: PublishMessage, now: datetime
     ) -> bool:
-        claimable = record.status in (RecordStatus.PENDING, RecordStatus.FAILED) or (
-            record.status == RecordStatus.PUBLISHING and (record.next_retry_at or "") <= iso(now)
+        claimable = (
+            record.status in (RecordStatus.PENDING, RecordStatus.FAILED)
+            or (record.status == RecordStatus.PUBLISHING and (record.next_retry_at or "") <= iso(now))
+            # a settled record a publication was handed over for (a stale duplicate has no deadline)
+            or (record.status in REPUBLISHABLE and bool(record.next_retry_at))
         )
         content_part = _content_claim(content, message.scheduled_for, now)
         if not claimable or content_part is None:
             return False
+        move = CLAIM_REPUBLISH if record.status in REPUBLISHABLE else CLAIM_RECORD
         claim = Change(
             record,
             {
-                "status": CLAIM_RECORD.target.value,
+                "status": move.target.value,
                 "attempts": int(record.attempts or 0) + 1,
                 "next_retry_at": iso(now + CLAIM_LEASE),
                 "updated_at": iso(now),
                 "expires_at": None,
             },
-            status_condition(RecordModel.status, CLAIM_RECORD, record.status)
+            status_condition(RecordModel.status, move, record.status)
             & (RecordModel.attempts == record.attempts),
         )
         changes, checks = (
@@ -196,8 +214,21 @@ class PublishWorker:
             return False
         return True
 
-    def _publish(self, work: _Work) -> RemotePost:
+    def _publish(self, work: _Work) -> RemotePost | None:
+        """Send the article; None when it is what the record's last success sent (nothing sent)."""
         message = work.message
+        site = site_store.get_site(work.content.site_id)
+        article = to_article(
+            content_view(work.content), destination=message.destination, site_url=site.url if site else None
+        )
+        work.content_hash = article.content_hash
+        record = work.record
+        if (
+            work.previous == RecordStatus.PUBLISHED
+            and record.external_id
+            and record.content_hash == article.content_hash
+        ):
+            return None
         adapter = open_destination(
             work.integrations.get(message.destination),
             message.destination,
@@ -205,30 +236,35 @@ class PublishWorker:
             factory=self.factory,
             vault=self.vault,
         )
-        site = site_store.get_site(work.content.site_id)
-        article = to_article(
-            content_view(work.content), destination=message.destination, site_url=site.url if site else None
-        )
-        work.content_hash = article.content_hash
-        return adapter.publish(article, known_external_id(work.history, message.destination))
+        work.media = dict((record.metadata or {}).get("media") or {})
+        if work.previous == RecordStatus.RETRACTED and record.external_id:
+            return adapter.publish(article, media=work.media, retracted_external_id=record.external_id)
+        known = record.external_id or known_external_id(work.history, message.destination)
+        return adapter.publish(article, known, media=work.media)
 
     # --- outcomes --------------------------------------------------------------------------
 
-    def _succeed(self, work: _Work, post: RemotePost) -> str:
+    def _succeed(self, work: _Work, post: RemotePost | None) -> str:
         now = self.clock()
         scheduled = work.message.scheduled_for
         lateness = lateness_seconds(parse_iso(scheduled) if scheduled else None, work.started)
-        metadata = {**(work.record.metadata or {}), "lateness_seconds": lateness, "remote": post.metadata}
-        changes = {
-            "external_id": post.external_id,
-            "external_url": post.external_url,
-            "published_at": iso(now),
-            "error": None,
-            "next_retry_at": None,
-            "content_hash": work.content_hash,
-            "metadata": metadata,
-            "updated_at": iso(now),
-        }
+        metadata = {**(work.record.metadata or {}), "lateness_seconds": lateness}
+        changes: dict[str, Any] = {"error": None, "next_retry_at": None, "updated_at": iso(now)}
+        if post is None:
+            outcome = Outcome.UNCHANGED
+        else:
+            outcome = Outcome.UPDATED if work.previous == RecordStatus.PUBLISHED else Outcome.PUBLISHED
+            metadata["remote"] = post.metadata
+            if work.media:
+                metadata["media"] = bounded_media(work.media)
+            changes.update(
+                external_id=post.external_id,
+                external_url=post.external_url,
+                published_at=iso(now),
+                content_hash=work.content_hash,
+            )
+        changes["metadata"] = metadata
+        changes["attempt_log"] = self._logged(work, outcome, now)
         if not self._record(work, RECORD_PUBLISHED, changes):
             return self._skipped()
         self._settle(work, now)
@@ -241,11 +277,14 @@ class PublishWorker:
             extra={
                 "record_id": work.record.record_id,
                 "destination": work.record.destination,
-                "external_id": post.external_id,
+                "external_id": work.record.external_id,
                 "lateness_seconds": lateness,
+                "outcome": outcome.value,
             },
         )
-        self.events.emit(PUBLICATION_SUCCEEDED, self._event(work, lateness_seconds=lateness))
+        self.events.emit(
+            PUBLICATION_SUCCEEDED, self._event(work, lateness_seconds=lateness, outcome=outcome.value)
+        )
         return PUBLISHED
 
     def _retry_later(self, work: _Work, delivery: Delivery, error: RetryableDestinationError) -> str:
@@ -287,6 +326,7 @@ class PublishWorker:
             "updated_at": iso(now),
             "expires_at": None if queue_retries else now + KEEP_FAILED,
             "metadata": {**(work.record.metadata or {}), "error_class": error_class},
+            "attempt_log": self._logged(work, Outcome.FAILED, now, error=reason),
         }
         if not self._record(work, RECORD_FAILED, changes):
             return self._skipped()
@@ -304,6 +344,18 @@ class PublishWorker:
             PUBLICATION_FAILED, self._event(work, error=reason, error_class=error_class, will_retry=retry)
         )
         return FAILED
+
+    @staticmethod
+    def _logged(work: _Work, outcome: Outcome, now: datetime, *, error: str | None = None) -> list[Any]:
+        """The record's attempts log with this attempt added."""
+        entry = attempt_entry(
+            iso(now),
+            outcome,
+            error=error,
+            actor=work.message.actor,
+            deployment_id=work.message.deployment_id or work.record.deployment_id,
+        )
+        return with_attempt(work.record.attempt_log, entry)
 
     def _record(self, work: _Work, move: Move, changes: dict[str, Any]) -> bool:
         """Write the outcome under our claim; False when a later claim took the record over."""

@@ -11,7 +11,13 @@ from pynamodb.expressions.condition import size
 from publisher.domain.statuses import DeploymentStatus
 from publisher.paging import PageRequest
 from publisher.store.changes import actions_for
-from publisher.store.common import condition_failed, conditional_save, conditional_update, query_page
+from publisher.store.common import (
+    condition_failed,
+    conditional_delete,
+    conditional_save,
+    conditional_update,
+    query_page,
+)
 from publisher.store.models import DeploymentModel
 
 MAX_ERROR_LOG = 100
@@ -35,12 +41,33 @@ def update_deployment(
     conditional_update(deployment, actions_for(deployment, changes), condition, conflict)
 
 
-def page_by_site(site_id: str, page: PageRequest) -> tuple[list[DeploymentModel], str | None]:
-    return query_page(DeploymentModel.site_index.query, site_id, page=page, newest_first=True)
+def page_by_site(
+    site_id: str, page: PageRequest, *, filter_condition: Any = None
+) -> tuple[list[DeploymentModel], str | None]:
+    return query_page(
+        DeploymentModel.site_index.query,
+        site_id,
+        page=page,
+        newest_first=True,
+        filter_condition=filter_condition,
+    )
 
 
-def page_by_account(account_id: str, page: PageRequest) -> tuple[list[DeploymentModel], str | None]:
-    return query_page(DeploymentModel.account_index.query, account_id, page=page, newest_first=True)
+def page_by_account(
+    account_id: str, page: PageRequest, *, filter_condition: Any = None
+) -> tuple[list[DeploymentModel], str | None]:
+    return query_page(
+        DeploymentModel.account_index.query,
+        account_id,
+        page=page,
+        newest_first=True,
+        filter_condition=filter_condition,
+    )
+
+
+def latest_of_site(site_id: str) -> DeploymentModel | None:
+    """The site's newest deployment (one item of a Query, newest first)."""
+    return next(iter(DeploymentModel.site_index.query(site_id, scan_index_forward=False, limit=1)), None)
 
 
 def count_item(
@@ -67,3 +94,11 @@ def count_item(
         # The log is full (or the deployment finished): count without logging.
         return count_item(deployment_id, deployed=deployed, error=None, now_iso=now_iso)
     return deployment
+
+
+def delete_deployment(deployment: DeploymentModel) -> None:
+    """Delete the deployment as it was read (status and last write); Conflict when it changed."""
+    condition = (DeploymentModel.status == deployment.status) & (
+        DeploymentModel.updated_at == deployment.updated_at
+    )
+    conditional_delete(deployment, condition, "the deployment changed meanwhile; read it again")

@@ -27,6 +27,7 @@ from pynamodb.models import Model
 from publisher.config import Settings
 from publisher.domain.publishing import OPEN_STATUSES
 from publisher.domain.statuses import (
+    REPUBLISHABLE,
     ContentStatus,
     DeploymentStatus,
     RecordStatus,
@@ -275,6 +276,8 @@ class RecordModel(_Base):
     deployment_id = UnicodeAttribute(null=True)
     content_hash = UnicodeAttribute(null=True)
     next_retry_at = UnicodeAttribute(null=True)
+    attempt_log = JSONAttribute(default=list)
+    """The last attempts, oldest first: `{at, outcome, error, actor, deployment_id}` (bounded)."""
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)
@@ -292,7 +295,8 @@ class RecordModel(_Base):
         self.destination_created = f"{self.destination}#{self.created_at}"
         # Sparse: every record that is not settled yet carries the time the cleanup job must look
         # at it if nothing else happens (retry a failure, recover a lost message or a stuck claim).
-        retry = self.status in OPEN_STATUSES and self.next_retry_at
+        # A settled record waiting for a republish (its message is on its way) counts too.
+        retry = (self.status in OPEN_STATUSES or self.status in REPUBLISHABLE) and self.next_retry_at
         self.retry_shard = shard_of(self.record_id, DUE_SHARDS) if retry else None
 
 
@@ -313,6 +317,10 @@ class DeploymentModel(_Base):
     completed_at = UnicodeAttribute(null=True)
     error_log = ListAttribute(of=UnicodeAttribute, default=list)
     metadata = JSONAttribute(default=dict)
+    version = NumberAttribute(null=True)
+    """1, 2, … per site, in the order deployments started."""
+    url = UnicodeAttribute(null=True)
+    """The site's public URL when the deployment started."""
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)

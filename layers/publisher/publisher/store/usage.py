@@ -97,6 +97,17 @@ def release_keys(site_id: str, keys: Iterable[str]) -> None:
                 raise
 
 
+def current(site_id: str, keys: Iterable[str]) -> dict[str, int]:
+    """The named counters of a site now (one consistent GetItem each; 0 when absent)."""
+    found: dict[str, int] = {}
+    for key in dict.fromkeys(keys):
+        try:
+            found[key] = int(UsageCounterModel.get(site_id, key, consistent_read=True).count or 0)
+        except UsageCounterModel.DoesNotExist:
+            found[key] = 0
+    return found
+
+
 def counts(site_id: str) -> dict[str, int]:
     """Every counter of a site (a Query on its partition: at most ~430 items thanks to the TTL)."""
     return {item.period: int(item.count) for item in UsageCounterModel.query(site_id, consistent_read=True)}

@@ -14,7 +14,7 @@ from publisher.api.resolver import status_of
 from publisher.api.responses import ok
 from publisher.domain.content import BulkRequest, ContentCreate, ContentPatch, ScheduleRequest
 from publisher.paging import page_request
-from publisher.services import bulk, content, history, scheduling
+from publisher.services import bulk, content, editing, history, scheduling
 from publisher.services.views import bulk_result_view
 
 router = Router()
@@ -87,7 +87,7 @@ def get_content(content_id: str):
     responses=answers(200, "ContentEnvelope", "The edited content", *BODY, 404, 409),
 )
 def update_content(content_id: str, body: Annotated[ContentPatch, Body()]):
-    return ok(content.update_content(current_caller(), content_id, body))
+    return ok(editing.edit_content(current_caller(), content_id, body))
 
 
 @router.post(

@@ -14,14 +14,22 @@ from publisher.api.params import (
     AccountId,
     ContentId,
     Cursor,
+    DeploymentStatusFilter,
     DestinationFilter,
     Limit,
     RecordStatusFilter,
     RequiredContentId,
+    SectorId,
     SiteId,
 )
 from publisher.api.responses import ok
-from publisher.domain.publishing import DeploymentCreate, PublishRequest, RecordCreate
+from publisher.domain.publishing import (
+    DeploymentCreate,
+    DeploymentPatch,
+    PublishRequest,
+    RecordCreate,
+    RecordPatch,
+)
 from publisher.paging import page_request
 from publisher.services import deployments, publishing, records
 
@@ -60,6 +68,7 @@ def list_records(
     status: RecordStatusFilter = None,
     destination: DestinationFilter = None,
     account_id: AccountId = None,
+    sector_id: SectorId = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ):
@@ -72,6 +81,7 @@ def list_records(
         status=status,
         destination=destination,
         account_id=account_id,
+        sector_id=sector_id,
     )
     return ok(items, next_cursor=next_cursor)
 
@@ -95,14 +105,38 @@ for _path in RECORD_PATHS:
     )(create_record)
 
 
-@router.get(
-    "/publisher/records/<record_id>",
-    tags=RECORDS,
-    summary="Read a publishing record",
-    responses=answers(200, "PublishingRecordEnvelope", "The record", 404),
-)
 def get_record(record_id: str):
     return ok(records.get_record(current_caller(), record_id))
+
+
+for _path in RECORD_PATHS:
+    router.get(
+        f"{_path}/<record_id>",
+        tags=RECORDS,
+        summary="Read a publishing record",
+        responses=answers(200, "PublishingRecordEnvelope", "The record", 404),
+    )(get_record)
+
+
+@router.patch(
+    "/publisher/records/<record_id>",
+    tags=RECORDS,
+    summary="Change a record's metadata (and the external_url of a record made by POST)",
+    responses=answers(200, "PublishingRecordEnvelope", "The record", *BODY, 404, 409),
+)
+def patch_record(record_id: str, body: Annotated[RecordPatch, Body()]):
+    return ok(records.patch_record(current_caller(), record_id, body))
+
+
+@router.delete(
+    "/publisher/records/<record_id>",
+    tags=RECORDS,
+    summary="Forget a record (admin/owner); the destination is untouched",
+    responses=answers(200, "DeletedEnvelope", "The record is forgotten", 404, 409),
+)
+def delete_record(record_id: str):
+    records.delete_record(current_caller(), record_id)
+    return ok({"id": record_id, "deleted": True})
 
 
 @router.post(
@@ -116,6 +150,16 @@ def retract_record(record_id: str):
 
 
 @router.get(
+    "/publisher/records/<record_id>/attempts",
+    tags=RECORDS,
+    summary="Every attempt of a record, oldest first",
+    responses=answers(200, "AttemptListEnvelope", "The record's attempts", 404),
+)
+def record_attempts(record_id: str):
+    return ok(records.attempts(current_caller(), record_id))
+
+
+@router.get(
     "/publisher/deployments",
     tags=DEPLOYMENTS,
     summary="List deployments, newest first",
@@ -123,11 +167,15 @@ def retract_record(record_id: str):
 )
 def list_deployments(
     site_id: SiteId = None,
+    status: DeploymentStatusFilter = None,
+    sector_id: SectorId = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ):
     page = page_request(limit, cursor)
-    items, next_cursor = deployments.list_deployments(current_caller(), page, site_id=site_id)
+    items, next_cursor = deployments.list_deployments(
+        current_caller(), page, site_id=site_id, status=status, sector_id=sector_id
+    )
     return ok(items, next_cursor=next_cursor)
 
 
@@ -149,6 +197,27 @@ def start_deployment(body: Annotated[DeploymentCreate, Body()]):
 )
 def get_deployment(deployment_id: str):
     return ok(deployments.get_deployment(current_caller(), deployment_id))
+
+
+@router.patch(
+    "/publisher/deployments/<deployment_id>",
+    tags=DEPLOYMENTS,
+    summary="Change a deployment's metadata",
+    responses=answers(200, "DeploymentRecordEnvelope", "The deployment", *BODY, 404, 409),
+)
+def patch_deployment(deployment_id: str, body: Annotated[DeploymentPatch, Body()]):
+    return ok(deployments.patch_deployment(current_caller(), deployment_id, body))
+
+
+@router.delete(
+    "/publisher/deployments/<deployment_id>",
+    tags=DEPLOYMENTS,
+    summary="Forget a finished deployment",
+    responses=answers(200, "DeletedEnvelope", "The deployment is forgotten", 404, 409),
+)
+def delete_deployment(deployment_id: str):
+    deployments.delete_deployment(current_caller(), deployment_id)
+    return ok({"id": deployment_id, "deleted": True})
 
 
 @router.post(
