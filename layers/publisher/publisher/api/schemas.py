@@ -271,9 +271,10 @@ class Attempt(_Resource):
     """One attempt of a record (services/views.attempts_view)."""
 
     at: str | None = _time()
-    outcome: Literal[
-        Outcome.PUBLISHED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.FAILED, Outcome.RETRACTED
-    ] | None
+    outcome: (
+        Literal[Outcome.PUBLISHED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.FAILED, Outcome.RETRACTED]
+        | None
+    )
     error: str | None
     actor: str | None
     deployment_id: str | None
