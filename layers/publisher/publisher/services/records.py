@@ -73,6 +73,15 @@ def list_records(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Records newest first, by content, site or account (in that order of precedence)."""
     ready_store()
+    _check_filters(status, destination)
+    scope = _scope(caller, content_id=content_id, site_id=site_id, account_id=account_id)
+    if scope is None:
+        return [], None
+    items, cursor = store.page_of(*scope, page, status=status, destination=destination, sector_id=sector_id)
+    return [record_view(item) for item in items], cursor
+
+
+def _check_filters(status: str | None, destination: str | None) -> None:
     problems: dict[str, list[str]] = {}
     if status is not None and status not in set(RecordStatus):
         problems["status"] = [f"must be one of {', '.join(RecordStatus)}"]
@@ -80,34 +89,21 @@ def list_records(
         problems["destination"] = [f"must be one of {', '.join(DESTINATION_NAMES)}"]
     if problems:
         raise Invalid("the filters are invalid", problems)
-    status_filter = RecordModel.status == status if status else None
-    if sector_id is not None:
-        in_sector = RecordModel.sector_id == sector_id
-        status_filter = in_sector if status_filter is None else status_filter & in_sector
+
+
+def _scope(
+    caller: Caller, *, content_id: str | None, site_id: str | None, account_id: str | None
+) -> tuple[str, str] | None:
+    """Which records to page through, once the caller may see them (None: nothing to show)."""
     if content_id is not None:
         load_content(caller, content_id)
-        items, cursor = store.page_by_content(
-            content_id, page, destination=destination, filter_condition=status_filter
-        )
-    else:
-        conditions = [
-            condition
-            for condition in (status_filter, RecordModel.destination == destination if destination else None)
-            if condition is not None
-        ]
-        combined = None
-        for condition in conditions:
-            combined = condition if combined is None else combined & condition
-        if site_id is not None:
-            load_site(caller, site_id)
-            items, cursor = store.page_by_site(site_id, page, filter_condition=combined)
-        else:
-            if account_id is not None and not caller.can_see(account_id):
-                return [], None
-            items, cursor = store.page_by_account(
-                account_id or caller.account_id, page, filter_condition=combined
-            )
-    return [record_view(item) for item in items], cursor
+        return "content", content_id
+    if site_id is not None:
+        load_site(caller, site_id)
+        return "site", site_id
+    if account_id is not None and not caller.can_see(account_id):
+        return None
+    return "account", account_id or caller.account_id
 
 
 def create_record(caller: Caller, body: RecordCreate, *, now: datetime | None = None) -> dict[str, Any]:

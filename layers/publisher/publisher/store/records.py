@@ -66,33 +66,34 @@ def records_of_deployment(deployment_id: str) -> list[RecordModel]:
     return list(RecordModel.deployment_index.query(deployment_id))
 
 
-def page_by_content(
-    content_id: str, page: PageRequest, *, destination: str | None = None, filter_condition: Any = None
+def page_of(
+    scope: str,
+    key: str,
+    page: PageRequest,
+    *,
+    status: str | None = None,
+    destination: str | None = None,
+    sector_id: str | None = None,
 ) -> RecordPage:
-    key_condition = RecordModel.destination_created.startswith(f"{destination}#") if destination else None
+    """A page of records, newest first, of one content, site or account (`scope`), filtered.
+    By content, the destination narrows the key condition; otherwise every filter is a filter."""
+    filters = [RecordModel.status == status] if status else []
+    if sector_id:
+        filters.append(RecordModel.sector_id == sector_id)
+    key_condition = None
+    if scope == "content":
+        index = RecordModel.content_index
+        if destination:
+            key_condition = RecordModel.destination_created.startswith(f"{destination}#")
+    else:
+        index = RecordModel.site_index if scope == "site" else RecordModel.account_index
+        if destination:
+            filters.append(RecordModel.destination == destination)
+    combined = None
+    for condition in filters:
+        combined = condition if combined is None else combined & condition
     return query_page(
-        RecordModel.content_index.query,
-        content_id,
-        key_condition,
-        page=page,
-        newest_first=True,
-        filter_condition=filter_condition,
-    )
-
-
-def page_by_site(site_id: str, page: PageRequest, *, filter_condition: Any = None) -> RecordPage:
-    return query_page(
-        RecordModel.site_index.query, site_id, page=page, newest_first=True, filter_condition=filter_condition
-    )
-
-
-def page_by_account(account_id: str, page: PageRequest, *, filter_condition: Any = None) -> RecordPage:
-    return query_page(
-        RecordModel.account_index.query,
-        account_id,
-        page=page,
-        newest_first=True,
-        filter_condition=filter_condition,
+        index.query, key, key_condition, page=page, newest_first=True, filter_condition=combined
     )
 
 
