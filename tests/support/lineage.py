@@ -110,7 +110,9 @@ class Lineage:
     def publish(self, name: str) -> dict[str, Any]:
         """Publish now and let the worker deliver it; the one record, as the API shows it after."""
         with self.step(name):
-            [record] = api("POST", "/publisher/publish/", 202, body={"content_id": self.content_id})["records"]
+            [record] = api("POST", "/publisher/publish/", 202, body={"content_id": self.content_id})[
+                "records"
+            ]
             messages = receive(self.stack)
             assert messages, "the publish API put nothing on the queue"
             reply = invoke_worker(self.stack, messages)

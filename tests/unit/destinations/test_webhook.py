@@ -214,3 +214,22 @@ def test_verify_signature_accepts_any_of_several_v1_values_for_secret_rotation()
     header = f"t={NOW},v1={'0' * 64},v1={current}"
 
     assert verify_signature(SECRET, header, BODY, now=NOW)
+
+
+def test_given_a_retracted_post_when_published_again_then_the_restore_has_its_own_idempotency_key(
+    receiver: LoopbackServer,
+) -> None:
+    receiver.route("POST", "/hooks/publisher", Reply(200))
+    destination = webhook(receiver)
+
+    destination.publish(ARTICLE, known_external_id="r-1")
+    destination.retract("r-1")
+    post = destination.publish(ARTICLE, retracted_external_id="r-1")
+
+    sent = [(r.headers["X-Publisher-Event"], r.headers["Idempotency-Key"]) for r in receiver.received]
+    assert sent == [
+        ("publication.updated", "01JCONTENT:abc123"),
+        ("publication.retracted", "r-1:retracted"),
+        ("publication.updated", "01JCONTENT:abc123:restored"),  # not dropped as the first one's repeat
+    ]
+    assert json.loads(receiver.received[-1].body)["external_id"] == "r-1" and post.external_id == "r-1"

@@ -9,7 +9,9 @@ Every request carries
 - `X-Publisher-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, the
   scheme Stripe made familiar: the timestamp is signed with the body, so a receiver that
   checks it with `verify_signature` refuses altered bodies and replays older than 5 minutes;
-- `Idempotency-Key: <content_id>:<content_hash>` (`<external_id>:retracted` for retractions).
+- `Idempotency-Key: <content_id>:<content_hash>` (`<external_id>:retracted` for retractions,
+  `<content_id>:<content_hash>:restored` for the republish that restores a retracted post: the
+  receiver saw `<content_id>:<content_hash>` before the retraction and would drop the restore).
 
 Exactly once: a webhook cannot be asked whether it has a post, so `find_by_slug` answers
 None and `publish()` always posts. A redelivered message therefore posts again, with the
@@ -105,6 +107,21 @@ class WebhookDestination(Destination):
     def update(self, external_id: str, article: Article) -> RemotePost:
         return self._send_article("publication.updated", article, external_id=external_id)
 
+    def publish(
+        self,
+        article: Article,
+        known_external_id: str | None = None,
+        *,
+        media: dict[str, Any] | None = None,
+        retracted_external_id: str | None = None,
+    ) -> RemotePost:
+        """As every adapter; restoring a retracted post is an update under a key of its own."""
+        if retracted_external_id and not known_external_id:
+            return self._send_article(
+                "publication.updated", article, external_id=retracted_external_id, restoring=True
+            )
+        return super().publish(article, known_external_id, media=media)
+
     def retract(self, external_id: str) -> None:
         payload = {"event": "publication.retracted", "external_id": external_id}
         self._post(
@@ -116,12 +133,15 @@ class WebhookDestination(Destination):
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _send_article(self, event: str, article: Article, *, external_id: str | None = None) -> RemotePost:
+    def _send_article(
+        self, event: str, article: Article, *, external_id: str | None = None, restoring: bool = False
+    ) -> RemotePost:
         payload = {"event": event, "external_id": external_id, **asdict(article)}
         reply = self._post(
             event,
             payload,
-            idempotency_key=f"{article.content_id}:{article.content_hash}",
+            idempotency_key=f"{article.content_id}:{article.content_hash}"
+            + (":restored" if restoring else ""),
             action="Sending the article to the webhook",
         )
         answer = _json_object(reply)
