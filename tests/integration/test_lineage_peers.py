@@ -4,7 +4,8 @@ publish unchanged, edit + publish, retract, republish.
 
 After each step, what the peer holds is read from the peer itself (the bucket, the receiver's
 state, the Webflow server's collection): one post all along, taken down by the retract and
-restored by the republish; the unchanged publish sends the peer nothing and leaves it as it was.
+restored by the republish (and again in a second retract and republish); the unchanged publish
+sends the peer nothing and leaves it as it was.
 Publisher's side is checked by `Lineage.check`. The requests each peer received are counted per
 step (the unchanged publish must be 0) and printed.
 """
@@ -91,6 +92,14 @@ def run_sequence(aws: Any, site_id: str, peer: Peer, capsys: pytest.CaptureFixtu
 
     lineage.report(peer.name, capsys)
     assert all(lineage.counts[step] > 0 for step in ("publish", "edit + publish", "retract", "republish"))
+
+    # the same content can go down and up again: the peer follows every time
+    lineage.retract("retract again")
+    lineage.check(outcomes=[*STORY, "retracted"], site_status="not_published")
+    assert not any(post.live for post in peer.held().values())
+    lineage.publish("republish again")
+    lineage.check(outcomes=[*STORY, "retracted", "published"], site_status="published")
+    assert peer.held() == {external_id: Held("Tomatoes, revised", live=True)}
     return lineage
 
 
@@ -185,6 +194,8 @@ def test_webhook_lineage_one_post_and_nothing_sent_when_unchanged(
     events = [event for step in lineage.sent.values() for event, _ in step]
     assert events == [
         "publication.created",
+        "publication.updated",
+        "publication.retracted",
         "publication.updated",
         "publication.retracted",
         "publication.updated",

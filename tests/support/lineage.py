@@ -5,8 +5,8 @@ publish, publish unchanged, edit + publish, retract, republish.
 queue as Lambda's poller would run it, `POST /publisher/records/{id}/retract/`), counts the
 requests the destination received in each step, and checks what Publisher says after each one:
 one record for the (content, destination), whose attempts tell the story so far, and the
-content's `site_status` and `changed_since_publish`. What the peer itself holds is checked by
-each test, through the peer's own API.
+content's `site_status` and `changed_since_publish` (content API and calendar). What the peer
+itself holds is checked by each test, through the peer's own API.
 
 Requests are counted where they really leave Publisher: every hop of the guarded HTTP session
 (`GuardedRequests`, for the HTTP peers) or every S3 operation on the site's bucket
@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -143,8 +144,24 @@ class Lineage:
         assert all(attempt["error"] is None for attempt in attempts)
         content = self.content()
         assert (content["site_status"], content["changed_since_publish"]) == (site_status, changed)
+        shown = [entry for entry in self.calendar(content["site_id"]) if entry["id"] == self.content_id]
+        if site_status == "published":  # the calendar shows it as the content API does
+            assert [(e["site_status"], e["changed_since_publish"]) for e in shown] == [(site_status, changed)]
+        else:  # nothing online: no calendar entry claims it is published
+            assert all(entry["site_status"] == site_status for entry in shown)
         [record] = status["records"]
         return record
+
+    @staticmethod
+    def calendar(site_id: str) -> list[dict[str, Any]]:
+        """The site's content calendar from yesterday to tomorrow."""
+        today = datetime.now(UTC).date()
+        query = {
+            "site_id": site_id,
+            "start": str(today - timedelta(days=1)),
+            "end": str(today + timedelta(days=2)),
+        }
+        return api("GET", "/publisher/calendar/", query=query)
 
     def report(self, peer: str, capsys: pytest.CaptureFixture[str]) -> None:
         """Print the per-step counts (shown even when pytest captures output)."""

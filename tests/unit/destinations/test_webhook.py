@@ -108,7 +108,7 @@ def test_given_a_published_post_when_retracted_then_a_signed_retracted_event_is_
 
     sent = receiver.received[0]
     assert sent.headers["X-Publisher-Event"] == "publication.retracted"
-    assert sent.headers["Idempotency-Key"] == "r-1:retracted"
+    assert sent.headers["Idempotency-Key"] == f"r-1:retracted:{NOW}"
     assert json.loads(sent.body) == {"event": "publication.retracted", "external_id": "r-1"}
     assert verify_signature(SECRET, sent.headers["X-Publisher-Signature"], sent.body, now=NOW)
 
@@ -216,20 +216,30 @@ def test_verify_signature_accepts_any_of_several_v1_values_for_secret_rotation()
     assert verify_signature(SECRET, header, BODY, now=NOW)
 
 
-def test_given_a_retracted_post_when_published_again_then_the_restore_has_its_own_idempotency_key(
+def test_given_retract_and_republish_twice_then_every_retraction_and_restore_has_a_key_of_its_own(
     receiver: LoopbackServer,
 ) -> None:
     receiver.route("POST", "/hooks/publisher", Reply(200))
-    destination = webhook(receiver)
+    now = [NOW]
+    destination = WebhookDestination(
+        {"url": f"{receiver.url}/hooks/publisher", "allow_insecure_http": True},
+        {"signing_secret": SECRET},
+        clock=lambda: now[0],
+    )
 
     destination.publish(ARTICLE, known_external_id="r-1")
-    destination.retract("r-1")
-    post = destination.publish(ARTICLE, retracted_external_id="r-1")
+    for later in (60, 120):
+        now[0] = NOW + later
+        destination.retract("r-1")
+        now[0] += 1
+        post = destination.publish(ARTICLE, retracted_external_id="r-1")
 
     sent = [(r.headers["X-Publisher-Event"], r.headers["Idempotency-Key"]) for r in receiver.received]
     assert sent == [
         ("publication.updated", "01JCONTENT:abc123"),
-        ("publication.retracted", "r-1:retracted"),
-        ("publication.updated", "01JCONTENT:abc123:restored"),  # not dropped as the first one's repeat
+        ("publication.retracted", f"r-1:retracted:{NOW + 60}"),
+        ("publication.updated", f"01JCONTENT:abc123:restored:{NOW + 61}"),  # not a repeat of the first
+        ("publication.retracted", f"r-1:retracted:{NOW + 120}"),  # not a repeat of the first retraction
+        ("publication.updated", f"01JCONTENT:abc123:restored:{NOW + 121}"),
     ]
     assert json.loads(receiver.received[-1].body)["external_id"] == "r-1" and post.external_id == "r-1"

@@ -9,9 +9,12 @@ Every request carries
 - `X-Publisher-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, the
   scheme Stripe made familiar: the timestamp is signed with the body, so a receiver that
   checks it with `verify_signature` refuses altered bodies and replays older than 5 minutes;
-- `Idempotency-Key: <content_id>:<content_hash>` (`<external_id>:retracted` for retractions,
-  `<content_id>:<content_hash>:restored` for the republish that restores a retracted post: the
-  receiver saw `<content_id>:<content_hash>` before the retraction and would drop the restore).
+- `Idempotency-Key: <content_id>:<content_hash>` for a publication; a retraction
+  (`<external_id>:retracted:<t>`) and the republish that restores a retracted post
+  (`<content_id>:<content_hash>:restored:<t>`) carry the time they were sent: the same content
+  may be retracted and restored again and again, and a receiver dropping repeated keys would
+  otherwise drop every retraction and restore after the first (or a restore as a repeat of the
+  update before the retraction). Receiving one of those twice changes nothing.
 
 Exactly once: a webhook cannot be asked whether it has a post, so `find_by_slug` answers
 None and `publish()` always posts. A redelivered message therefore posts again, with the
@@ -127,7 +130,7 @@ class WebhookDestination(Destination):
         self._post(
             "publication.retracted",
             payload,
-            idempotency_key=f"{external_id}:retracted",
+            idempotency_key=f"{external_id}:retracted:{int(self._clock())}",
             action="Sending the retraction to the webhook",
         )
 
@@ -141,7 +144,7 @@ class WebhookDestination(Destination):
             event,
             payload,
             idempotency_key=f"{article.content_id}:{article.content_hash}"
-            + (":restored" if restoring else ""),
+            + (f":restored:{int(self._clock())}" if restoring else ""),
             action="Sending the article to the webhook",
         )
         answer = _json_object(reply)
