@@ -110,3 +110,13 @@ def test_publish_unchanged_edit_retract_republish_keeps_one_ghost_post_and_sends
 
     lineage.report("ghost", capsys)
     assert all(lineage.counts[step] > 0 for step in ("publish", "edit + publish", "retract", "republish"))
+
+    # down and up again: still the one post
+    lineage.retract("retract again")
+    lineage.check(outcomes=[*STORY, "retracted"], site_status="not_published")
+    assert ghost_post(ghost_admin, post["id"])["status"] == "draft"
+    lineage.publish("republish again")
+    lineage.check(outcomes=[*STORY, "retracted", "published"], site_status="published")
+    assert ghost_post(ghost_admin, post["id"])["status"] == "published"
+    assert [p["id"] for p in ghost_admin.with_slug("posts", unique_slug)] == [post["id"]]
+    assert fetched() == (1, 1)

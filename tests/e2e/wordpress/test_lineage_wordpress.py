@@ -115,3 +115,13 @@ def test_publish_unchanged_edit_retract_republish_keeps_one_wordpress_post_and_s
 
     lineage.report("wordpress", capsys)
     assert all(lineage.counts[step] > 0 for step in ("publish", "edit + publish", "retract", "republish"))
+
+    # down and up again: still the one post
+    lineage.retract("retract again")
+    lineage.check(outcomes=[*STORY, "retracted"], site_status="not_published")
+    assert wordpress.rest("GET", f"wp/v2/posts/{post['id']}", context="edit")["status"] == "trash"
+    lineage.publish("republish again")
+    lineage.check(outcomes=[*STORY, "retracted", "published"], site_status="published")
+    again = the_post(wordpress, slug)
+    assert (again["id"], again["status"], again["slug"]) == (post["id"], "publish", slug)
+    assert library() == [1, 1] and downloads() == [1, 1]
