@@ -36,6 +36,17 @@ class _Resource(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _timezone() -> Any:
+    return Field(max_length=64, description="the site's time zone (IANA name)")
+
+
+def _local_time() -> Any:
+    return Field(
+        description="each UTC time of the item (every `*_at` field that is set), by field name, as "
+        "ISO 8601 in the site's time zone with its UTC offset at that instant"
+    )
+
+
 # --- resources ----------------------------------------------------------------------------
 
 
@@ -157,6 +168,8 @@ class Content(_Resource):
     site_status_updated_at: Time = _time()
     created_at: Time = _time()
     updated_at: Time = _time()
+    timezone: str = _timezone()
+    local_time: dict[str, str] = _local_time()
 
 
 class CalendarEntry(_Resource):
@@ -175,6 +188,8 @@ class CalendarEntry(_Resource):
     site_status_updated_at: Time = _time()
     last_error: str | None
     changed_since_publish: bool
+    timezone: str = _timezone()
+    local_time: dict[str, str] = _local_time()
 
 
 class PublishingRecord(_Resource):
