@@ -131,7 +131,14 @@ def _document() -> dict[str, Any]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JWT_SECRET", "collecting-the-document-needs-no-real-secret")
-        for name in (*TABLES, "STAGE", "PUBLISH_QUEUE_URL", "CREDENTIALS_KEY_ID", "EVENT_BUS_NAME"):
+        for name in (
+            *TABLES,
+            "STAGE",
+            "PUBLISH_QUEUE_URL",
+            "CREDENTIALS_KEY_ID",
+            "EVENT_BUS_NAME",
+            "NOTIFICATION_TOPIC_ARN",
+        ):
             patch.setenv(name, os.environ.get(name, "collect"))
         patch.setenv("STATIC_SITE_BUCKET_PREFIX", "publisher-site-")
         get_settings.cache_clear()

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import models_json_schema
 
 from publisher.api.openapi import REF_PREFIX
+from publisher.domain.notifications import NotificationEvent
 from publisher.domain.publishing import Outcome
 from publisher.domain.publishing_settings import Day, TimeSlot
 from publisher.domain.statuses import ContentStatus, DeploymentStatus, RecordStatus, SiteStatus
@@ -144,6 +145,19 @@ class FeedToken(_Resource):
     site_id: str
     token: str = Field(description="shown once; only its hash is stored")
     feed_path: str
+
+
+class NotificationSettings(_Resource):
+    site_id: str
+    webhook_url: str | None
+    emails: list[str]
+    events: list[NotificationEvent]
+    allow_insecure_http: bool
+    has_signing_secret: bool
+    signing_secret: str | None = Field(
+        description="the webhook's signing secret: only in the reply that created or rotated it"
+    )
+    updated_at: Time | None = _time()
 
 
 class Content(_Resource):
@@ -338,6 +352,7 @@ SINGLE: tuple[type[BaseModel], ...] = (
     Health,
     BulkResults,
     Deleted,
+    NotificationSettings,
 )
 LISTED: tuple[type[BaseModel], ...] = (
     Site,

@@ -201,6 +201,23 @@ def history_view(entry: Any) -> dict[str, Any]:
     }
 
 
+def notifications_view(
+    site_id: str, document: dict[str, Any] | None, *, has_secret: bool, signing_secret: str | None = None
+) -> dict[str, Any]:
+    """A site's notification settings; `signing_secret` only in the reply that made it (shown once)."""
+    document = document or {}
+    return {
+        "site_id": site_id,
+        "webhook_url": document.get("webhook_url"),
+        "emails": list(document.get("emails") or []),
+        "events": list(document.get("events") or []),
+        "allow_insecure_http": bool(document.get("allow_insecure_http")),
+        "has_signing_secret": has_secret,
+        "signing_secret": signing_secret,
+        "updated_at": document.get("updated_at"),
+    }
+
+
 def bulk_result_view(
     content_id: str, status: int, data: Any = None, error: str | None = None
 ) -> dict[str, Any]:
