@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.integration.scheduling_support import create_content, create_site, force_site_status, put_settings
+from tests.integration.test_content_bulk import count_dynamodb_calls
 from tests.support.apigw import call
 from tests.support.fixtures import token
 
@@ -154,3 +155,21 @@ def test_given_more_sites_than_the_bound_then_the_all_sites_view_asks_for_a_site
 
     assert reply.status == 422, reply.body
     assert "site_id" in reply.json["errors"]
+
+
+def test_dynamodb_calls_per_site_of_an_all_sites_view(owner, two_zones, monkeypatch):
+    """Measures (and bounds) what one more (empty) site costs an all-sites view, for the report."""
+    sent = count_dynamodb_calls(monkeypatch)
+
+    def calls(path: str, query: dict) -> int:
+        sent.clear()
+        assert call("GET", path, token=owner, query=query).status == 200
+        return len(sent)
+
+    views = {"calendar": ("/api/v1/publisher/calendar/", RANGE), "queue": ("/api/v1/publisher/queue/", {})}
+    two = {name: calls(*view) for name, view in views.items()}
+    create_site(owner, name="Empty", url="https://empty.example.com")
+    three = {name: calls(*view) for name, view in views.items()}
+    per_site = {name: three[name] - two[name] for name in views}
+    print(f"all-sites views: {two} DynamoDB calls for 2 sites, {three} for 3: {per_site} per site")
+    assert per_site == {"calendar": 2, "queue": 4}  # GetItem (settings) + one Query per status read

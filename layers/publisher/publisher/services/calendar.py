@@ -43,8 +43,8 @@ def _sites_in_view(caller: Caller, site_id: str | None) -> list[SiteModel]:
     if site_id:
         return [load_site(caller, site_id)]
     ready_store()
-    sites, more = sites_store.sites_by_account(caller.account_id, PageRequest(limit=MAX_VIEW_SITES))
-    if more is not None:
+    sites, _ = sites_store.sites_by_account(caller.account_id, PageRequest(limit=MAX_VIEW_SITES + 1))
+    if len(sites) > MAX_VIEW_SITES:
         raise Invalid(
             f"the account has more than {MAX_VIEW_SITES} sites; name one",
             {"site_id": [f"is required for accounts with more than {MAX_VIEW_SITES} sites"]},

@@ -8,7 +8,8 @@ bus (services/events.py).
   private addresses, checked at connect time). The secret is generated here, shown once (in the
   PUT reply that made it) and kept sealed with KMS under (account, site, "notifications").
   Retryable failures (timeouts, 5xx, 429) are tried WEBHOOK_ATTEMPTS times; a notification that
-  still fails raises, and the function's OnFailure destination (an SQS dead-letter queue) keeps it.
+  still fails (or is refused with a 4xx) raises, and the function's dead-letter queue keeps the
+  event (Lambda does not retry it: that would send its e-mail again; so does a redrive).
 - **E-mail** through one SNS topic per deployment: each address is subscribed once with the filter
   policy `{"recipients": [address]}`, and a notification is published with the site's addresses as
   its `recipients` attribute, so only they receive it. A subscription may serve several sites, so
