@@ -75,6 +75,12 @@ UNEXPRESSIBLE: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {
         "config and credentials: each destination's own fields, chosen by the path's {destination}; "
         "credentials needed until some are stored (a rule across path, body and stored state)",
     ),
+    ("PUT", "/sites/{site_id}/notifications"): (
+        (422,),
+        "a webhook_url, emails or both (cross-field); the webhook URL under the outbound policy "
+        "(https, no private, loopback or metadata address; http only with allow_insecure_http, and "
+        "that only where the deployment allows it)",
+    ),
     ("PUT", "/sites/{site_id}/publishing-settings"): (
         (422,),
         "a slot's end after its start, slots that do not overlap, weekly limit >= daily and "
