@@ -99,6 +99,7 @@ def _stack(
     _queues(stack, create)
     _keys_and_secrets(stack, create)
     _event_buses(stack, create)
+    _topics(stack)
     return stack
 
 
@@ -191,3 +192,11 @@ def _event_buses(stack: Stack, create: bool) -> None:
         else:
             events.describe_event_bus(Name=name)
         stack.resolver.physical[logical] = name
+
+
+def _topics(stack: Stack) -> None:
+    """SNS topics (CreateTopic is idempotent, so `attach` finds them the same way); Ref is the ARN."""
+    sns = stack.client("sns")
+    for logical, resource in resources_of_type(stack.template, "AWS::SNS::Topic").items():
+        name = stack.resolver.resolve(resource["Properties"]["TopicName"])
+        stack.resolver.physical[logical] = sns.create_topic(Name=name)["TopicArn"]

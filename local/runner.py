@@ -26,6 +26,7 @@ from local.events import scheduled_event
 from local.functions import Functions, shared_environment
 from local.moto_atomic import atomic_moto_writes
 from local.queues import sqs_sources, start_pollers
+from local.rules import rule_sources, start_rules
 from local.schedules import Clock, ScheduleSource, schedule_sources, start_schedules
 from local.workers import PooledFunctions
 
@@ -109,10 +110,14 @@ def start(options: StartOptions, stop: threading.Event | None = None) -> None:
         running.callback(_stop_threads, stop, threads)
         queues = sqs_sources(stack.template, stack.resolver.resolve)
         threads += start_pollers(queues, stack.client("sqs"), functions.invoke, stop)
+        rules = rule_sources(stack.template, stack.resolver.resolve)
+        threads += start_rules(rules, stack.client("events"), stack.client("sqs"), functions.invoke, stop)
         schedules = schedule_sources(stack.template, stack.resolver.resolve) if options.schedules else []
         clock = Clock(options.clock_speed)
         threads += start_schedules(schedules, clock, _firing(functions), stop)
         _banner(server.url, endpoint, len(api.routes), queues, schedules, options)
+        for rule in rules:
+            log.info("rule %s on bus %s into %s", rule.event, rule.bus_name, rule.function)
         if options.demo:
             bucket_prefix = stack.resolver.resolve({"Ref": "StaticSiteBucketPrefix"})
             seed = seed_demo(server.url, endpoint, bucket_prefix)

@@ -33,6 +33,7 @@ ENV = {
     "PUBLISH_QUEUE_URL": "https://sqs.example/q",
     "CREDENTIALS_KEY_ID": "k",
     "EVENT_BUS_NAME": "b",
+    "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t",
     "STATIC_SITE_BUCKET_PREFIX": "publisher-site-",
     "JWT_SECRET": "bench-secret-of-at-least-32-bytes-long",
     "AWS_DEFAULT_REGION": "us-east-1",

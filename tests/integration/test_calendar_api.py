@@ -126,15 +126,16 @@ def test_given_exactly_92_days_then_the_range_is_accepted_and_a_second_more_is_n
     assert (exact.status, longer.status) == (200, 422)
 
 
-def test_given_no_site_or_another_accounts_site_then_422_or_404(owner, site):
+def test_given_no_site_or_another_accounts_site_then_all_own_sites_or_404(owner, site):
+    """Without site_id: every site of the caller's account (tests/integration/test_all_sites_views.py)."""
     stranger = token("acct-2", "owner")
 
-    missing = calendar(owner, start="2026-01-01", end="2026-01-02")
+    own = calendar(owner, start="2026-01-01", end="2026-01-02")
     foreign = calendar(stranger, site_id=site["id"], start="2026-01-01", end="2026-01-02")
     foreign_queue = call("GET", "/api/v1/publisher/queue/", token=stranger, query={"site_id": site["id"]})
 
-    assert (missing.status, foreign.status, foreign_queue.status) == (422, 404, 404)
-    assert "site_id" in missing.json["errors"]
+    assert (own.status, foreign.status, foreign_queue.status) == (200, 404, 404)
+    assert own.json["data"] == []
 
 
 # --- queue --------------------------------------------------------------------------------

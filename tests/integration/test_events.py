@@ -31,6 +31,11 @@ EXPECTED = {
     ),
     "cleanup-failed-publications.json": ("CleanupFailedPublicationsFunction", {"errors": 0, "retried": 0}),
     "publish-worker-sqs.json": ("PublishWorkerFunction", "batch"),
+    # the sample's site has no notification settings: nothing to send, nothing fails
+    "notifier-publication-failed.json": (
+        "NotifierFunction",
+        {"event": "publication.failed", "webhook": False, "emails": 0},
+    ),
 }
 
 

@@ -75,6 +75,12 @@ UNEXPRESSIBLE: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {
         "config and credentials: each destination's own fields, chosen by the path's {destination}; "
         "credentials needed until some are stored (a rule across path, body and stored state)",
     ),
+    ("PUT", "/sites/{site_id}/notifications"): (
+        (422,),
+        "a webhook_url, emails or both (cross-field); the webhook URL under the outbound policy "
+        "(https, no private, loopback or metadata address; http only with allow_insecure_http, and "
+        "that only where the deployment allows it)",
+    ),
     ("PUT", "/sites/{site_id}/publishing-settings"): (
         (422,),
         "a slot's end after its start, slots that do not overlap, weekly limit >= daily and "
@@ -131,7 +137,14 @@ def _document() -> dict[str, Any]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JWT_SECRET", "collecting-the-document-needs-no-real-secret")
-        for name in (*TABLES, "STAGE", "PUBLISH_QUEUE_URL", "CREDENTIALS_KEY_ID", "EVENT_BUS_NAME"):
+        for name in (
+            *TABLES,
+            "STAGE",
+            "PUBLISH_QUEUE_URL",
+            "CREDENTIALS_KEY_ID",
+            "EVENT_BUS_NAME",
+            "NOTIFICATION_TOPIC_ARN",
+        ):
             patch.setenv(name, os.environ.get(name, "collect"))
         patch.setenv("STATIC_SITE_BUCKET_PREFIX", "publisher-site-")
         get_settings.cache_clear()

@@ -43,6 +43,7 @@ from tests.integration.publishing_support import (
 from tests.support.apigw import call, gateway
 from tests.support.aws_calls import AwsCall, invoking, record_aws_calls
 from tests.support.fixtures import token
+from tests.support.loopback import Reply, loopback_server
 from tests.unit.infra.iam_policy import (
     Names,
     function_policies,
@@ -62,6 +63,9 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "* xray:* *": "AWSXrayWriteOnlyAccess (Tracing: Active): the X-Ray SDK/daemon sends traces",
     "PublishWorkerFunction sqs:GetQueueAttributes *": (
         "AWSLambdaSQSQueueExecutionRole: the event source mapping reads the queue's attributes"
+    ),
+    "NotifierFunction sqs:SendMessage ${NotificationDeadLetterQueue.Arn}": (
+        "DeadLetterQueue (SAM's grant): Lambda itself sends an event the function failed on"
     ),
     # Code paths this flow does not drive (each names where the code makes the call):
     "CleanupFailedPublicationsFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
@@ -139,6 +143,8 @@ def names_of(stack: Stack) -> Names:
             return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{ref}"
         if kind == "AWS::Events::EventBus" and attribute == "Name":
             return ref
+        if kind == "AWS::Events::Rule" and attribute == "Arn":
+            return f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{logical}"
         raise KeyError(f"GetAtt {logical}.{attribute} is not known to the contract test")
 
     return Names(refs, getatt)
@@ -213,6 +219,29 @@ def drive_every_function(stack: Stack) -> None:
     spare = create_site(owner, name="Spare", url="https://spare.example.com", slug="iam-spare")
     put_integration(spare["id"], "webhook", hook, tok=owner)
     ok(call("DELETE", f"/api/v1/sites/{spare['id']}/integrations/webhook/", token=owner), 200, 204)
+    # notifications: the signing secret sealed, the addresses subscribed to the topic
+    with loopback_server() as receiver:
+        receiver.route("POST", "/notify", Reply(200))
+        noted = {
+            "webhook_url": f"{receiver.url}/notify",
+            "allow_insecure_http": True,
+            "emails": ["ops@example.com"],
+            "events": ["deployment.completed"],
+        }
+        ok(call("PUT", f"/api/v1/sites/{site['id']}/notifications/", token=owner, body=noted))
+        ok(call("GET", f"/api/v1/sites/{site['id']}/notifications/", token=owner))
+        ok(call("DELETE", f"/api/v1/sites/{spare['id']}/notifications/", token=owner))
+        # the Notifier, as the bus's rule invokes it: the settings, the secret opened, webhook and e-mail
+        event = {
+            "id": str(uuid.uuid4()),
+            "detail-type": "deployment.completed",
+            "source": "publisher",
+            "time": iso(datetime.now(UTC)),
+            "detail": {"id": "iam-deployment", "site_id": site["id"], "account_id": site["account_id"]},
+        }
+        sent = gateway().functions.invoke("NotifierFunction", event, "rule")
+        assert sent == {"event": "deployment.completed", "webhook": True, "emails": 1}, sent
+        assert len(receiver.received) == 1
 
     # content, approval, schedule (ContentApiFunction)
     body = {"site_id": other["id"], "title": "Slots", "html": "<p>x</p>", "status": "approved"}

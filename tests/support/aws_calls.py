@@ -115,6 +115,8 @@ def required(
         return [
             (action, bus if bus.startswith("arn:") else f"{prefix}:event-bus/{bus}") for bus in sorted(buses)
         ]
+    if service == "sns" and "TopicArn" in params:  # Publish, Subscribe
+        return [(action, params["TopicArn"])]
     return [(action, "*")]
 
 

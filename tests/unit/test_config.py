@@ -19,6 +19,7 @@ FULL = {
     "PUBLISH_QUEUE_URL": "q",
     "CREDENTIALS_KEY_ID": "k",
     "EVENT_BUS_NAME": "b",
+    "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t",
     "JWT_SECRET_ARN": "arn:secret",
     "STATIC_SITE_BUCKET_PREFIX": "publisher-site-",
 }

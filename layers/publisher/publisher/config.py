@@ -56,6 +56,7 @@ class Settings:
     publish_queue_url: str
     credentials_key_id: str
     event_bus_name: str
+    notification_topic_arn: str
     jwt_secret_arn: str | None
     jwt_secret: str | None
     max_token_lifetime: timedelta
@@ -84,6 +85,7 @@ class Settings:
             publish_queue_url=_required("PUBLISH_QUEUE_URL"),
             credentials_key_id=_required("CREDENTIALS_KEY_ID"),
             event_bus_name=_required("EVENT_BUS_NAME"),
+            notification_topic_arn=_required("NOTIFICATION_TOPIC_ARN"),
             jwt_secret_arn=jwt_secret_arn,
             jwt_secret=jwt_secret,
             max_token_lifetime=max_token_lifetime(),

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -21,7 +22,7 @@ from publisher.services.calendar import calendar_entry
 from publisher.services.content import content_view
 from publisher.services.deployments import deployment_view
 from publisher.services.publishing import record_view
-from publisher.services.views import integration_view, site_definition_view, site_view
+from publisher.services.views import integration_view, notifications_view, site_definition_view, site_view
 from publisher.store.models import ContentModel, DeploymentModel, IntegrationModel, RecordModel, SiteModel
 
 ENVIRONMENT = {
@@ -30,6 +31,7 @@ ENVIRONMENT = {
     "PUBLISH_QUEUE_URL": "https://sqs.example/q",
     "CREDENTIALS_KEY_ID": "k",
     "EVENT_BUS_NAME": "b",
+    "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t",
     "STATIC_SITE_BUCKET_PREFIX": "publisher-site-",
     **{
         f"{name}_TABLE": "t"
@@ -83,7 +85,7 @@ def test_the_document_is_valid_openapi_3_1(document):
     validate(document)
 
     assert document["openapi"].startswith("3.1")
-    assert len(list(operations(document))) == 43
+    assert len(list(operations(document))) == 46
 
 
 def test_every_operation_documents_its_success_and_every_error_in_the_envelope(document):
@@ -199,6 +201,22 @@ def _record() -> RecordModel:
             ),
         ),
         ("SiteDefinition", lambda: site_definition_view(_site())),
+        ("NotificationSettings", lambda: notifications_view("s1", None, has_secret=False)),
+        (
+            "NotificationSettings",
+            lambda: notifications_view(
+                "s1",
+                {
+                    "webhook_url": "https://hooks.example/n",
+                    "emails": ["ops@example.com"],
+                    "events": ["publication.failed"],
+                    "allow_insecure_http": False,
+                    "updated_at": T,
+                },
+                has_secret=True,
+                signing_secret="whsec_shown-once",
+            ),
+        ),
         (
             "Integration",
             lambda: integration_view(
@@ -215,12 +233,14 @@ def _record() -> RecordModel:
                 )
             ),
         ),
-        ("Content", lambda: content_view(_content())),
+        ("Content", lambda: content_view(_content(), ZoneInfo("Europe/Paris"))),
         (
             "Content",
-            lambda: content_view(_content(excerpt="e", last_error="x", published_at=T, sector_id="z")),
+            lambda: content_view(
+                _content(excerpt="e", last_error="x", published_at=T, sector_id="z"), ZoneInfo("Asia/Tokyo")
+            ),
         ),
-        ("CalendarEntry", lambda: calendar_entry(_content())),
+        ("CalendarEntry", lambda: calendar_entry(_content(), ZoneInfo("America/New_York"))),
         ("PublishingRecord", lambda: record_view(_record())),
         (
             "DeploymentRecord",
@@ -285,8 +305,8 @@ def test_query_parameters_the_service_needs_are_documented_required(document):
     required = {
         ("get", "/publisher/site-definition"): {"site"},
         ("get", "/publisher/publish/status"): {"content_id"},
-        ("get", "/publisher/calendar"): {"site_id", "start", "end"},
-        ("get", "/publisher/queue"): {"site_id"},
+        ("get", "/publisher/calendar"): {"start", "end"},  # without site_id: every site of the account
+        ("get", "/publisher/queue"): set(),
         ("get", "/publisher/calendar.ics"): set(),  # a missing token or site is a 401/404, not a 422
     }
     for (method, path), names in required.items():

@@ -31,7 +31,6 @@ def _id(description: str | None = None) -> Query:
 
 
 SiteId = Annotated[str | None, _id()]
-RequiredSiteId = Annotated[str, _id()]
 ContentId = Annotated[str | None, _id()]
 RequiredContentId = Annotated[str, _id()]
 AccountId = Annotated[str | None, _id("system callers: whose items")]

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import models_json_schema
 
 from publisher.api.openapi import REF_PREFIX
+from publisher.domain.notifications import NotificationEvent
 from publisher.domain.publishing import Outcome
 from publisher.domain.publishing_settings import Day, TimeSlot
 from publisher.domain.statuses import ContentStatus, DeploymentStatus, RecordStatus, SiteStatus
@@ -34,6 +35,17 @@ def _time(description: str = "ISO 8601, UTC") -> Any:
 
 class _Resource(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _timezone() -> Any:
+    return Field(max_length=64, description="the site's time zone (IANA name)")
+
+
+def _local_time() -> Any:
+    return Field(
+        description="each UTC time of the item (every `*_at` field that is set), by field name, as "
+        "ISO 8601 in the site's time zone with its UTC offset at that instant"
+    )
 
 
 # --- resources ----------------------------------------------------------------------------
@@ -135,6 +147,19 @@ class FeedToken(_Resource):
     feed_path: str
 
 
+class NotificationSettings(_Resource):
+    site_id: str
+    webhook_url: str | None
+    emails: list[str]
+    events: list[NotificationEvent]
+    allow_insecure_http: bool
+    has_signing_secret: bool
+    signing_secret: str | None = Field(
+        description="the webhook's signing secret: only in the reply that created or rotated it"
+    )
+    updated_at: Time | None = _time()
+
+
 class Content(_Resource):
     id: str
     account_id: str
@@ -157,6 +182,8 @@ class Content(_Resource):
     site_status_updated_at: Time = _time()
     created_at: Time = _time()
     updated_at: Time = _time()
+    timezone: str = _timezone()
+    local_time: dict[str, str] = _local_time()
 
 
 class CalendarEntry(_Resource):
@@ -175,6 +202,8 @@ class CalendarEntry(_Resource):
     site_status_updated_at: Time = _time()
     last_error: str | None
     changed_since_publish: bool
+    timezone: str = _timezone()
+    local_time: dict[str, str] = _local_time()
 
 
 class PublishingRecord(_Resource):
@@ -323,6 +352,7 @@ SINGLE: tuple[type[BaseModel], ...] = (
     Health,
     BulkResults,
     Deleted,
+    NotificationSettings,
 )
 LISTED: tuple[type[BaseModel], ...] = (
     Site,

@@ -134,6 +134,11 @@ class WebhookDestination(Destination):
             action="Sending the retraction to the webhook",
         )
 
+    def send_event(self, event: str, payload: Mapping[str, Any], *, idempotency_key: str) -> None:
+        """POST one signed notification (services/notifications.py): the same body encoding,
+        signature and headers as the publication events."""
+        self._post(event, payload, idempotency_key=idempotency_key, action="Sending the notification")
+
     # --- helpers ----------------------------------------------------------------------------
 
     def _send_article(

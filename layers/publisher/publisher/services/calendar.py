@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import islice
 from typing import Any
 
 from publisher.bootstrap import ready_store
 from publisher.domain.limits import in_supported_range
-from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.statuses import SiteStatus
 from publisher.errors import BadRequest, Invalid, NotFound, Unauthorized
 from publisher.identity import Caller
@@ -23,7 +23,7 @@ from publisher.services.views import calendar_entry
 from publisher.store import content as store
 from publisher.store import settings as settings_store
 from publisher.store import sites as sites_store
-from publisher.store.models import ContentModel
+from publisher.store.models import ContentModel, SiteModel
 from publisher.timeutil import iso, parse_iso, utcnow
 
 MAX_RANGE = timedelta(days=92)
@@ -32,27 +32,39 @@ FEED_PAST = timedelta(days=31)
 FEED_MAX_EVENTS = 1000
 EVENT_LENGTH = timedelta(minutes=15)
 NO_FEED = "no calendar feed matches that site and token"
+MAX_VIEW_SITES = 100
+"""Without `site_id`, the calendar and the queue cover the caller's account's sites: at most this
+many (one Query of the sites' account index, then each site's own queries; past it, 422: name a
+site). Pages across sites are merged by time; the cursor is the last (time, id) shown."""
 
 
-def _required_site(site_id: str | None) -> str:
-    if not site_id:
-        raise Invalid("the site is required", {"site_id": ["is required"]})
-    return site_id
+def _sites_in_view(caller: Caller, site_id: str | None) -> list[SiteModel]:
+    """The named site (404 across accounts), or every site of the caller's account."""
+    if site_id:
+        return [load_site(caller, site_id)]
+    ready_store()
+    sites, _ = sites_store.sites_by_account(caller.account_id, PageRequest(limit=MAX_VIEW_SITES + 1))
+    if len(sites) > MAX_VIEW_SITES:
+        raise Invalid(
+            f"the account has more than {MAX_VIEW_SITES} sites; name one",
+            {"site_id": [f"is required for accounts with more than {MAX_VIEW_SITES} sites"]},
+        )
+    return sites
 
 
-def _bound(text: str, settings: PublishingSettings) -> datetime:
+def _bound(text: str, zone: tzinfo) -> datetime:
     """An ISO instant with an offset, or a date meaning local midnight in the site's zone; in the
     years 2000-2100 (ValueError otherwise, checked before any conversion can overflow)."""
     if len(text) == 10:
         day = date.fromisoformat(text)
-        return in_supported_range(datetime.combine(day, time(0), tzinfo=settings.zone))
+        return in_supported_range(datetime.combine(day, time(0), tzinfo=zone))
     try:
         return in_supported_range(parse_iso(text))
     except OverflowError as exc:  # parse_iso converts to UTC: year 1 or 9999 may not fit
         raise ValueError("out of range") from exc
 
 
-def _range(start: str | None, end: str | None, settings: PublishingSettings) -> tuple[datetime, datetime]:
+def _range(start: str | None, end: str | None, zone: tzinfo) -> tuple[datetime, datetime]:
     errors: dict[str, list[str]] = {}
     bounds: dict[str, datetime] = {}
     for name, text in (("start", start), ("end", end)):
@@ -60,7 +72,7 @@ def _range(start: str | None, end: str | None, settings: PublishingSettings) -> 
             errors[name] = ["is required"]
             continue
         try:
-            bounds[name] = _bound(text, settings)
+            bounds[name] = _bound(text, zone)
         except ValueError:
             errors[name] = [
                 "use a date (2026-11-21) or a time with an offset (2026-11-21T09:00:00Z), "
@@ -79,16 +91,57 @@ def _range(start: str | None, end: str | None, settings: PublishingSettings) -> 
 def calendar(
     caller: Caller, site_id: str | None, start: str | None, end: str | None, page: PageRequest
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Scheduled, publishing, published and failed items in `[start, end)`, soonest first."""
-    site_id = _required_site(site_id)
-    load_site(caller, site_id)
-    first, stop = _range(start, end, settings_for(site_id))
-    items, cursor = store.calendar_page(site_id, iso(first), iso(stop - timedelta(seconds=1)), page)
-    return [calendar_entry(item) for item in items], cursor
+    """Scheduled, publishing, published and failed items in `[start, end)`, soonest first: of one
+    site, or (without `site_id`) of every site of the caller's account, merged by time. A date
+    bound is local midnight in the zone of the named site, or UTC midnight across sites."""
+    sites = _sites_in_view(caller, site_id)
+    zones = {site.site_id: settings_for(site.site_id).zone for site in sites}
+    first, stop = _range(start, end, zones[site_id] if site_id else UTC)
+    low, high = iso(first), iso(stop - timedelta(seconds=1))
+    if site_id:
+        items, cursor = store.calendar_page(site_id, low, high, page)
+        return [calendar_entry(item, zones[site_id]) for item in items], cursor
+    after = _after(page)
+    since = max(low, after[0]) if after else low
+    items = [
+        item
+        for site in sites
+        for item in _first_after(store.calendar_from(site.site_id, since, high), after, page.limit)
+    ]
+    return _merged_page(items, _calendar_key, page.limit, zones)
+
+
+def _calendar_key(item: ContentModel) -> tuple[str, str]:
+    return (item.calendar_at, item.content_id)
 
 
 def _queue_key(item: ContentModel) -> tuple[str, str]:
     return (item.scheduled_publish_at or item.site_status_updated_at, item.content_id)
+
+
+def _first_after(
+    items: Iterable[ContentModel], after: tuple[str, str] | None, limit: int
+) -> list[ContentModel]:
+    """The first `limit` + 1 items of one site's time-ordered stream past `after` (and any that tie
+    with the last one's time, which the index does not order by id), read lazily."""
+    taken: list[ContentModel] = []
+    for item in items:
+        if after is not None and _calendar_key(item) <= after:
+            continue
+        if len(taken) > limit and item.calendar_at != taken[-1].calendar_at:
+            break
+        taken.append(item)
+    return taken
+
+
+def _merged_page(
+    items: list[ContentModel], key: Any, limit: int, zones: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of items of several sites, soonest first, and the cursor after its last item."""
+    items.sort(key=key)
+    shown = items[:limit]
+    cursor = encode_cursor({"after": list(key(shown[-1]))}) if len(items) > limit else None
+    return [calendar_entry(item, zones[item.site_id]) for item in shown], cursor
 
 
 def _after(page: PageRequest) -> tuple[str, str] | None:
@@ -101,16 +154,18 @@ def _after(page: PageRequest) -> tuple[str, str] | None:
 
 
 def queue(caller: Caller, site_id: str | None, page: PageRequest) -> tuple[list[dict[str, Any]], str | None]:
-    """Scheduled, publishing and failed items, soonest first (failed ones by their missed time)."""
-    site_id = _required_site(site_id)
-    load_site(caller, site_id)
-    items = sorted(store.with_site_status(site_id, QUEUE_STATUSES), key=_queue_key)
+    """Scheduled, publishing and failed items, soonest first (failed ones by their missed time): of
+    one site, or (without `site_id`) of every site of the caller's account."""
+    sites = _sites_in_view(caller, site_id)
+    zones = {site.site_id: settings_for(site.site_id).zone for site in sites}
     after = _after(page)
-    if after is not None:
-        items = [item for item in items if _queue_key(item) > after]
-    shown = items[: page.limit]
-    cursor = encode_cursor({"after": list(_queue_key(shown[-1]))}) if len(items) > page.limit else None
-    return [calendar_entry(item) for item in shown], cursor
+    items = [
+        item
+        for site in sites
+        for item in store.with_site_status(site.site_id, QUEUE_STATUSES)
+        if after is None or _queue_key(item) > after
+    ]
+    return _merged_page(items, _queue_key, page.limit, zones)
 
 
 # --- the iCalendar feed -------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Content: tenancy through the site, unique slugs per site, editorial status, and the one view of
-a content item every API shows (`content_view`)."""
+a content item every API shows (`content_view`, with the site's time zone: `content_shown`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from publisher.errors import Conflict, Invalid, NotFound
 from publisher.identity import Caller
 from publisher.ids import new_id
 from publisher.paging import PageRequest
+from publisher.services.settings import settings_for
 from publisher.services.sites import load_site
 from publisher.services.views import content_view
 from publisher.store import content as store
@@ -33,6 +34,15 @@ def load_content(caller: Caller, content_id: str) -> ContentModel:
     if item is None or not caller.can_see(item.account_id):
         raise NotFound("no such content")
     return item
+
+
+def content_shown(item: ContentModel, zones: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The content as the API shows it: its times also in its site's zone (`zones` caches the zone
+    per site within one request)."""
+    zones = {} if zones is None else zones
+    if item.site_id not in zones:
+        zones[item.site_id] = settings_for(item.site_id).zone
+    return content_view(item, zones[item.site_id])
 
 
 def _check_content_type(site: SiteModel, content_type: str) -> None:
@@ -84,7 +94,7 @@ def create_content(caller: Caller, body: ContentCreate) -> dict[str, Any]:
             if body.slug or attempt == CREATE_ATTEMPTS:
                 raise  # a slug the client chose is theirs to change
             item.slug = _generated_slug(site.site_id, body.title, lost_race=True)
-    return content_view(item)
+    return content_shown(item)
 
 
 def _choice(value: str | None, kind: type, field: str) -> str | None:
@@ -118,11 +128,12 @@ def list_content(
         items, cursor = store.by_account(
             account_id or caller.account_id, page, status=status, site_status=site_status
         )
-    return [content_view(item) for item in items], cursor
+    zones: dict[str, Any] = {}
+    return [content_shown(item, zones) for item in items], cursor
 
 
 def get_content(caller: Caller, content_id: str) -> dict[str, Any]:
-    return content_view(load_content(caller, content_id))
+    return content_shown(load_content(caller, content_id))
 
 
 def update_content(caller: Caller, content_id: str, patch: ContentPatch) -> dict[str, Any]:
@@ -145,7 +156,7 @@ def update_content(caller: Caller, content_id: str, patch: ContentPatch) -> dict
     if "content_type" in changes:
         _check_content_type(load_site(caller, item.site_id), changes["content_type"])
     if not changes:
-        return content_view(item)
+        return content_shown(item)
     changes["updated_at"] = iso(utcnow())
     store.edit_content(item, changes)
-    return content_view(item)
+    return content_shown(item)

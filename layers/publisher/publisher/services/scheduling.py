@@ -65,20 +65,20 @@ def schedule(caller: Caller, content_id: str, body: ScheduleRequest | None) -> d
     now = utcnow()
     if body is not None and body.scheduled_publish_at is not None:
         _schedule_at(item, settings, body.scheduled_publish_at, now)
-        return _handed_over_if_soon(item, now)
+        return _handed_over_if_soon(item, settings, now)
     result = slot_claims.assign_next_slots(item.site_id, settings, [item], now)
     if result.scheduled:
-        return _handed_over_if_soon(item, now)
+        return _handed_over_if_soon(item, settings, now)
     if result.changed:
         raise Conflict(store.CHANGED)
     raise Conflict(BUSY if result.gave_up else NO_SLOT)
 
 
-def _handed_over_if_soon(item: ContentModel, now: datetime) -> dict[str, Any]:
+def _handed_over_if_soon(item: ContentModel, settings: PublishingSettings, now: datetime) -> dict[str, Any]:
     """The scheduled item's view, after handing it to the queue if it is due too soon for the
     5-minute job to be on time (the view does not change: it stays scheduled)."""
     handover.hand_over_if_soon(item, now)
-    return content_view(item)
+    return content_view(item, settings.zone)
 
 
 def _schedule_at(item: ContentModel, settings: PublishingSettings, when: datetime, now: datetime) -> dict:
@@ -97,7 +97,7 @@ def _schedule_at(item: ContentModel, settings: PublishingSettings, when: datetim
     for _ in range(BUSY_RETRIES):
         outcome = slot_claims.try_move(item, settings, when, now)
         if outcome is None:
-            return content_view(item)
+            return content_view(item, settings.zone)
         if outcome == store.CONTENT:
             raise Conflict(store.CHANGED)
         if outcome == store.MINUTE:
@@ -120,7 +120,7 @@ def unschedule(caller: Caller, content_id: str) -> dict[str, Any]:
     store.unschedule_move(item, iso(utcnow()))
     usage.release(item.site_id, settings, old)
     store.release_minute(store.minute_key(item.site_id, old), item.content_id)
-    return content_view(item)
+    return content_view(item, settings.zone)
 
 
 def preview(caller: Caller, site_id: str, count: int) -> dict[str, Any]:

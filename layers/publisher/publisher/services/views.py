@@ -3,9 +3,11 @@ and the worker's transform see of a stored item."""
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from publisher.domain.transform import HASHED_FIELDS, content_hash
+from publisher.timeutil import parse_iso
 
 
 def site_view(site: Any) -> dict[str, Any]:
@@ -59,9 +61,22 @@ def changed_since_publish(item: Any) -> bool:
     return content_hash(fields) != item.published_hash
 
 
-def content_view(item: Any) -> dict[str, Any]:
-    """The API.md Content resource (plus published_at, last_error and changed_since_publish, read-only)."""
-    return {
+def with_local_time(view: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
+    """The view plus `timezone` (the site's IANA zone) and `local_time`: every UTC time of the view
+    (each `*_at` field that is set) as ISO 8601 in the site's zone, with its UTC offset at that
+    instant (so a time after a DST change carries the new offset)."""
+    local = {
+        name: parse_iso(value).astimezone(zone).isoformat()
+        for name, value in view.items()
+        if name.endswith("_at") and isinstance(value, str)
+    }
+    return {**view, "timezone": str(zone), "local_time": local}
+
+
+def content_view(item: Any, zone: tzinfo | None = None) -> dict[str, Any]:
+    """The API.md Content resource (plus published_at, last_error and changed_since_publish, read-only);
+    with the site's `zone`, as the API shows it: with `timezone` and `local_time` (with_local_time)."""
+    view = {
         "id": item.content_id,
         "account_id": item.account_id,
         "site_id": item.site_id,
@@ -84,6 +99,7 @@ def content_view(item: Any) -> dict[str, Any]:
         "created_at": item.created_at,
         "updated_at": item.updated_at,
     }
+    return view if zone is None else with_local_time(view, zone)
 
 
 def record_view(record: Any) -> dict[str, Any]:
@@ -151,9 +167,10 @@ def settings_view(site_id: str, settings: Any, updated_at: str | None) -> dict[s
     return {"site_id": site_id, **settings.model_dump(mode="json"), "updated_at": updated_at}
 
 
-def calendar_entry(item: Any) -> dict[str, Any]:
-    """A calendar or queue line: what a planner shows, without the body."""
-    return {
+def calendar_entry(item: Any, zone: tzinfo) -> dict[str, Any]:
+    """A calendar or queue line: what a planner shows, without the body; its times also in the
+    site's `zone` (with_local_time)."""
+    view = {
         "id": item.content_id,
         "site_id": item.site_id,
         "title": item.title,
@@ -168,6 +185,7 @@ def calendar_entry(item: Any) -> dict[str, Any]:
         "last_error": item.last_error,
         "changed_since_publish": changed_since_publish(item),
     }
+    return with_local_time(view, zone)
 
 
 def history_view(entry: Any) -> dict[str, Any]:
@@ -180,6 +198,23 @@ def history_view(entry: Any) -> dict[str, Any]:
         "from": entry.from_state,
         "to": entry.to_state,
         "detail": dict(entry.detail or {}),
+    }
+
+
+def notifications_view(
+    site_id: str, document: dict[str, Any] | None, *, has_secret: bool, signing_secret: str | None = None
+) -> dict[str, Any]:
+    """A site's notification settings; `signing_secret` only in the reply that made it (shown once)."""
+    document = document or {}
+    return {
+        "site_id": site_id,
+        "webhook_url": document.get("webhook_url"),
+        "emails": list(document.get("emails") or []),
+        "events": list(document.get("events") or []),
+        "allow_insecure_http": bool(document.get("allow_insecure_http")),
+        "has_signing_secret": has_secret,
+        "signing_secret": signing_secret,
+        "updated_at": document.get("updated_at"),
     }
 
 

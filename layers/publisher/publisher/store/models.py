@@ -142,6 +142,10 @@ class SiteModel(_Base):
     feed_token_hash = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    notifications = JSONAttribute(null=True)
+    """`{webhook_url, emails, events, allow_insecure_http, updated_at}` (store/notifications.py)."""
+    notification_secret = BinaryAttribute(null=True, legacy_encoding=False)
+    """The webhook's signing secret, sealed with KMS under (account, site, "notifications")."""
 
     account_index = _gsi("account-index", "account_id", "created_at")()
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from publisher.api.auth import current_caller
 from publisher.api.openapi import NO_AUTH, QUERY, answers
-from publisher.api.params import Cursor, FeedToken, Limit, RequiredSiteId, SiteId, TimeText
+from publisher.api.params import Cursor, FeedToken, Limit, SiteId, TimeText
 from publisher.api.responses import ok
 from publisher.paging import page_request
 from publisher.services import calendar
@@ -21,12 +21,15 @@ TAGS = ["calendar"]
     "/publisher/calendar",
     tags=TAGS,
     summary="Scheduled and published items in a range (at most 92 days)",
+    description="Of one site, or without `site_id` of every site of the caller's account (at most "
+    "100 sites; each entry names its `site_id`), merged soonest first. Every time also in the site's "
+    "zone (`local_time`).",
     responses=answers(200, "CalendarEntryListEnvelope", "A page of calendar entries", *QUERY, 404),
 )
 def get_calendar(
-    site_id: RequiredSiteId,
     start: TimeText,
     end: TimeText,
+    site_id: SiteId = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ):
@@ -39,10 +42,12 @@ def get_calendar(
     "/publisher/queue",
     tags=TAGS,
     summary="Scheduled, publishing and failed items, soonest first",
+    description="Of one site, or without `site_id` of every site of the caller's account (at most "
+    "100 sites; each entry names its `site_id`). Every time also in the site's zone (`local_time`).",
     responses=answers(200, "CalendarEntryListEnvelope", "A page of the queue", *QUERY, 404),
 )
 def get_queue(
-    site_id: RequiredSiteId,
+    site_id: SiteId = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ):

@@ -1,0 +1,19 @@
+"""Notifier: invoked by the EventBridge rule on the publisher bus for the events a site may be
+notified of; sends each to the site's signed webhook and e-mail addresses (services/notifications.py).
+A notification the webhook never took raises: Lambda's OnFailure destination keeps the event."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from publisher.services.notifications import deliver
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = deliver(event)
+    logger.info("notification", extra=result)
+    return result
