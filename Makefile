@@ -71,6 +71,7 @@ e2e-console: install console chromium  ## only the console in Chromium against t
 bench: install  ## cold-start import times and the other benchmarks
 	$(PY) scripts/bench_imports.py
 	$(PY) -m scripts.bench_local_api --requests 200
+	$(PY) -m scripts.bench_local_growth
 	$(PY) scripts/bench_publishing.py 20
 	$(PY) scripts/bench_scheduling.py
 

@@ -25,6 +25,7 @@ from local.demo import print_try_it, seed_demo
 from local.events import scheduled_event
 from local.functions import Functions, shared_environment
 from local.moto_atomic import atomic_moto_writes
+from local.moto_memory import untracked_moto_records
 from local.queues import sqs_sources, start_pollers
 from local.rules import rule_sources, start_rules
 from local.schedules import Clock, ScheduleSource, schedule_sources, start_schedules
@@ -47,13 +48,14 @@ def configure_logging(verbose: bool = False) -> None:
 @contextmanager
 def moto_server(port: int) -> Iterator[str]:
     """moto's threaded server on loopback, its DynamoDB writes atomic as the real service's
-    (local.moto_atomic); yields its endpoint URL (port 0: any free port)."""
+    (local.moto_atomic), its memory not growing with every item and message it handles
+    (local.moto_memory); yields its endpoint URL (port 0: any free port)."""
     if port and is_listening(f"http://{HOST}:{port}"):
         raise OSError(f"port {port} is in use: another `python -m local start`? (--moto-port picks another)")
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     try:
-        with atomic_moto_writes():
+        with atomic_moto_writes(), untracked_moto_records():
             host, bound = server.get_host_and_port()
             yield f"http://{host}:{bound}"
     finally:

@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from local.aws import Stack, provision
 from local.moto_atomic import atomic_moto_writes
+from local.moto_memory import untracked_moto_records
 from publisher import bootstrap
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -25,7 +26,7 @@ def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    with atomic_moto_writes():
+    with atomic_moto_writes(), untracked_moto_records():
         yield f"http://{host}:{port}"
     server.stop()
 
