@@ -54,6 +54,8 @@ class Site(_Resource):
     content_types: list[str]
     taxonomies: SiteTaxonomies
     url_structure: dict[str, str]
+    publishing_paused: bool = Field(description="while true nothing of the site is handed to the queue")
+    paused_at: Time | None = _time("when publishing was paused (null while it runs)")
     created_at: Time = _time()
     updated_at: Time = _time()
 
@@ -175,6 +177,9 @@ class CalendarEntry(_Resource):
     site_status_updated_at: Time = _time()
     last_error: str | None
     changed_since_publish: bool
+    paused: bool | None = Field(
+        default=None, description="queue only: the site's publishing is paused, so nothing is handed over"
+    )
 
 
 class PublishingRecord(_Resource):
@@ -267,6 +272,23 @@ class Deleted(_Resource):
     deleted: Literal[True]
 
 
+class ContentDeletion(_Resource):
+    """`DELETE /content/{id}/?retract=true` while online: retracted, then deleted, in the background."""
+
+    id: str
+    deleted: Literal[False]
+    retracting: list[str] = Field(description="the ids of the records being retracted first")
+
+
+class SiteDeletion(_Resource):
+    """`DELETE /sites/{id}/`: the site reads as gone at once; what is under it goes in the background."""
+
+    id: str
+    deleting: Literal[True]
+    deleting_at: Time = _time()
+    retract: bool = Field(description="what is online is retracted first")
+
+
 class Attempt(_Resource):
     """One attempt of a record (services/views.attempts_view)."""
 
@@ -323,6 +345,8 @@ SINGLE: tuple[type[BaseModel], ...] = (
     Health,
     BulkResults,
     Deleted,
+    ContentDeletion,
+    SiteDeletion,
 )
 LISTED: tuple[type[BaseModel], ...] = (
     Site,

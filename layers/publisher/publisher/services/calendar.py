@@ -103,14 +103,14 @@ def _after(page: PageRequest) -> tuple[str, str] | None:
 def queue(caller: Caller, site_id: str | None, page: PageRequest) -> tuple[list[dict[str, Any]], str | None]:
     """Scheduled, publishing and failed items, soonest first (failed ones by their missed time)."""
     site_id = _required_site(site_id)
-    load_site(caller, site_id)
+    paused = bool(load_site(caller, site_id).publishing_paused)
     items = sorted(store.with_site_status(site_id, QUEUE_STATUSES), key=_queue_key)
     after = _after(page)
     if after is not None:
         items = [item for item in items if _queue_key(item) > after]
     shown = items[: page.limit]
     cursor = encode_cursor({"after": list(_queue_key(shown[-1]))}) if len(items) > page.limit else None
-    return [calendar_entry(item) for item in shown], cursor
+    return [{**calendar_entry(item), "paused": paused} for item in shown], cursor
 
 
 # --- the iCalendar feed -------------------------------------------------------------------
@@ -142,7 +142,7 @@ def calendar_feed(site_id: str | None, token: str | None) -> str:
     site = sites_store.get_site(site_id) if site_id else None
     given = _digest(token)
     expected = (site.feed_token_hash if site else None) or ""
-    if not hmac.compare_digest(given, expected) or site is None:
+    if not hmac.compare_digest(given, expected) or site is None or site.deleting_at is not None:
         raise NotFound(NO_FEED)
     from icalendar import Calendar  # only the public feed pays for it, not the API's cold start
 

@@ -36,8 +36,8 @@ def load_site(caller: Caller, site_id: str) -> SiteModel:
     """The site if the caller may see it; NotFound otherwise (never 403 across accounts)."""
     ready_store()
     site = store.get_site(site_id)
-    if site is None or not caller.can_see(site.account_id):
-        raise NotFound("no such site")
+    if site is None or site.deleting_at is not None or not caller.can_see(site.account_id):
+        raise NotFound("no such site")  # a site being deleted is gone for every reader
     return site
 
 

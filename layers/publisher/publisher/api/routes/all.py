@@ -1,6 +1,6 @@
 """Every router, for the function that serves the OpenAPI document and Swagger UI."""
 
-from publisher.api.routes import calendar, content, public, publishing, settings, sites
+from publisher.api.routes import calendar, content, operations, public, publishing, settings, sites
 
 ALL_ROUTERS = [
     public.router,
@@ -9,4 +9,5 @@ ALL_ROUTERS = [
     content.router,
     publishing.router,
     calendar.router,
+    operations.router,
 ]
