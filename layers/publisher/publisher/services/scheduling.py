@@ -166,7 +166,8 @@ class JobSummary:
 def schedule_approved_content(now: datetime) -> JobSummary:
     """For every site with automation on (auto-index, no Scan) whose publishing is not paused:
     approve content in review when auto-approval is on; give approved, unscheduled content the next
-    free slots when auto-publish is on. Only not_published items are touched, so a re-run changes nothing already scheduled."""
+    free slots when auto-publish is on. Only not_published items are touched, so a re-run changes
+    nothing already scheduled."""
     ready_store()
     act_as("system:schedule-approved-content", "system")
     summary = JobSummary()

@@ -53,7 +53,7 @@ def delete_site(site_id: str, retract: Retract = None):
 @router.delete(
     "/content/<content_id>",
     tags=["content"],
-    summary="Delete content with its records and history; 409 while publishing or online unless ?retract=true",
+    summary="Delete content, its records and history; 409 while publishing or online unless ?retract=true",
     responses={
         **answers(200, "DeletedEnvelope", "The content is deleted", *QUERY, 404, 409),
         **also(
