@@ -14,6 +14,12 @@ from publisher.services import deletion, pausing
 router = Router()
 
 
+def _enqueue(kind: str, payload: dict) -> None:
+    from publisher.services import work  # TEMPORARY until the work-queue seam is cherry-picked
+
+    work.enqueue(kind, payload)
+
+
 @router.post(
     "/sites/<site_id>/pause",
     tags=["sites"],
@@ -62,9 +68,5 @@ def delete_site(site_id: str, retract: Retract = None):
     },
 )
 def delete_content(content_id: str, retract: Retract = None):
-    from publisher.services import work
-
-    done, data = deletion.delete_content(
-        current_caller(), content_id, retract=bool(retract), enqueue=work.enqueue
-    )
+    done, data = deletion.delete_content(current_caller(), content_id, retract=bool(retract), enqueue=_enqueue)
     return ok(data, 200 if done else 202)
