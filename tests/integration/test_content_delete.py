@@ -13,7 +13,7 @@ import pytest
 from publisher.bootstrap import ready_store
 from publisher.services import deletion
 from publisher.services.worker import PublishWorker
-from publisher.store.models import HistoryEntryModel, UniqueKeyModel
+from publisher.store.models import HistoryEntryModel
 from publisher.timeutil import iso
 from tests.integration.publishing_support import (
     RemoteSite,

@@ -30,6 +30,7 @@ from publisher.domain.statuses import RecordStatus, SiteStatus
 from publisher.errors import Conflict, NotFound
 from publisher.identity import Caller, act_as
 from publisher.services import events as bus
+from publisher.services import work
 from publisher.services.content import load_content
 from publisher.services.records import require_admin, retract_record
 from publisher.services.settings import settings_for
@@ -75,9 +76,7 @@ def _refuse_while_publishing(item: ContentModel) -> None:
         raise Conflict(PUBLISHING)
 
 
-def delete_content(
-    caller: Caller, content_id: str, *, retract: bool = False, enqueue: Callable[..., None] | None = None
-) -> tuple[bool, dict[str, Any]]:
+def delete_content(caller: Caller, content_id: str, *, retract: bool = False) -> tuple[bool, dict[str, Any]]:
     """Delete now (True, `{id, deleted: true}`), or — with `retract` and something online —
     queue the retraction and the deletion (False, `{id, deleted: false, retracting: [...]}`)."""
     caller.require_write()
@@ -88,9 +87,9 @@ def delete_content(
         where = ", ".join(sorted(record.destination for record in online))
         raise Conflict(f"the content is online ({where}); retract it first, or delete with ?retract=true")
     if online:
-        if enqueue is None:
-            raise Conflict("deleting with ?retract=true is not available in this function")
-        enqueue(CONTENT_DELETE, {"content_id": item.content_id, "actor": caller.user_id, "role": caller.role})
+        work.enqueue(
+            CONTENT_DELETE, {"content_id": item.content_id, "actor": caller.user_id, "role": caller.role}
+        )
         retracting = [record.record_id for record in online]
         return False, {"id": item.content_id, "deleted": False, "retracting": retracting}
     remove_content(item, utcnow())
@@ -115,6 +114,11 @@ def remove_content(item: ContentModel, now: datetime, *, as_read: bool = True) -
     )
 
 
+@work.unit(CONTENT_DELETE)
+def content_delete_unit(payload: dict[str, Any]) -> None:
+    retract_and_delete(payload)
+
+
 def retract_and_delete(payload: dict[str, Any], *, factory: Any = None, vault: Any = None) -> None:
     """The `content.delete` unit: retract every published record, then delete the content. A
     destination that refuses, or content publishing meanwhile, raises (the queue retries)."""
@@ -135,9 +139,7 @@ def retract_and_delete(payload: dict[str, Any], *, factory: Any = None, vault: A
 # --- sites --------------------------------------------------------------------------------
 
 
-def delete_site(
-    caller: Caller, site_id: str, *, retract: bool = False, enqueue: Callable[..., None]
-) -> dict[str, Any]:
+def delete_site(caller: Caller, site_id: str, *, retract: bool = False) -> dict[str, Any]:
     """Mark the site deleting (its slug freed at once) and queue the removal of everything under
     it; admin/owner only. 202 with `{id, deleting: true, deleting_at, retract}`."""
     require_admin(caller)
@@ -145,7 +147,7 @@ def delete_site(
     now = iso(utcnow())
     sites_store.mark_deleting(site, now)
     history.record_site_change(site, "delete", "active", "deleting", now, {"retract": retract})
-    enqueue(SITE_DELETE, {"site_id": site_id, "retract": retract, "phase": PHASES[0][0], "cursor": None})
+    work.enqueue(SITE_DELETE, {"site_id": site_id, "retract": retract, "phase": PHASES[0][0], "cursor": None})
     bus.EventBus().emit(
         bus.SITE_DELETION_STARTED,
         {"site_id": site_id, "account_id": site.account_id, "retract": retract, "actor": caller.user_id},
@@ -224,6 +226,14 @@ PHASES: list[tuple[str, Callable[[SiteModel, Cursor], Cursor]]] = [
 """In order: what is online comes down while the integrations exist; the site item goes last, so
 a unit that fails part-way is retried on a site that still says `deleting`."""
 _NAMES = [name for name, _ in PHASES]
+
+
+@work.unit(SITE_DELETE)
+def site_delete_unit(payload: dict[str, Any]) -> None:
+    """One page of the deletion, then its continuation (a cursor, or the next phase) on the queue."""
+    following = delete_site_page(payload)
+    if following is not None:
+        work.enqueue(SITE_DELETE, following)
 
 
 def delete_site_page(payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -70,7 +70,7 @@ def list_sites(caller: Caller, page: PageRequest, account_id: str | None = None)
     if account_id and not caller.can_see(account_id):
         return [], None
     sites, cursor = store.sites_by_account(account_id or caller.account_id, page)
-    return [site_view(site) for site in sites], cursor
+    return [site_view(site) for site in sites if site.deleting_at is None], cursor  # deleting: gone
 
 
 def get_site(caller: Caller, site_id: str) -> dict[str, Any]:

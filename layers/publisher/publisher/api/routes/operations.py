@@ -14,12 +14,6 @@ from publisher.services import deletion, pausing
 router = Router()
 
 
-def _enqueue(kind: str, payload: dict) -> None:
-    from publisher.services import work  # TEMPORARY until the work-queue seam is cherry-picked
-
-    work.enqueue(kind, payload)
-
-
 @router.post(
     "/sites/<site_id>/pause",
     tags=["sites"],
@@ -49,11 +43,7 @@ def resume_site(site_id: str):
     ),
 )
 def delete_site(site_id: str, retract: Retract = None):
-    from publisher.services import work
-
-    return ok(
-        deletion.delete_site(current_caller(), site_id, retract=bool(retract), enqueue=work.enqueue), 202
-    )
+    return ok(deletion.delete_site(current_caller(), site_id, retract=bool(retract)), 202)
 
 
 @router.delete(
@@ -68,5 +58,5 @@ def delete_site(site_id: str, retract: Retract = None):
     },
 )
 def delete_content(content_id: str, retract: Retract = None):
-    done, data = deletion.delete_content(current_caller(), content_id, retract=bool(retract), enqueue=_enqueue)
+    done, data = deletion.delete_content(current_caller(), content_id, retract=bool(retract))
     return ok(data, 200 if done else 202)
