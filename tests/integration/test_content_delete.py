@@ -16,12 +16,14 @@ from publisher.services.worker import PublishWorker
 from publisher.store.models import HistoryEntryModel
 from publisher.timeutil import iso
 from tests.integration.publishing_support import (
+    BUCKET,
     RemoteSite,
     drain,
     make_content,
     owner_token,
     recording_factory,
     records_of,
+    s3_site,
     tap_events,
 )
 from tests.integration.scheduling_support import (
@@ -34,6 +36,7 @@ from tests.integration.scheduling_support import (
 from tests.support.apigw import call
 from tests.support.fixtures import token
 from tests.support.snapshot import writes_nothing
+from tests.support.work_queue import drain_work
 
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -243,3 +246,30 @@ def test_given_two_bulk_schedules_racing_on_a_capped_site_then_the_caps_hold_exa
     assert all(count <= 2 for period, count in stored.items() if period.startswith("day#"))
     assert all(count <= 5 for period, count in stored.items() if period.startswith("week#"))
     assert sum(count for period, count in stored.items() if period.startswith("day#")) == 12
+
+
+def test_given_online_content_when_deleted_with_retract_then_202_and_the_unit_takes_it_down_then_deletes(aws):
+    site = s3_site(aws)
+    item = make_content(site)
+    reply = call(
+        "POST", "/api/v1/publisher/publish/", token=owner_token(), body={"content_id": item.content_id}
+    )
+    assert reply.status == 202, reply.body
+    drain(aws)
+    [record] = records_of(item.content_id)
+    s3 = aws.client("s3")
+    page = f"{item.slug}/index.html"
+    assert page in [obj["Key"] for obj in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
+
+    accepted = delete(item.content_id, retract="true")
+
+    assert accepted.status == 202, accepted.body
+    assert accepted.json["data"] == {
+        "id": item.content_id,
+        "deleted": False,
+        "retracting": [record.record_id],
+    }
+    assert drain_work(aws) == 1
+    assert page not in [obj["Key"] for obj in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
+    assert call("GET", f"/api/v1/content/{item.content_id}/", token=owner_token()).status == 404
+    assert records_of(item.content_id) == [] and trail(item.content_id) == []
