@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.client import BaseClient
 
 from publisher.bootstrap import ready_store
 from publisher.services import deletion
@@ -273,3 +274,29 @@ def test_given_online_content_when_deleted_with_retract_then_202_and_the_unit_ta
     assert page not in [obj["Key"] for obj in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
     assert call("GET", f"/api/v1/content/{item.content_id}/", token=owner_token()).status == 404
     assert records_of(item.content_id) == [] and trail(item.content_id) == []
+
+
+def test_dynamodb_calls_per_bulk_delete_item(aws, site, monkeypatch):
+    """Measures (and bounds) the DynamoDB calls one more deleted item costs, for the report."""
+    ids = [make_content(site).content_id for _ in range(6)]
+    sent: list[str] = []
+    make_api_call = BaseClient._make_api_call
+
+    def counting(client, operation, params):
+        if client.meta.service_model.service_name == "dynamodb":
+            sent.append(operation)
+        return make_api_call(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
+
+    def calls(some: list[str]) -> int:
+        sent.clear()
+        assert all(r["ok"] for r in bulk({"action": "delete", "ids": some}).json["data"]["results"])
+        return len(sent)
+
+    one, five = calls(ids[:1]), calls(ids[1:])
+    per_item = (five - one) / 4
+    print(f"bulk delete: {one} DynamoDB calls for 1 item, {five} for 5: {per_item} per item; last: {sent}")
+    # GetItem (content), Query (its records), TransactWriteItems (content + slug claim),
+    # Query (its records, again after the commit), Query (its history)
+    assert per_item == 5

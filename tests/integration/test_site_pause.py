@@ -20,15 +20,18 @@ from tests.integration.publishing_support import (
     make_content,
     owner_token,
     receive,
+    record_now,
     records_of,
     run_job,
     tap_events,
 )
+from tests.integration.test_cleanup_job import failed_for_good
 from tests.support.apigw import call
 from tests.support.fixtures import token
 from tests.support.snapshot import writes_nothing
 
 PROCESS = "ProcessScheduledPublicationsFunction"
+CLEANUP = "CleanupFailedPublicationsFunction"
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -167,3 +170,16 @@ def test_given_items_that_fell_due_while_paused_when_resumed_then_they_follow_th
     caught_up = resumed["detail"]["caught_up"]
     assert (caught_up["held"], caught_up["late"]) == ((1, 0) if policy == "hold" else (0, 1))
     assert site_trail(site["id"])[-1][:2] == ("resume", "paused")
+
+
+def test_given_a_paused_site_then_the_daily_cleanup_retries_nothing_of_it(aws, site):
+    content, record_id = failed_for_good(aws, site)
+    assert pause(site["id"]).status == 200
+    before = record_now(record_id).attempt_log
+
+    summary = run_job(CLEANUP, datetime.now(UTC) + timedelta(minutes=1))
+
+    assert (summary["paused"], summary["retried"]) == (1, 0)
+    assert receive(aws) == []
+    assert content_now(content.content_id).site_status == "failed"
+    assert record_now(record_id).attempt_log == before and record_now(record_id).status == "failed"
