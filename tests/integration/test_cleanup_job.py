@@ -118,6 +118,7 @@ def test_given_a_retry_not_yet_due_then_nothing_happens(aws, site):
         "dropped": 0,
         "skipped": 0,
         "errors": 0,
+        "paused": 0,
     }
     assert receive(aws) == []
 

@@ -67,7 +67,13 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "NotifierFunction sqs:SendMessage ${NotificationDeadLetterQueue.Arn}": (
         "DeadLetterQueue (SAM's grant): Lambda itself sends an event the function failed on"
     ),
+    "WorkUnitsFunction sqs:GetQueueAttributes *": (
+        "AWSLambdaSQSQueueExecutionRole: the event source mapping reads the queue's attributes"
+    ),
     # Code paths this flow does not drive (each names where the code makes the call):
+    "WorkUnitsFunction kms:Decrypt ${CredentialsKey.Arn}": (
+        "deletion's retract of a destination with credentials (records.retract_record); the flow retracts s3"
+    ),
     "CleanupFailedPublicationsFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
         "cleanup._resend deletes a pending record whose content moved on"
     ),
@@ -96,7 +102,6 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "ContentApiFunction dynamodb:GetItem ${UniqueKeysTable.Arn}": (
         "POST /content/bulk/ with action publish checks an s3 integration's bucket claim"
     ),
-    "ContentApiFunction dynamodb:Query ${UsageTable.Arn}": "GET /content/{id}/history/ (history entries)",
     "ProcessScheduledPublicationsFunction dynamodb:PutItem ${UsageTable.Arn}": (
         "a missed slot held or moved records a history entry (services/handover.py)"
     ),
@@ -104,12 +109,6 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
         "worker._current_records re-reads the other destinations' records (a site with two integrations)"
     ),
     "PublishWorkerFunction s3:DeleteObject *": "destinations/s3.py _write: a page whose slug changed moves",
-    "PublisherApiFunction dynamodb:DeleteItem ${UniqueKeysTable.Arn}": (
-        "publishing scheduled content now releases its minute (services/publishing.py)"
-    ),
-    "PublisherApiFunction events:PutEvents ${PublisherEventBus.Arn}": (
-        "a deployment with nothing to publish completes at once (services/deployments.py)"
-    ),
     "PublisherApiFunction kms:Decrypt ${CredentialsKey.Arn}": (
         "retracting from WordPress/Ghost/Webflow/webhook opens their credentials (S3 has none)"
     ),
@@ -175,6 +174,22 @@ def poll_worker(stack: Stack) -> int:
     poller = QueuePoller(source, stack.client("sqs"), gateway().functions.invoke, wait_seconds=0)
     with invoking("PublishWorkerFunction"):
         return poller.poll_once()
+
+
+def drain_units(stack: Stack) -> int:
+    """WorkQueue's units through WorkUnitsFunction until none is visible, as Lambda's poller runs them."""
+    source = SqsSource(
+        function="WorkUnitsFunction",
+        event="WorkQueueMessages",
+        queue_arn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:{stack.queue_urls['WorkQueue'].rsplit('/', 1)[1]}",
+        report_batch_item_failures=True,
+    )
+    poller = QueuePoller(source, stack.client("sqs"), gateway().functions.invoke, wait_seconds=0)
+    delivered = 0
+    with invoking("WorkUnitsFunction"):
+        while received := poller.poll_once():
+            delivered += received
+    return delivered
 
 
 def run_schedule(logical_id: str) -> Any:
@@ -259,6 +274,7 @@ def drive_every_function(stack: Stack) -> None:
     run_schedule("ScheduleApprovedContentFunction")
     due = make_content(other, site_status="scheduled", scheduled_publish_at=iso(now + timedelta(minutes=2)))
     handed_over = run_schedule("ProcessScheduledPublicationsFunction")
+    drain_units(stack)
     assert handed_over["enqueued"] == 1, (handed_over, due.content_id)
 
     # publish now, the worker from real SQS batches: S3 pages, a webhook that cannot be reached
@@ -345,6 +361,38 @@ def drive_every_function(stack: Stack) -> None:
     ok(call("GET", "/api/v1/publisher/calendar.ics", query={"site_id": other["id"], "token": feed["token"]}))
     ok(call("GET", "/api/v1/openapi.json"))
     assert call("GET", "/console/").status == 200
+
+    # editorial operations (PublisherApiFunction, ContentApiFunction's bulk, the units on WorkQueue)
+    ok(call("POST", f"/api/v1/sites/{other['id']}/pause/", token=owner))
+    ok(call("POST", f"/api/v1/sites/{other['id']}/resume/", token=owner))
+
+    def deletable(slug: str) -> str:
+        """Content with a history (an API edit) and a record that is not online."""
+        body = {"site_id": other["id"], "title": slug, "html": "<p>z</p>", "slug": slug, "status": "draft"}
+        made = ok(call("POST", "/api/v1/content/", token=owner, body=body), 201)
+        ok(call("PATCH", f"/api/v1/content/{made['id']}/", token=owner, body={"status": "approved"}))
+        pending = {"content_id": made["id"], "destination": "webhook", "status": "pending"}
+        ok(call("POST", "/api/v1/publisher/records/", token=owner, body=pending), 201)
+        return made["id"]
+
+    bulk_delete = {"action": "delete", "ids": [deletable("iam-loose")]}
+    ok(call("POST", "/api/v1/content/bulk/", token=owner, body=bulk_delete))
+    doomed = deletable("iam-doomed")
+    ok(call("POST", f"/api/v1/content/{doomed}/schedule/", token=owner, body={}))
+    ok(call("DELETE", f"/api/v1/content/{doomed}/", token=owner))
+    for slug in ("iam-online", "iam-again"):
+        online = make_content(site, slug=slug)
+        body = {"content_id": online.content_id, "override_limits": True}
+        ok(call("POST", "/api/v1/publisher/publish/", token=owner, body=body), 202)
+        while poll_worker(stack):
+            pass
+        if slug == "iam-online":
+            retract = {"retract": "true"}
+            ok(call("DELETE", f"/api/v1/content/{online.content_id}/", token=owner, query=retract), 202)
+            drain_units(stack)
+    ok(call("DELETE", f"/api/v1/sites/{site['id']}/", token=owner, query={"retract": "true"}), 202)
+    drain_units(stack)
+    assert call("GET", f"/api/v1/content/{online.content_id}/", token=owner).status == 404
 
 
 def test_every_aws_call_of_every_handler_is_allowed_by_its_role_and_every_grant_is_explained(aws, calls):

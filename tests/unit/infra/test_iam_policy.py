@@ -177,7 +177,15 @@ def test_deleteitem_only_where_the_code_deletes(policies):
         for resource in s.resources
     }
     # DeploymentsTable: DELETE /publisher/deployments/{id} of a finished deployment (API.md v1.1)
-    assert tables == {"UniqueKeysTable", "IntegrationsTable", "RecordsTable", "DeploymentsTable"}
+    # ContentTable, SitesTable: DELETE /content/{id}/ and /sites/{id}/ (editorial operations)
+    assert tables == {
+        "UniqueKeysTable",
+        "IntegrationsTable",
+        "RecordsTable",
+        "DeploymentsTable",
+        "ContentTable",
+        "SitesTable",
+    }
 
 
 def test_s3_grants_are_object_actions_on_the_prefix_in_this_account_only():

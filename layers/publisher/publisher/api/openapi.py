@@ -61,3 +61,8 @@ def answers(
     for code in sorted({*errors, *(PUBLIC if public else AUTHENTICATED)}):
         documented[code] = {"description": WHY[code], "content": _json(ERROR)}
     return documented
+
+
+def also(status: int, envelope: str, description: str) -> dict[int, dict[str, Any]]:
+    """A further success status of a route that answers two (e.g. 200 done now, 202 accepted)."""
+    return {status: {"description": description, "content": _json(envelope)}}

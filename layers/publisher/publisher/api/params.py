@@ -60,3 +60,7 @@ TimeText = Annotated[
     ),
 ]
 FeedToken = Annotated[str | None, Query(min_length=1, max_length=200, description="the site's feed token")]
+Retract = Annotated[
+    bool | None,
+    Query(description="true: first retract what is online (the deletion then runs in the background)"),
+]

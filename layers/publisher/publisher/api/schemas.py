@@ -66,6 +66,8 @@ class Site(_Resource):
     content_types: list[str]
     taxonomies: SiteTaxonomies
     url_structure: dict[str, str]
+    publishing_paused: bool = Field(description="while true nothing of the site is handed to the queue")
+    paused_at: Time | None = _time("when publishing was paused (null while it runs)")
     created_at: Time = _time()
     updated_at: Time = _time()
 
@@ -204,6 +206,9 @@ class CalendarEntry(_Resource):
     changed_since_publish: bool
     timezone: str = _timezone()
     local_time: dict[str, str] = _local_time()
+    paused: bool | None = Field(
+        default=None, description="queue only: the site's publishing is paused, so nothing is handed over"
+    )
 
 
 class PublishingRecord(_Resource):
@@ -296,6 +301,23 @@ class Deleted(_Resource):
     deleted: Literal[True]
 
 
+class ContentDeletion(_Resource):
+    """`DELETE /content/{id}/?retract=true` while online: retracted, then deleted, in the background."""
+
+    id: str
+    deleted: Literal[False]
+    retracting: list[str] = Field(description="the ids of the records being retracted first")
+
+
+class SiteDeletion(_Resource):
+    """`DELETE /sites/{id}/`: the site reads as gone at once; what is under it goes in the background."""
+
+    id: str
+    deleting: Literal[True]
+    deleting_at: Time = _time()
+    retract: bool = Field(description="what is online is retracted first")
+
+
 class Attempt(_Resource):
     """One attempt of a record (services/views.attempts_view)."""
 
@@ -353,6 +375,8 @@ SINGLE: tuple[type[BaseModel], ...] = (
     BulkResults,
     Deleted,
     NotificationSettings,
+    ContentDeletion,
+    SiteDeletion,
 )
 LISTED: tuple[type[BaseModel], ...] = (
     Site,

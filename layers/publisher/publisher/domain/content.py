@@ -120,7 +120,7 @@ def history_action(field: str, old: str | None, new: str | None) -> str:
 # --- bulk actions --------------------------------------------------------------------------------
 
 MAX_BULK_IDS = 100
-BulkAction = Literal["approve", "schedule", "unschedule", "publish"]
+BulkAction = Literal["approve", "schedule", "unschedule", "publish", "delete"]
 
 
 class BulkRequest(BaseModel):

@@ -13,7 +13,7 @@ from publisher.domain.publishing import PublishRequest
 from publisher.domain.statuses import ContentStatus
 from publisher.errors import PublisherError
 from publisher.identity import Caller
-from publisher.services import content, publishing, scheduling
+from publisher.services import content, deletion, publishing, scheduling
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ def _action(caller: Caller, body: BulkRequest) -> Callable[[str], dict[str, Any]
         return lambda content_id: scheduling.schedule(caller, content_id, when)
     if body.action == "unschedule":
         return lambda content_id: scheduling.unschedule(caller, content_id)
+    if body.action == "delete":  # as DELETE /content/{id}/ without ?retract: online content is a 409
+        return lambda content_id: deletion.delete_content(caller, content_id)[1]
     return lambda content_id: publishing.publish_now(caller, PublishRequest(content_id=content_id))
 
 

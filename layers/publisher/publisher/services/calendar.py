@@ -49,7 +49,7 @@ def _sites_in_view(caller: Caller, site_id: str | None) -> list[SiteModel]:
             f"the account has more than {MAX_VIEW_SITES} sites; name one",
             {"site_id": [f"is required for accounts with more than {MAX_VIEW_SITES} sites"]},
         )
-    return sites
+    return [site for site in sites if not site.deleting_at]
 
 
 def _bound(text: str, zone: tzinfo) -> datetime:
@@ -165,7 +165,9 @@ def queue(caller: Caller, site_id: str | None, page: PageRequest) -> tuple[list[
         for item in store.with_site_status(site.site_id, QUEUE_STATUSES)
         if after is None or _queue_key(item) > after
     ]
-    return _merged_page(items, _queue_key, page.limit, zones)
+    entries, cursor = _merged_page(items, _queue_key, page.limit, zones)
+    paused = {site.site_id: bool(site.publishing_paused) for site in sites}
+    return [{**entry, "paused": paused[entry["site_id"]]} for entry in entries], cursor
 
 
 # --- the iCalendar feed -------------------------------------------------------------------
@@ -197,7 +199,7 @@ def calendar_feed(site_id: str | None, token: str | None) -> str:
     site = sites_store.get_site(site_id) if site_id else None
     given = _digest(token)
     expected = (site.feed_token_hash if site else None) or ""
-    if not hmac.compare_digest(given, expected) or site is None:
+    if not hmac.compare_digest(given, expected) or site is None or site.deleting_at is not None:
         raise NotFound(NO_FEED)
     from icalendar import Calendar  # only the public feed pays for it, not the API's cold start
 

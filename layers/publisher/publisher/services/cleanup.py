@@ -10,6 +10,8 @@ which something should have happened to it) over all shards, never a Scan, and p
 - pending past its deadline (its message was never sent or got lost): sent again, or deleted
   when the content has moved on (unscheduled, rescheduled, published otherwise).
 
+Records of a site whose publishing is paused (or which is being deleted) wait, counted `paused`.
+
 Old data goes by DynamoDB TTL (`expires_at` on settled records and finished deployments).
 """
 
@@ -27,6 +29,7 @@ from publisher.domain.publishing import MAX_CLEANUP_RETRIES, STUCK_AFTER, latest
 from publisher.domain.statuses import RECORD_FAILED, REPUBLISHABLE, RecordStatus, SiteStatus
 from publisher.errors import Conflict
 from publisher.identity import act_as
+from publisher.services.handover import site_is_held
 from publisher.services.publishing import Dispatch, enabled_integrations, hand_over, start_publishing
 from publisher.store import content as content_store
 from publisher.store import records as store
@@ -50,6 +53,7 @@ class CleanupSummary:
     dropped: int = 0
     skipped: int = 0
     errors: int = 0
+    paused: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -59,7 +63,11 @@ def clean_up_failed_publications(now: datetime) -> CleanupSummary:
     ready_store()
     act_as("system:cleanup-failed-publications", "system")
     summary = CleanupSummary()
+    held: dict[str, bool] = {}
     for record in list(store.needing_attention(iso(now))):
+        if site_is_held(record.site_id, held):
+            summary.paused += 1
+            continue
         try:
             _attend(record, now, summary)
         except Exception:

@@ -53,6 +53,7 @@ from publisher.services.publishing import (
     enabled_integrations,
     may_override_limits,
     refuse_past_caps,
+    refuse_while_paused,
     send_messages,
     start_publishing,
     write_records,
@@ -161,6 +162,7 @@ def start_deployment(
     caller.require_write()
     override = may_override_limits(caller, body.override_limits)
     site = load_site(caller, body.site_id)
+    refuse_while_paused(site)
     integrations = enabled_integrations(site.site_id)
     if not integrations:
         raise Conflict("the site has no enabled integration to deploy to")

@@ -21,6 +21,11 @@ SOURCE = "publisher"
 PUBLICATION_SUCCEEDED = "publication.succeeded"
 PUBLICATION_FAILED = "publication.failed"
 DEPLOYMENT_COMPLETED = "deployment.completed"
+SITE_PAUSED = "site.paused"
+SITE_RESUMED = "site.resumed"
+SITE_DELETION_STARTED = "site.deletion_started"
+SITE_DELETED = "site.deleted"
+CONTENT_DELETED = "content.deleted"
 
 logger = Logger()
 

@@ -9,6 +9,10 @@ the whole second, so no message becomes visible before its item's time.
 
 An item overdue by more than the grace follows the site's missed_schedule_policy: publish_late →
 enqueued now; next_slot → moved to the next free slot; hold → failed "missed its slot; held".
+
+Nothing of a site whose publishing is paused (or which is being deleted) is handed over: its items
+stay due and are counted `paused`. On resume, `catch_up` hands over what is due by then, the items
+that fell due while paused through the missed_schedule_policy whatever their lateness.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from publisher.domain.publishing import handover_delay
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.statuses import MISS_SLOT
+from publisher.domain.statuses import MISS_SLOT, SiteStatus
 from publisher.errors import Conflict
 from publisher.services.publishing import Dispatch, enabled_integrations, hand_over
 from publisher.services.settings import settings_for
 from publisher.services.slot_claims import assign_next_slots
+from publisher.store import content as content_store
+from publisher.store import sites as sites_store
 from publisher.store.common import status_condition
 from publisher.store.models import ContentModel
 from publisher.store.publication import Change, scheduled_for, update_content
@@ -56,6 +62,7 @@ class HandoverSummary:
     failed: int = 0
     skipped: int = 0
     errors: int = 0
+    paused: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -67,13 +74,23 @@ def hand_over_one(
     clock: Callable[[], datetime],
     settings: dict[str, PublishingSettings],
     summary: HandoverSummary,
+    *,
+    held: dict[str, bool] | None = None,
+    missed: bool | None = None,
 ) -> None:
-    """Hand one due item to the queue, or apply its site's missed-slot policy first.
+    """Hand one due item to the queue, or apply its site's missed-slot policy first; nothing while
+    its site is paused or being deleted (counted `paused`).
 
     `now` is the run's start (grace, records); `clock()` the time of the hand-over (the delay);
-    `settings` caches each site's settings for the run."""
+    `settings` and `held` cache each site's settings and pause for the run. `missed` forces
+    (or waives) the missed-slot policy; by default it applies past the grace."""
+    if site_is_held(content.site_id, held if held is not None else {}):
+        summary.paused += 1
+        return
     late = now - parse_iso(content.scheduled_publish_at)
-    if late > GRACE and not _apply_missed_policy(content, late, now, settings, summary):
+    if (late > GRACE if missed is None else missed) and not _apply_missed_policy(
+        content, late, now, settings, summary
+    ):
         return
     targets = enabled_integrations(content.site_id)
     if not targets:
@@ -139,6 +156,35 @@ def _report_handed_over(content: ContentModel, targets: list[Any], late: timedel
             "destinations": [item.destination for item in targets],
         },
     )
+
+
+def site_is_held(site_id: str, held: dict[str, bool]) -> bool:
+    """Whether nothing of the site may be handed over now: publishing paused, or the site is being
+    deleted (or gone). `held` caches the answer per site for one run."""
+    if site_id not in held:
+        site = sites_store.get_site(site_id)
+        held[site_id] = site is None or bool(site.publishing_paused) or site.deleting_at is not None
+    return held[site_id]
+
+
+def catch_up(site_id: str, now: datetime) -> HandoverSummary:
+    """After a resume: hand over every scheduled item of the site due before the job's next run;
+    those already due (they fell due while paused) follow the site's missed_schedule_policy."""
+    summary = HandoverSummary()
+    settings: dict[str, PublishingSettings] = {}
+    held = {site_id: False}
+    until = now + LOOKAHEAD
+    for content in list(content_store.with_site_status(site_id, [SiteStatus.SCHEDULED])):
+        due = content.scheduled_publish_at and parse_iso(content.scheduled_publish_at)
+        if not due or content.enqueued_for or due > until:
+            continue
+        try:
+            hand_over_one(content, now, utcnow, settings, summary, held=held, missed=due <= now)
+        except Exception:
+            summary.errors += 1
+            logger.exception("catching up failed; the job retries", extra={"content_id": content.content_id})
+    logger.info("resumed site caught up", extra={"site_id": site_id, **summary.as_dict()})
+    return summary
 
 
 def hand_over_if_soon(content: ContentModel, now: datetime) -> bool:

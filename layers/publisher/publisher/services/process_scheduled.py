@@ -48,9 +48,10 @@ def process_scheduled_publications(
 
     summary = HandoverSummary()
     settings: dict[str, PublishingSettings] = {}
+    held: dict[str, bool] = {}  # sites paused or being deleted: their items wait (counted `paused`)
     for content in list(due_until(iso(now + LOOKAHEAD))):
         try:
-            hand_over_one(content, now, clock, settings, summary)
+            hand_over_one(content, now, clock, settings, summary, held=held)
         except Exception:
             summary.errors += 1
             logger.exception(

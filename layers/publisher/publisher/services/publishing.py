@@ -44,7 +44,7 @@ from publisher.services.views import changed_since_publish, record_view
 from publisher.store import content as content_store
 from publisher.store import records, usage
 from publisher.store import sites as site_store
-from publisher.store.models import ContentModel, IntegrationModel, RecordModel
+from publisher.store.models import ContentModel, IntegrationModel, RecordModel, SiteModel
 from publisher.store.publication import Change, as_read, write_together
 from publisher.timeutil import iso, parse_iso, utcnow
 
@@ -251,6 +251,7 @@ def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = 
     caller.require_write()
     override = may_override_limits(caller, body.override_limits)
     content = load_content(caller, body.content_id)
+    refuse_while_paused(site_store.get_site(content.site_id))
     targets = publishable_targets(content, body.destinations)
     now = now or utcnow()
     before = SiteStatus(content.site_status), content.scheduled_publish_at
@@ -266,6 +267,15 @@ def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = 
     )
     count_publication(content, before, now)
     return {"content_id": content.content_id, "records": [record_view(record) for record in sent]}
+
+
+def refuse_while_paused(site: SiteModel | None) -> None:
+    """409 naming the pause while the site's publishing is paused (publish-now, deployments)."""
+    if site is not None and site.publishing_paused:
+        raise Conflict(
+            f"publishing on this site is paused (since {site.paused_at}); "
+            f"resume it with POST /sites/{site.site_id}/resume/ first"
+        )
 
 
 OVERRIDING_ROLES = frozenset({"admin", "owner"})

@@ -156,20 +156,27 @@ class JobSummary:
     scheduled: int = 0
     left_unscheduled: int = 0
     failed_sites: int = 0
+    paused: int = 0
+    """Sites skipped because their publishing is paused (or they are being deleted)."""
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
 
 def schedule_approved_content(now: datetime) -> JobSummary:
-    """For every site with automation on (auto-index, no Scan): approve content in review when
-    auto-approval is on; give approved, unscheduled content the next free slots when auto-publish
-    is on. Only not_published items are touched, so a re-run changes nothing already scheduled."""
+    """For every site with automation on (auto-index, no Scan) whose publishing is not paused:
+    approve content in review when auto-approval is on; give approved, unscheduled content the next
+    free slots when auto-publish is on. Only not_published items are touched, so a re-run changes
+    nothing already scheduled."""
     ready_store()
     act_as("system:schedule-approved-content", "system")
     summary = JobSummary()
+    held: dict[str, bool] = {}
     for stored in settings_store.sites_with_automation():
         summary.sites += 1
+        if handover.site_is_held(stored.site_id, held):
+            summary.paused += 1
+            continue
         try:
             _automate_site(stored.site_id, PublishingSettings.model_validate(stored.document), now, summary)
         except Exception:

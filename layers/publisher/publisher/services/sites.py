@@ -36,8 +36,8 @@ def load_site(caller: Caller, site_id: str) -> SiteModel:
     """The site if the caller may see it; NotFound otherwise (never 403 across accounts)."""
     ready_store()
     site = store.get_site(site_id)
-    if site is None or not caller.can_see(site.account_id):
-        raise NotFound("no such site")
+    if site is None or site.deleting_at is not None or not caller.can_see(site.account_id):
+        raise NotFound("no such site")  # a site being deleted is gone for every reader
     return site
 
 
@@ -70,7 +70,7 @@ def list_sites(caller: Caller, page: PageRequest, account_id: str | None = None)
     if account_id and not caller.can_see(account_id):
         return [], None
     sites, cursor = store.sites_by_account(account_id or caller.account_id, page)
-    return [site_view(site) for site in sites], cursor
+    return [site_view(site) for site in sites if site.deleting_at is None], cursor  # deleting: gone
 
 
 def get_site(caller: Caller, site_id: str) -> dict[str, Any]:

@@ -21,6 +21,8 @@ def site_view(site: Any) -> dict[str, Any]:
         "content_types": list(site.content_types or []),
         "taxonomies": site.taxonomies or {"categories": [], "tags": []},
         "url_structure": site.url_structure or {},
+        "publishing_paused": bool(site.publishing_paused),
+        "paused_at": site.paused_at,
         "created_at": site.created_at,
         "updated_at": site.updated_at,
     }

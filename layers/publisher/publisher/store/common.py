@@ -119,6 +119,16 @@ def status_condition(attribute: Any, move: Move, current: Any = None) -> Any:
     return attribute.is_in(*(str(source) for source in move.sources))
 
 
+def delete_items(model: type[Model], items: list[Any]) -> None:
+    """Delete the items (read by key) in BatchWriteItem calls of 25, unprocessed ones retried by
+    pynamodb (no condition: only for items whose owner is being deleted)."""
+    if not items:
+        return
+    with model.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
+
+
 @cache
 def shared_connection() -> Connection:
     """One low-level connection per cold start (a botocore client is expensive to build)."""

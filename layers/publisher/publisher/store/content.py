@@ -189,6 +189,26 @@ def release_minute(key: str, content_id: str) -> None:
         conditional_delete(claim, UniqueKeyModel.owner_id == content_id, "held by another item")
 
 
+def delete_content(item: ContentModel, *, as_read: bool = True) -> None:
+    """Delete the item and free its slug in one transaction. `as_read`: only if its status, site
+    status and schedule are still those read (Conflict otherwise), so a publication that started
+    meanwhile wins. Its records, history, minute and counters are the caller's to clear after."""
+    condition = ContentModel.content_id.exists()
+    if as_read:
+        condition = condition & _unchanged(item) & _same_schedule(item)
+    slug_claim = _claim(item.site_id, item.slug, item.content_id)
+
+    def write(tx: Any) -> None:
+        mine = UniqueKeyModel.key.does_not_exist() | (UniqueKeyModel.owner_id == item.content_id)
+        tx.delete(slug_claim, condition=mine)
+        tx.delete(item, condition=condition)
+
+    if run_transaction(write) is not None:
+        if get_content(item.content_id) is None:
+            return  # deleted by another request meanwhile: the outcome asked for
+        raise Conflict(CHANGED)
+
+
 def _state(item: ContentModel) -> dict[str, Any]:
     """The item's attributes (to work on a copy without touching the original)."""
     return {name: getattr(item, name) for name in ContentModel.get_attributes() if name != "content_id"}

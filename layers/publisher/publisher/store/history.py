@@ -11,8 +11,8 @@ from publisher.domain.content import HISTORY_FIELDS, history_action
 from publisher.identity import acting
 from publisher.ids import new_id
 from publisher.paging import PageRequest
-from publisher.store.common import query_page
-from publisher.store.models import ContentModel, HistoryEntryModel
+from publisher.store.common import delete_items, query_page
+from publisher.store.models import ContentModel, HistoryEntryModel, SiteModel
 from publisher.timeutil import iso, utcnow
 
 
@@ -58,6 +58,40 @@ def record(entry: HistoryEntryModel | None) -> None:
 def record_event(item: ContentModel, action: str, detail: dict | None = None) -> None:
     """An entry for a change that is not a field move (e.g. deletion)."""
     record(entry_for(item, {"site_status": None}, action=action, detail=detail))
+
+
+def record_site_change(
+    site: SiteModel, action: str, old: str | None, new: str | None, at: str, detail: dict | None = None
+) -> None:
+    """An entry in the site's own trail (`history#<site_id>`: pause, resume, deletion)."""
+    actor, role = acting()
+    HistoryEntryModel(
+        key=HistoryEntryModel.key_of(site.site_id),
+        position=f"{at}#{new_id()}",
+        account_id=site.account_id,
+        at=at,
+        actor=actor,
+        role=role,
+        action=action,
+        from_state=old,
+        to_state=new,
+        detail=detail or {},
+    ).save()
+
+
+def delete_trail(owner_id: str, *, page_size: int = 100) -> int:
+    """Delete a content's or site's trail, a Query page (keys only) and a BatchWriteItem at a time;
+    the number of entries deleted."""
+    deleted = 0
+    while True:
+        results = HistoryEntryModel.query(
+            HistoryEntryModel.key_of(owner_id), limit=page_size, attributes_to_get=["site_id", "period"]
+        )
+        entries = list(results)
+        delete_items(HistoryEntryModel, entries)
+        deleted += len(entries)
+        if len(entries) < page_size:
+            return deleted
 
 
 def history_page(content_id: str, page: PageRequest) -> tuple[list[HistoryEntryModel], str | None]:

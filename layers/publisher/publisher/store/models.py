@@ -140,6 +140,11 @@ class SiteModel(_Base):
     taxonomies = JSONAttribute(default=dict)
     url_structure = JSONAttribute(default=dict)
     feed_token_hash = UnicodeAttribute(null=True)
+    publishing_paused = BooleanAttribute(default=False)
+    """While true the timed jobs hand nothing of the site over and publish-now is refused."""
+    paused_at = UnicodeAttribute(null=True)
+    deleting_at = UnicodeAttribute(null=True)
+    """Set by `DELETE /sites/{id}/`: the site reads as gone while its items are removed in pages."""
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     notifications = JSONAttribute(null=True)

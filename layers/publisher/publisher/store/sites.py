@@ -7,7 +7,13 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from publisher.paging import PageRequest
-from publisher.store.common import conditional_save, conditional_update, query_page, transact
+from publisher.store.common import (
+    conditional_delete,
+    conditional_save,
+    conditional_update,
+    query_page,
+    transact,
+)
 from publisher.store.models import IntegrationModel, SiteModel, UniqueKeyModel
 
 SLUG_TAKEN = "that slug is already used by another site"
@@ -139,3 +145,43 @@ def record_verification(integration: IntegrationModel, checked_at: str, outcome:
         IntegrationModel.last_verification.set(outcome),
     ]
     conditional_update(integration, actions, IntegrationModel.site_id.exists(), "the integration was removed")
+
+
+# --- pause and deletion -------------------------------------------------------------------
+
+
+def set_paused(site: SiteModel, paused: bool, at: str) -> None:
+    """Pause or resume publishing, on the condition that the site is in the other state and is not
+    being deleted (Conflict otherwise: two pauses, or a resume of a running site, change nothing)."""
+    actions = [
+        SiteModel.publishing_paused.set(paused),
+        SiteModel.paused_at.set(at) if paused else SiteModel.paused_at.remove(),
+        SiteModel.updated_at.set(at),
+    ]
+    running = SiteModel.publishing_paused.does_not_exist() | (SiteModel.publishing_paused == False)  # noqa: E712
+    was = running if paused else (SiteModel.publishing_paused == True)  # noqa: E712
+    condition = was & SiteModel.deleting_at.does_not_exist()
+    verb = "paused" if paused else "running"
+    conditional_update(site, actions, condition, f"publishing on this site is already {verb}")
+
+
+def mark_deleting(site: SiteModel, at: str) -> None:
+    """Mark the site deleting and free its slug, in one transaction (Conflict when it is being
+    deleted already): from now on it reads as gone and its slug may be taken by a new site."""
+    slug_claim = UniqueKeyModel(key=UniqueKeyModel.site_slug(site.slug), owner_id=site.site_id)
+
+    def write(tx: Any) -> None:
+        tx.delete(slug_claim, condition=UniqueKeyModel.owner_id == site.site_id)
+        tx.update(
+            site,
+            actions=[SiteModel.deleting_at.set(at), SiteModel.updated_at.set(at)],
+            condition=SiteModel.deleting_at.does_not_exist() & (SiteModel.slug == site.slug),
+        )
+
+    transact(write, "the site is being deleted already")
+    site.deleting_at = at
+
+
+def delete_site_item(site: SiteModel) -> None:
+    """The site's own item, last of all (only once it is marked deleting)."""
+    conditional_delete(site, SiteModel.deleting_at.exists(), "the site is not being deleted")

@@ -1,6 +1,15 @@
 """Every router, for the function that serves the OpenAPI document and Swagger UI."""
 
-from publisher.api.routes import calendar, content, notifications, public, publishing, settings, sites
+from publisher.api.routes import (
+    calendar,
+    content,
+    notifications,
+    operations,
+    public,
+    publishing,
+    settings,
+    sites,
+)
 
 ALL_ROUTERS = [
     public.router,
@@ -10,4 +19,5 @@ ALL_ROUTERS = [
     publishing.router,
     calendar.router,
     notifications.router,
+    operations.router,
 ]
