@@ -46,6 +46,7 @@ RecordStatusFilter = Annotated[RecordStatus | None, Query()]
 Destination = Literal[*DESTINATION_NAMES]  # type: ignore[valid-type]
 """A destination's name: the `{destination}` path parameter (an enum in the document)."""
 DestinationFilter = Annotated[Destination | None, Query()]  # type: ignore[valid-type]
+RequiredDestination = Annotated[Destination, Query(description="an integration of the content's site")]  # type: ignore[valid-type]
 SiteSlug = Annotated[str, Query(min_length=1, max_length=MAX_SLUG_LENGTH, description="the site's slug")]
 DeploymentStatusFilter = Annotated[
     Literal[*DeploymentStatus, *DEPLOYMENT_STATUS_ALIASES] | None,  # type: ignore[valid-type]

@@ -159,6 +159,25 @@ class Content(_Resource):
     updated_at: Time = _time()
 
 
+class ContentPreview(_Resource):
+    """What a publication to one destination sends (GET /content/{id}/preview/)."""
+
+    content_id: str
+    destination: str
+    integration_enabled: bool = Field(description="false: the site's integration is switched off")
+    title: str
+    slug: str
+    html: str = Field(description="sanitised for the destination, links absolute to the site's URL")
+    excerpt: str
+    content_type: str
+    categories: list[str]
+    tags: list[str]
+    featured_image_url: str | None
+    image_urls: list[str] = Field(description="the featured image, then each <img> of the body")
+    canonical_url: str | None
+    content_hash: str = Field(description="equal to the last publication's: a republish sends nothing")
+
+
 class CalendarEntry(_Resource):
     """A calendar or queue line: what a planner shows, without the body."""
 
@@ -315,6 +334,7 @@ SINGLE: tuple[type[BaseModel], ...] = (
     SettingsPreview,
     FeedToken,
     Content,
+    ContentPreview,
     PublishingRecord,
     PublishAccepted,
     PublishStatus,

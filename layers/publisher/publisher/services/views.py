@@ -86,6 +86,27 @@ def content_view(item: Any) -> dict[str, Any]:
     }
 
 
+def preview_view(article: Any, destination: str, *, enabled: bool, images: list[str]) -> dict[str, Any]:
+    """`GET /content/{id}/preview/`: the Article a publication to `destination` sends, and the
+    images the destination would be given (the featured image first, then each `<img>` of the body)."""
+    return {
+        "content_id": article.content_id,
+        "destination": destination,
+        "integration_enabled": enabled,
+        "title": article.title,
+        "slug": article.slug,
+        "html": article.html,
+        "excerpt": article.excerpt,
+        "content_type": article.content_type,
+        "categories": list(article.categories),
+        "tags": list(article.tags),
+        "featured_image_url": article.featured_image_url,
+        "image_urls": images,
+        "canonical_url": article.canonical_url,
+        "content_hash": article.content_hash,
+    }
+
+
 def record_view(record: Any) -> dict[str, Any]:
     """A PublishingRecord as API.md shows it."""
     return {

@@ -68,14 +68,13 @@ from publisher.domain.statuses import (
     RecordStatus,
     SiteStatus,
 )
-from publisher.domain.transform import to_article
 from publisher.errors import Conflict
 from publisher.identity import act_as
 from publisher.services import deployments
 from publisher.services.adapters import DestinationFactory, open_destination
 from publisher.services.credentials import CredentialVault
 from publisher.services.events import PUBLICATION_FAILED, PUBLICATION_SUCCEEDED, EventBus
-from publisher.services.views import content_view
+from publisher.services.preview import article_for
 from publisher.store import content as content_store
 from publisher.store import records as record_store
 from publisher.store import sites as site_store
@@ -217,10 +216,7 @@ class PublishWorker:
     def _publish(self, work: _Work) -> RemotePost | None:
         """Send the article; None when it is what the record's last success sent (nothing sent)."""
         message = work.message
-        site = site_store.get_site(work.content.site_id)
-        article = to_article(
-            content_view(work.content), destination=message.destination, site_url=site.url if site else None
-        )
+        article = article_for(work.content, message.destination)
         work.content_hash = article.content_hash
         record = work.record
         if (

@@ -9,12 +9,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from publisher.api.auth import current_caller
 from publisher.api.openapi import BODY, QUERY, answers
-from publisher.api.params import AccountId, ContentStatusFilter, Cursor, Limit, SiteId, SiteStatusFilter
+from publisher.api.params import (
+    AccountId,
+    ContentStatusFilter,
+    Cursor,
+    Limit,
+    RequiredDestination,
+    SiteId,
+    SiteStatusFilter,
+)
 from publisher.api.resolver import status_of
 from publisher.api.responses import ok
 from publisher.domain.content import BulkRequest, ContentCreate, ContentPatch, ScheduleRequest
 from publisher.paging import page_request
-from publisher.services import bulk, content, editing, history, scheduling
+from publisher.services import bulk, content, editing, history, preview, scheduling
 from publisher.services.views import bulk_result_view
 
 router = Router()
@@ -119,3 +127,13 @@ def unschedule(content_id: str):
 def content_history(content_id: str, limit: Limit = None, cursor: Cursor = None):
     items, next_cursor = history.content_history(current_caller(), content_id, page_request(limit, cursor))
     return ok(items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/content/<content_id>/preview",
+    tags=TAGS,
+    summary="What a publication to one destination would send (nothing is sent)",
+    responses=answers(200, "ContentPreviewEnvelope", "The article as the destination gets it", *QUERY, 404),
+)
+def content_preview(content_id: str, destination: RequiredDestination):
+    return ok(preview.preview(current_caller(), content_id, destination))
