@@ -151,6 +151,9 @@ class Content(_Resource):
     status: ContentStatus
     site_status: SiteStatus
     scheduled_publish_at: Time | None = _time()
+    destinations: list[str] | None = Field(
+        description="the destinations the schedule publishes to; null: every enabled integration"
+    )
     published_at: Time | None = _time()
     last_error: str | None
     changed_since_publish: bool = Field(description="a published field was edited after the last publication")

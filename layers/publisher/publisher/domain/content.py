@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from publisher.domain.limits import HttpUrl, Id, Moment
+from publisher.domain.publishing import DestinationName
 from publisher.domain.sites import ContentTypeName, Slug
 from publisher.domain.statuses import ContentStatus, SiteStatus
 
@@ -88,11 +89,18 @@ class ContentPatch(_ContentFields):
 
 
 class ScheduleRequest(BaseModel):
-    """Body of `POST /content/{id}/schedule/`: a time, or nothing for the next free slot."""
+    """Body of `POST /content/{id}/schedule/`: a time, or nothing for the next free slot; the
+    destinations it publishes to (each an enabled integration of the site), or none for all."""
 
     model_config = ConfigDict(extra="forbid")
 
     scheduled_publish_at: Moment | None = None
+    destinations: list[DestinationName] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="integrations the scheduled publication goes to; absent or null: every enabled one",
+    )
 
 
 # --- history (audit trail) -------------------------------------------------------------------

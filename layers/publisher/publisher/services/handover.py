@@ -75,7 +75,7 @@ def hand_over_one(
     late = now - parse_iso(content.scheduled_publish_at)
     if late > GRACE and not _apply_missed_policy(content, late, now, settings, summary):
         return
-    targets = enabled_integrations(content.site_id)
+    targets = enabled_integrations(content.site_id, content.schedule_destinations)
     if not targets:
         summary.failed += _fail_missed(content, NO_INTEGRATION, now)
         return
@@ -148,7 +148,7 @@ def hand_over_if_soon(content: ContentModel, now: datetime) -> bool:
     any failure the job hands it over as usual. True when it was handed over here."""
     if parse_iso(content.scheduled_publish_at) > now + LOOKAHEAD:
         return False
-    if not enabled_integrations(content.site_id):
+    if not enabled_integrations(content.site_id, content.schedule_destinations):
         return False  # nowhere to publish yet; at its time the job applies the missed-slot rules
     summary = HandoverSummary()
     try:

@@ -129,7 +129,8 @@ def schedule_move(
     changed_at: str,
 ) -> str | None:
     """Move approved content to `scheduled` at `when`, in ONE transaction with the claim of its minute
-    (`minute`, None when it keeps its own) and +1 on the counters of its new periods.
+    (`minute`, None when it keeps its own) and +1 on the counters of its new periods. The item's
+    `schedule_destinations`, as the caller set them in memory, are written with the move.
 
     The content's condition is the state it was read in (site_status, scheduled_publish_at).
     Returns None when committed, else what stood in the way: CONTENT (it changed), MINUTE (another
@@ -145,9 +146,11 @@ def schedule_move(
         "scheduled_publish_at": when,
         "site_status_updated_at": changed_at,
         "enqueued_for": None,
+        "schedule_destinations": item.schedule_destinations,
     }
     probe = ContentModel(item.content_id, **_state(item))
-    entry = history.entry_for(item, changes)
+    named = {"destinations": item.schedule_destinations} if item.schedule_destinations else None
+    entry = history.entry_for(item, changes, detail=named)
     actions = actions_for(probe, changes)
 
     def write(tx: LabelledTransaction) -> None:
@@ -176,6 +179,7 @@ def unschedule_move(item: ContentModel, changed_at: str) -> None:
         "scheduled_publish_at": None,
         "site_status_updated_at": changed_at,
         "enqueued_for": None,
+        "schedule_destinations": None,
     }
     entry = history.entry_for(item, changes)
     conditional_update(item, actions_for(item, changes), condition, CHANGED)

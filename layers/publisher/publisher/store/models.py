@@ -219,6 +219,9 @@ class ContentModel(_Base):
     status = UnicodeAttribute(default=ContentStatus.DRAFT.value)
     site_status = UnicodeAttribute(default=SiteStatus.NOT_PUBLISHED.value)
     scheduled_publish_at = UnicodeAttribute(null=True)
+    schedule_destinations = ListAttribute(of=UnicodeAttribute, null=True)
+    """The destinations the schedule publishes to (None: every enabled integration); set by each
+    schedule request, cleared by unschedule."""
     site_status_updated_at = UnicodeAttribute()
     published_at = UnicodeAttribute(null=True)
     enqueued_for = UnicodeAttribute(null=True)
