@@ -83,7 +83,7 @@ def test_the_document_is_valid_openapi_3_1(document):
     validate(document)
 
     assert document["openapi"].startswith("3.1")
-    assert len(list(operations(document))) == 43
+    assert len(list(operations(document))) == 44
 
 
 def test_every_operation_documents_its_success_and_every_error_in_the_envelope(document):
