@@ -61,4 +61,8 @@ TimeText = Annotated[
         description="a date (local midnight) or a time with an offset, in the years 2000 to 2100",
     ),
 ]
+SearchText = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, description="words of the title, all of them (with site_id)"),
+]
 FeedToken = Annotated[str | None, Query(min_length=1, max_length=200, description="the site's feed token")]

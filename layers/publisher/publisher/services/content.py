@@ -9,7 +9,7 @@ from typing import Any
 from publisher.bootstrap import ready_store
 from publisher.domain.content import ContentCreate, ContentPatch
 from publisher.domain.statuses import ContentStatus, SiteStatus
-from publisher.domain.text import MAX_SLUG_LENGTH, slugify
+from publisher.domain.text import MAX_SLUG_LENGTH, slugify, title_words
 from publisher.errors import Conflict, Invalid, NotFound
 from publisher.identity import Caller
 from publisher.ids import new_id
@@ -17,6 +17,7 @@ from publisher.paging import PageRequest
 from publisher.services.sites import load_site
 from publisher.services.views import content_view
 from publisher.store import content as store
+from publisher.store import search
 from publisher.store.models import ContentModel, SiteModel
 from publisher.timeutil import iso, utcnow
 
@@ -104,11 +105,21 @@ def list_content(
     status: str | None = None,
     site_status: str | None = None,
     account_id: str | None = None,
+    q: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """By site (grouped by status) when `site_id` is given, else the account's, newest first."""
+    """By site (grouped by status) when `site_id` is given, else the account's, newest first;
+    with `q`, the site's content whose title holds every word of it (see `search_content`)."""
     status = _choice(status, ContentStatus, "status")
     site_status = _choice(site_status, SiteStatus, "site_status")
     ready_store()
+    if q is not None:
+        items, cursor = search_content(caller, page, site_id, q)
+        wanted = [
+            item
+            for item in items
+            if status in (None, item.status) and site_status in (None, item.site_status)
+        ]
+        return [content_view(item) for item in wanted], cursor
     if site_id:
         load_site(caller, site_id)
         items, cursor = store.by_site(site_id, page, status=status, site_status=site_status)
@@ -119,6 +130,29 @@ def list_content(
             account_id or caller.account_id, page, status=status, site_status=site_status
         )
     return [content_view(item) for item in items], cursor
+
+
+MAX_QUERY_WORDS = 10
+
+
+def search_content(
+    caller: Caller, page: PageRequest, site_id: str | None, q: str
+) -> tuple[list[ContentModel], str | None]:
+    """A page of the site's content whose title holds every word of `q` (case and accents
+    ignored), in the order of the index: by the longest word asked, then oldest first."""
+    problems: dict[str, list[str]] = {}
+    words = title_words(q)
+    if not site_id:
+        problems["site_id"] = ["is required with q: a search looks within one site"]
+    if not words:
+        problems["q"] = ["must hold a word (letters or digits)"]
+    elif len(words) > MAX_QUERY_WORDS:
+        problems["q"] = [f"may hold at most {MAX_QUERY_WORDS} words"]
+    if problems:
+        raise Invalid("the search is invalid", problems)
+    load_site(caller, site_id)
+    ids, cursor = search.search_page(site_id, words, page)
+    return search.content_of(ids), cursor
 
 
 def get_content(caller: Caller, content_id: str) -> dict[str, Any]:

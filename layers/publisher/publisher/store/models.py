@@ -369,7 +369,26 @@ class HistoryEntryModel(_Base):
         return f"history#{content_id}"
 
 
-SHARED_TABLES: dict[type[Model], str] = {HistoryEntryModel: "usage_table"}
+class TitleWordModel(_Base):
+    """One word of a content title, so that `GET /content/?site_id=&q=` finds titles by their words
+    without a Scan: kept in the Usage table as `search#<site_id>` / `<word>#<content_id>` (one
+    partition per site), written and removed in the transaction that writes the title. `words`
+    holds every search word of the title (" w1 w2 … "), for the filter of the other words asked."""
+
+    class Meta:
+        table_name = "unbound-usage"
+
+    key = UnicodeAttribute(hash_key=True, attr_name="site_id")  # search#<site_id>
+    position = UnicodeAttribute(range_key=True, attr_name="period")  # <word>#<content_id>
+    content_id = UnicodeAttribute()
+    words = UnicodeAttribute()
+
+    @staticmethod
+    def key_of(site_id: str) -> str:
+        return f"search#{site_id}"
+
+
+SHARED_TABLES: dict[type[Model], str] = {HistoryEntryModel: "usage_table", TitleWordModel: "usage_table"}
 """Models of further item types in a table of TABLES (model → settings attribute of its table)."""
 
 

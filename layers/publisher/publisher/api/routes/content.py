@@ -15,6 +15,7 @@ from publisher.api.params import (
     Cursor,
     Limit,
     RequiredDestination,
+    SearchText,
     SiteId,
     SiteStatusFilter,
 )
@@ -42,7 +43,7 @@ def create_content(body: Annotated[ContentCreate, Body()]):
 @router.get(
     "/content",
     tags=TAGS,
-    summary="List content (by site, grouped by status; else the account's)",
+    summary="List content (by site, grouped by status; else the account's); q: by words of the title",
     responses=answers(200, "ContentListEnvelope", "A page of content", *QUERY, 404),
 )
 def list_content(
@@ -50,12 +51,19 @@ def list_content(
     status: ContentStatusFilter = None,
     site_status: SiteStatusFilter = None,
     account_id: AccountId = None,
+    q: SearchText = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ):
     page = page_request(limit, cursor)
     items, next_cursor = content.list_content(
-        current_caller(), page, site_id=site_id, status=status, site_status=site_status, account_id=account_id
+        current_caller(),
+        page,
+        site_id=site_id,
+        status=status,
+        site_status=site_status,
+        account_id=account_id,
+        q=q,
     )
     return ok(items, next_cursor=next_cursor)
 
