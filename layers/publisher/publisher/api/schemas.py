@@ -154,6 +154,7 @@ class Content(_Resource):
     destinations: list[str] | None = Field(
         description="the destinations the schedule publishes to; null: every enabled integration"
     )
+    unpublish_at: Time | None = _time("then every published record is retracted; null: never")
     published_at: Time | None = _time()
     last_error: str | None
     changed_since_publish: bool = Field(description="a published field was edited after the last publication")

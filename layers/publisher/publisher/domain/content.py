@@ -31,6 +31,7 @@ Excerpt = Annotated[str, Field(max_length=1000)]
 Term = Annotated[str, Field(min_length=1, max_length=100)]
 Terms = Annotated[list[Term], Field(max_length=MAX_TERMS)]
 EditorialStatus = Literal["draft", "review", "approved"]
+UNPUBLISH_AT = "a future time: then every published record of the content is retracted"
 
 
 def _html_fits(value: str | None) -> str | None:
@@ -69,6 +70,7 @@ class ContentCreate(_ContentFields):
     featured_image_url: HttpUrl | None = None
     status: EditorialStatus = "draft"
     sector_id: Id | None = None
+    unpublish_at: Moment | None = Field(default=None, description=UNPUBLISH_AT)
 
 
 class ContentPatch(_ContentFields):
@@ -86,6 +88,7 @@ class ContentPatch(_ContentFields):
     featured_image_url: HttpUrl | None = None
     status: EditorialStatus = None  # type: ignore[assignment]
     sector_id: Id | None = None
+    unpublish_at: Moment | None = Field(default=None, description=UNPUBLISH_AT + "; null clears it")
 
 
 class ScheduleRequest(BaseModel):
@@ -105,7 +108,7 @@ class ScheduleRequest(BaseModel):
 
 # --- history (audit trail) -------------------------------------------------------------------
 
-HISTORY_FIELDS = ("status", "site_status", "scheduled_publish_at")
+HISTORY_FIELDS = ("status", "site_status", "scheduled_publish_at", "unpublish_at")
 """The content fields whose every change is written to the content's history."""
 
 
@@ -115,6 +118,8 @@ def history_action(field: str, old: str | None, new: str | None) -> str:
         return "approve" if new == ContentStatus.APPROVED else "status"
     if field == "scheduled_publish_at":
         return "reschedule"
+    if field == "unpublish_at":
+        return "schedule unpublish" if new else "clear unpublish"
     names = {
         SiteStatus.SCHEDULED: "reschedule" if old == SiteStatus.SCHEDULED else "schedule",
         SiteStatus.NOT_PUBLISHED: "unschedule" if old == SiteStatus.SCHEDULED else "retract",

@@ -4,6 +4,7 @@ a content item every API shows (`content_view`)."""
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from publisher.bootstrap import ready_store
@@ -15,6 +16,7 @@ from publisher.identity import Caller
 from publisher.ids import new_id
 from publisher.paging import PageRequest
 from publisher.services.sites import load_site
+from publisher.services.unpublishing import hand_over_unpublish_if_soon
 from publisher.services.views import content_view
 from publisher.store import content as store
 from publisher.store import search
@@ -63,14 +65,16 @@ def create_content(caller: Caller, body: ContentCreate) -> dict[str, Any]:
     caller.require_write()
     site = load_site(caller, body.site_id)
     _check_content_type(site, body.content_type)
-    now = iso(utcnow())
-    fields = body.model_dump(mode="json", exclude={"site_id", "slug", "sector_id"})
+    moment = utcnow()
+    now = iso(moment)
+    fields = body.model_dump(mode="json", exclude={"site_id", "slug", "sector_id", "unpublish_at"})
     item = ContentModel(
         content_id=new_id(),
         account_id=site.account_id,
         site_id=site.site_id,
         sector_id=body.sector_id if body.sector_id is not None else site.sector_id,
         slug=body.slug or _generated_slug(site.site_id, body.title),
+        unpublish_at=_unpublish_time(body.unpublish_at, moment),
         site_status=SiteStatus.NOT_PUBLISHED.value,
         site_status_updated_at=now,
         created_at=now,
@@ -85,7 +89,17 @@ def create_content(caller: Caller, body: ContentCreate) -> dict[str, Any]:
             if body.slug or attempt == CREATE_ATTEMPTS:
                 raise  # a slug the client chose is theirs to change
             item.slug = _generated_slug(site.site_id, body.title, lost_race=True)
+    hand_over_unpublish_if_soon(item, moment)
     return content_view(item)
+
+
+def _unpublish_time(value: datetime | None, now: datetime) -> str | None:
+    """`unpublish_at` as stored (UTC, seconds); 422 unless it lies in the future."""
+    if value is None:
+        return None
+    if value <= now:
+        raise Invalid("the unpublish time must be in the future", {"unpublish_at": ["must be in the future"]})
+    return iso(value)
 
 
 def _choice(value: str | None, kind: type, field: str) -> str | None:
@@ -178,8 +192,12 @@ def update_content(caller: Caller, content_id: str, patch: ContentPatch) -> dict
             raise Conflict("the content is scheduled; unschedule it before changing its status")
     if "content_type" in changes:
         _check_content_type(load_site(caller, item.site_id), changes["content_type"])
+    now = utcnow()
+    if "unpublish_at" in changes:
+        changes["unpublish_at"] = _unpublish_time(patch.unpublish_at, now)
     if not changes:
         return content_view(item)
-    changes["updated_at"] = iso(utcnow())
+    changes["updated_at"] = iso(now)
     store.edit_content(item, changes)
+    hand_over_unpublish_if_soon(item, now)
     return content_view(item)

@@ -21,6 +21,7 @@ SOURCE = "publisher"
 PUBLICATION_SUCCEEDED = "publication.succeeded"
 PUBLICATION_FAILED = "publication.failed"
 DEPLOYMENT_COMPLETED = "deployment.completed"
+CONTENT_UNPUBLISHED = "content.unpublished"
 
 logger = Logger()
 

@@ -21,7 +21,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from publisher.domain.publishing import handover_delay
+from publisher.domain.publishing import LOOKAHEAD, handover_delay
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.statuses import MISS_SLOT
 from publisher.errors import Conflict
@@ -36,9 +36,6 @@ from publisher.timeutil import iso, parse_iso, utcnow
 logger = Logger()
 metrics = Metrics()
 
-RUN_EVERY = timedelta(minutes=5)
-LOOKAHEAD = RUN_EVERY + timedelta(minutes=1)
-"""Items due before the next run, with a minute's margin for a late or slow run."""
 GRACE = timedelta(minutes=15)
 """An item later than this when handed over counts as having missed its slot."""
 HELD = "missed its slot; held"
@@ -56,6 +53,8 @@ class HandoverSummary:
     failed: int = 0
     skipped: int = 0
     errors: int = 0
+    unpublish_enqueued: int = 0
+    """Content whose scheduled unpublishing was handed to the queue (services.unpublishing)."""
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)

@@ -78,6 +78,7 @@ def content_view(item: Any) -> dict[str, Any]:
         "site_status": item.site_status,
         "scheduled_publish_at": item.scheduled_publish_at,
         "destinations": list(item.schedule_destinations) if item.schedule_destinations else None,
+        "unpublish_at": item.unpublish_at,
         "published_at": item.published_at,
         "last_error": item.last_error,
         "changed_since_publish": changed_since_publish(item),

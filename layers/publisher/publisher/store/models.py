@@ -236,6 +236,12 @@ class ContentModel(_Base):
     unscheduled_site_id = UnicodeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
+    unpublish_at = UnicodeAttribute(null=True)
+    """When every published record of the content is to be retracted (None: never)."""
+    unpublish_enqueued_for = UnicodeAttribute(null=True)
+    """The `unpublish_at` whose retraction was handed to the queue (the unpublish index drops it)."""
+    unpublish_shard = UnicodeAttribute(null=True)
+    unpublish_due = UnicodeAttribute(null=True)
 
     # Keys only: the body (html) is never copied into an index; queries read whole items back.
     # account-index and site-site-status-index carry what their list filters read (store/content.py).
@@ -245,6 +251,7 @@ class ContentModel(_Base):
     calendar_index = _keys_gsi("calendar-index", "site_id", "calendar_at")()
     unscheduled_index = _keys_gsi("unscheduled-index", "unscheduled_site_id", "created_at")()
     due_index = _keys_gsi("due-index", "due_shard", "due_at")()
+    unpublish_index = _keys_gsi("unpublish-index", "unpublish_shard", "unpublish_due")()
 
     def refresh_index_keys(self) -> None:
         """Recompute every derived key from the item's state (call before each write)."""
@@ -257,6 +264,10 @@ class ContentModel(_Base):
         due = self.site_status == SiteStatus.SCHEDULED and self.scheduled_publish_at and not self.enqueued_for
         self.due_shard = shard_of(self.content_id, DUE_SHARDS) if due else None
         self.due_at = self.scheduled_publish_at if due else None
+        # Sparse, like due-index: an unpublish time not yet handed to the queue.
+        unpublish = bool(self.unpublish_at) and self.unpublish_enqueued_for != self.unpublish_at
+        self.unpublish_shard = shard_of(self.content_id, DUE_SHARDS) if unpublish else None
+        self.unpublish_due = self.unpublish_at if unpublish else None
 
 
 class RecordModel(_Base):
