@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 
-from publisher.domain.publishing import PublishMessage
+from publisher.domain.publishing import PublishMessage, UnpublishMessage
 from publisher.services.worker import Delivery, PublishWorker
 
 logger = Logger()
@@ -20,7 +20,7 @@ metrics = Metrics()  # flushes what the services added (Powertools shares one me
 
 
 class PublishQueueRecord(SqsRecordModel):
-    body: Json[PublishMessage]  # type: ignore[assignment]
+    body: Json[PublishMessage | UnpublishMessage]  # type: ignore[assignment]
 
 
 processor = BatchProcessor(

@@ -54,7 +54,23 @@ CHECKS = [
 CURSOR = "an opaque ?cursor=: only one the API handed out decodes (any other is a 400)"
 UNEXPRESSIBLE: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {
     ("GET", "/sites"): ((400,), CURSOR),
-    ("GET", "/content"): ((400,), CURSOR),
+    ("GET", "/content"): (
+        (400, 422),
+        CURSOR + "; q goes with site_id and must hold a word, at most 10 (cross-field rules)",
+    ),
+    ("GET", "/content/{content_id}/preview"): (
+        (422,),
+        "destination: an integration of the content's site (stored state)",
+    ),
+    ("POST", "/content/{content_id}/schedule"): (
+        (422,),
+        "destinations: enabled integrations of the content's site (stored state); "
+        "scheduled_publish_at a future time in the years 2000 to 2100",
+    ),
+    ("PATCH", "/content/{content_id}"): (
+        (422,),
+        "unpublish_at: a future time (relative to now) in the years 2000 to 2100",
+    ),
     ("GET", "/publisher/records"): ((400,), CURSOR),
     ("GET", "/publisher/publishing-records"): ((400,), CURSOR),
     ("GET", "/publisher/deployments"): ((400,), CURSOR),

@@ -89,7 +89,7 @@ def test_the_document_is_valid_openapi_3_1(document):
     validate(document)
 
     assert document["openapi"].startswith("3.1")
-    assert len(list(operations(document))) == 50
+    assert len(list(operations(document))) == 51
 
 
 def test_every_operation_documents_its_success_and_every_error_in_the_envelope(document):

@@ -45,6 +45,7 @@ RecordStatusFilter = Annotated[RecordStatus | None, Query()]
 Destination = Literal[*DESTINATION_NAMES]  # type: ignore[valid-type]
 """A destination's name: the `{destination}` path parameter (an enum in the document)."""
 DestinationFilter = Annotated[Destination | None, Query()]  # type: ignore[valid-type]
+RequiredDestination = Annotated[Destination, Query(description="an integration of the content's site")]  # type: ignore[valid-type]
 SiteSlug = Annotated[str, Query(min_length=1, max_length=MAX_SLUG_LENGTH, description="the site's slug")]
 DeploymentStatusFilter = Annotated[
     Literal[*DeploymentStatus, *DEPLOYMENT_STATUS_ALIASES] | None,  # type: ignore[valid-type]
@@ -58,6 +59,10 @@ TimeText = Annotated[
         max_length=MAX_TIME_TEXT_LENGTH,
         description="a date (local midnight) or a time with an offset, in the years 2000 to 2100",
     ),
+]
+SearchText = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, description="words of the title, all of them (with site_id)"),
 ]
 FeedToken = Annotated[str | None, Query(min_length=1, max_length=200, description="the site's feed token")]
 Retract = Annotated[

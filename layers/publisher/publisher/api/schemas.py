@@ -178,6 +178,10 @@ class Content(_Resource):
     status: ContentStatus
     site_status: SiteStatus
     scheduled_publish_at: Time | None = _time()
+    destinations: list[str] | None = Field(
+        description="the destinations the schedule publishes to; null: every enabled integration"
+    )
+    unpublish_at: Time | None = _time("then every published record is retracted; null: never")
     published_at: Time | None = _time()
     last_error: str | None
     changed_since_publish: bool = Field(description="a published field was edited after the last publication")
@@ -186,6 +190,25 @@ class Content(_Resource):
     updated_at: Time = _time()
     timezone: str = _timezone()
     local_time: dict[str, str] = _local_time()
+
+
+class ContentPreview(_Resource):
+    """What a publication to one destination sends (GET /content/{id}/preview/)."""
+
+    content_id: str
+    destination: str
+    integration_enabled: bool = Field(description="false: the site's integration is switched off")
+    title: str
+    slug: str
+    html: str = Field(description="sanitised for the destination, links absolute to the site's URL")
+    excerpt: str
+    content_type: str
+    categories: list[str]
+    tags: list[str]
+    featured_image_url: str | None
+    image_urls: list[str] = Field(description="the featured image, then each <img> of the body")
+    canonical_url: str | None
+    content_hash: str = Field(description="equal to the last publication's: a republish sends nothing")
 
 
 class CalendarEntry(_Resource):
@@ -366,6 +389,7 @@ SINGLE: tuple[type[BaseModel], ...] = (
     SettingsPreview,
     FeedToken,
     Content,
+    ContentPreview,
     PublishingRecord,
     PublishAccepted,
     PublishStatus,

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from publisher.domain.limits import HttpUrl, Id, Moment
+from publisher.domain.publishing import DestinationName
 from publisher.domain.sites import ContentTypeName, Slug
 from publisher.domain.statuses import ContentStatus, SiteStatus
 
@@ -30,6 +31,7 @@ Excerpt = Annotated[str, Field(max_length=1000)]
 Term = Annotated[str, Field(min_length=1, max_length=100)]
 Terms = Annotated[list[Term], Field(max_length=MAX_TERMS)]
 EditorialStatus = Literal["draft", "review", "approved"]
+UNPUBLISH_AT = "a future time: then every published record of the content is retracted"
 
 
 def _html_fits(value: str | None) -> str | None:
@@ -68,6 +70,7 @@ class ContentCreate(_ContentFields):
     featured_image_url: HttpUrl | None = None
     status: EditorialStatus = "draft"
     sector_id: Id | None = None
+    unpublish_at: Moment | None = Field(default=None, description=UNPUBLISH_AT)
 
 
 class ContentPatch(_ContentFields):
@@ -85,19 +88,27 @@ class ContentPatch(_ContentFields):
     featured_image_url: HttpUrl | None = None
     status: EditorialStatus = None  # type: ignore[assignment]
     sector_id: Id | None = None
+    unpublish_at: Moment | None = Field(default=None, description=UNPUBLISH_AT + "; null clears it")
 
 
 class ScheduleRequest(BaseModel):
-    """Body of `POST /content/{id}/schedule/`: a time, or nothing for the next free slot."""
+    """Body of `POST /content/{id}/schedule/`: a time, or nothing for the next free slot; the
+    destinations it publishes to (each an enabled integration of the site), or none for all."""
 
     model_config = ConfigDict(extra="forbid")
 
     scheduled_publish_at: Moment | None = None
+    destinations: list[DestinationName] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="integrations the scheduled publication goes to; absent or null: every enabled one",
+    )
 
 
 # --- history (audit trail) -------------------------------------------------------------------
 
-HISTORY_FIELDS = ("status", "site_status", "scheduled_publish_at")
+HISTORY_FIELDS = ("status", "site_status", "scheduled_publish_at", "unpublish_at")
 """The content fields whose every change is written to the content's history."""
 
 
@@ -107,6 +118,8 @@ def history_action(field: str, old: str | None, new: str | None) -> str:
         return "approve" if new == ContentStatus.APPROVED else "status"
     if field == "scheduled_publish_at":
         return "reschedule"
+    if field == "unpublish_at":
+        return "schedule unpublish" if new else "clear unpublish"
     names = {
         SiteStatus.SCHEDULED: "reschedule" if old == SiteStatus.SCHEDULED else "schedule",
         SiteStatus.NOT_PUBLISHED: "unschedule" if old == SiteStatus.SCHEDULED else "retract",

@@ -160,6 +160,21 @@ class PublishMessage(BaseModel):
     """Who asked for the publication (a user's sub, or "system" for the jobs); for the attempts log."""
 
 
+class UnpublishMessage(BaseModel):
+    """The body of a PublishQueue message that retracts every published record of a content at
+    its `unpublish_at` (the message is delayed until then)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    action: Literal["unpublish"]
+    content_id: Id
+    site_id: Id
+    account_id: str
+    unpublish_at: str
+    """The content's `unpublish_at` it was sent for: a changed or cleared one makes it a no-op."""
+    enqueued_at: str
+
+
 # --- timing --------------------------------------------------------------------------------
 
 
@@ -170,6 +185,12 @@ def retry_delay(receive_count: int, retry_after: float | None = None) -> int:
         return min(int(retry_after + 0.999), MAX_VISIBILITY_SECONDS)
     exponent = max(receive_count, 1) - 1
     return min(BACKOFF_BASE_SECONDS * 2**exponent, BACKOFF_CAP_SECONDS)
+
+
+RUN_EVERY = timedelta(minutes=5)
+"""How often ProcessScheduledPublications runs."""
+LOOKAHEAD = RUN_EVERY + timedelta(minutes=1)
+"""It hands over what is due before its next run, with a minute's margin for a late or slow run."""
 
 
 def handover_delay(due: datetime, now: datetime) -> int:

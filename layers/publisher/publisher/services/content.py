@@ -4,20 +4,23 @@ a content item every API shows (`content_view`, with the site's time zone: `cont
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from publisher.bootstrap import ready_store
 from publisher.domain.content import ContentCreate, ContentPatch
 from publisher.domain.statuses import ContentStatus, SiteStatus
-from publisher.domain.text import MAX_SLUG_LENGTH, slugify
+from publisher.domain.text import MAX_SLUG_LENGTH, slugify, title_words
 from publisher.errors import Conflict, Invalid, NotFound
 from publisher.identity import Caller
 from publisher.ids import new_id
 from publisher.paging import PageRequest
 from publisher.services.settings import settings_for
 from publisher.services.sites import load_site
+from publisher.services.unpublishing import hand_over_unpublish_if_soon
 from publisher.services.views import content_view
 from publisher.store import content as store
+from publisher.store import search
 from publisher.store.models import ContentModel, SiteModel
 from publisher.timeutil import iso, utcnow
 
@@ -72,14 +75,16 @@ def create_content(caller: Caller, body: ContentCreate) -> dict[str, Any]:
     caller.require_write()
     site = load_site(caller, body.site_id)
     _check_content_type(site, body.content_type)
-    now = iso(utcnow())
-    fields = body.model_dump(mode="json", exclude={"site_id", "slug", "sector_id"})
+    moment = utcnow()
+    now = iso(moment)
+    fields = body.model_dump(mode="json", exclude={"site_id", "slug", "sector_id", "unpublish_at"})
     item = ContentModel(
         content_id=new_id(),
         account_id=site.account_id,
         site_id=site.site_id,
         sector_id=body.sector_id if body.sector_id is not None else site.sector_id,
         slug=body.slug or _generated_slug(site.site_id, body.title),
+        unpublish_at=_unpublish_time(body.unpublish_at, moment),
         site_status=SiteStatus.NOT_PUBLISHED.value,
         site_status_updated_at=now,
         created_at=now,
@@ -94,7 +99,17 @@ def create_content(caller: Caller, body: ContentCreate) -> dict[str, Any]:
             if body.slug or attempt == CREATE_ATTEMPTS:
                 raise  # a slug the client chose is theirs to change
             item.slug = _generated_slug(site.site_id, body.title, lost_race=True)
+    hand_over_unpublish_if_soon(item, moment)
     return content_shown(item)
+
+
+def _unpublish_time(value: datetime | None, now: datetime) -> str | None:
+    """`unpublish_at` as stored (UTC, seconds); 422 unless it lies in the future."""
+    if value is None:
+        return None
+    if value <= now:
+        raise Invalid("the unpublish time must be in the future", {"unpublish_at": ["must be in the future"]})
+    return iso(value)
 
 
 def _choice(value: str | None, kind: type, field: str) -> str | None:
@@ -114,11 +129,21 @@ def list_content(
     status: str | None = None,
     site_status: str | None = None,
     account_id: str | None = None,
+    q: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """By site (grouped by status) when `site_id` is given, else the account's, newest first."""
+    """By site (grouped by status) when `site_id` is given, else the account's, newest first;
+    with `q`, the site's content whose title holds every word of it (see `search_content`)."""
     status = _choice(status, ContentStatus, "status")
     site_status = _choice(site_status, SiteStatus, "site_status")
     ready_store()
+    if q is not None:
+        items, cursor = search_content(caller, page, site_id, q)
+        wanted = [
+            item
+            for item in items
+            if status in (None, item.status) and site_status in (None, item.site_status)
+        ]
+        return [content_view(item) for item in wanted], cursor
     if site_id:
         load_site(caller, site_id)
         items, cursor = store.by_site(site_id, page, status=status, site_status=site_status)
@@ -130,6 +155,29 @@ def list_content(
         )
     zones: dict[str, Any] = {}
     return [content_shown(item, zones) for item in items], cursor
+
+
+MAX_QUERY_WORDS = 10
+
+
+def search_content(
+    caller: Caller, page: PageRequest, site_id: str | None, q: str
+) -> tuple[list[ContentModel], str | None]:
+    """A page of the site's content whose title holds every word of `q` (case and accents
+    ignored), in the order of the index: by the longest word asked, then oldest first."""
+    problems: dict[str, list[str]] = {}
+    words = title_words(q)
+    if not site_id:
+        problems["site_id"] = ["is required with q: a search looks within one site"]
+    if not words:
+        problems["q"] = ["must hold a word (letters or digits)"]
+    elif len(words) > MAX_QUERY_WORDS:
+        problems["q"] = [f"may hold at most {MAX_QUERY_WORDS} words"]
+    if problems:
+        raise Invalid("the search is invalid", problems)
+    load_site(caller, site_id)
+    ids, cursor = search.search_page(site_id, words, page)
+    return search.content_of(ids), cursor
 
 
 def get_content(caller: Caller, content_id: str) -> dict[str, Any]:
@@ -155,8 +203,12 @@ def update_content(caller: Caller, content_id: str, patch: ContentPatch) -> dict
             raise Conflict("the content is scheduled; unschedule it before changing its status")
     if "content_type" in changes:
         _check_content_type(load_site(caller, item.site_id), changes["content_type"])
+    now = utcnow()
+    if "unpublish_at" in changes:
+        changes["unpublish_at"] = _unpublish_time(patch.unpublish_at, now)
     if not changes:
         return content_shown(item)
-    changes["updated_at"] = iso(utcnow())
+    changes["updated_at"] = iso(now)
     store.edit_content(item, changes)
+    hand_over_unpublish_if_soon(item, now)
     return content_shown(item)

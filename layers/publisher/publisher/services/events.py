@@ -26,6 +26,7 @@ SITE_RESUMED = "site.resumed"
 SITE_DELETION_STARTED = "site.deletion_started"
 SITE_DELETED = "site.deleted"
 CONTENT_DELETED = "content.deleted"
+CONTENT_UNPUBLISHED = "content.unpublished"
 
 logger = Logger()
 

@@ -25,7 +25,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from publisher.domain.publishing import handover_delay
+from publisher.domain.publishing import LOOKAHEAD, handover_delay
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.statuses import MISS_SLOT, SiteStatus
 from publisher.errors import Conflict
@@ -42,9 +42,6 @@ from publisher.timeutil import iso, parse_iso, utcnow
 logger = Logger()
 metrics = Metrics()
 
-RUN_EVERY = timedelta(minutes=5)
-LOOKAHEAD = RUN_EVERY + timedelta(minutes=1)
-"""Items due before the next run, with a minute's margin for a late or slow run."""
 GRACE = timedelta(minutes=15)
 """An item later than this when handed over counts as having missed its slot."""
 HELD = "missed its slot; held"
@@ -63,6 +60,8 @@ class HandoverSummary:
     skipped: int = 0
     errors: int = 0
     paused: int = 0
+    unpublish_enqueued: int = 0
+    """Content whose scheduled unpublishing was handed to the queue (services.unpublishing)."""
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -92,7 +91,7 @@ def hand_over_one(
         content, late, now, settings, summary
     ):
         return
-    targets = enabled_integrations(content.site_id)
+    targets = enabled_integrations(content.site_id, content.schedule_destinations)
     if not targets:
         summary.failed += _fail_missed(content, NO_INTEGRATION, now)
         return
@@ -194,7 +193,7 @@ def hand_over_if_soon(content: ContentModel, now: datetime) -> bool:
     any failure the job hands it over as usual. True when it was handed over here."""
     if parse_iso(content.scheduled_publish_at) > now + LOOKAHEAD:
         return False
-    if not enabled_integrations(content.site_id):
+    if not enabled_integrations(content.site_id, content.schedule_destinations):
         return False  # nowhere to publish yet; at its time the job applies the missed-slot rules
     summary = HandoverSummary()
     try:

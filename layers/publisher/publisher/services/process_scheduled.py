@@ -1,4 +1,5 @@
-"""ProcessScheduledPublications (every 5 minutes): hand due and soon-due content to the queue.
+"""ProcessScheduledPublications (every 5 minutes): hand due and soon-due content to the queue, and
+the content due to be unpublished (`unpublish_at`, services.unpublishing) the same way.
 
 Every item due before the next run (plus a margin) is enqueued with DelaySeconds = due - now,
 so it goes out within seconds of its time instead of up to 5 minutes late. The content is
@@ -24,9 +25,11 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from publisher.bootstrap import ready_store
+from publisher.domain.publishing import LOOKAHEAD
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.identity import act_as
-from publisher.services.handover import LOOKAHEAD, HandoverSummary, hand_over_one
+from publisher.services.handover import HandoverSummary, hand_over_one
+from publisher.services.unpublishing import hand_over_due_unpublishing
 from publisher.store.publication import due_until
 from publisher.timeutil import iso
 
@@ -57,6 +60,7 @@ def process_scheduled_publications(
             logger.exception(
                 "handing over failed; the next run tries again", extra={"content_id": content.content_id}
             )
+    summary.unpublish_enqueued = hand_over_due_unpublishing(now, clock)
     metrics.add_metric(name="ItemsHandedOver", unit=MetricUnit.Count, value=summary.enqueued)
     metrics.add_metric(
         name="ItemsMissedSlot", unit=MetricUnit.Count, value=summary.late + summary.held + summary.rescheduled

@@ -20,6 +20,7 @@ from publisher.errors import Conflict, Invalid
 from publisher.identity import Caller, act_as
 from publisher.services import handover, slot_claims
 from publisher.services.content import load_content
+from publisher.services.publishing import enabled_integrations
 from publisher.services.settings import settings_for
 from publisher.services.sites import load_site
 from publisher.services.views import content_view
@@ -61,6 +62,7 @@ def schedule(caller: Caller, content_id: str, body: ScheduleRequest | None) -> d
     caller.require_write()
     item = load_content(caller, content_id)
     _check_schedulable(item)
+    item.schedule_destinations = _enabled_destinations(item, body.destinations if body else None)
     settings = settings_for(item.site_id)
     now = utcnow()
     if body is not None and body.scheduled_publish_at is not None:
@@ -72,6 +74,21 @@ def schedule(caller: Caller, content_id: str, body: ScheduleRequest | None) -> d
     if result.changed:
         raise Conflict(store.CHANGED)
     raise Conflict(BUSY if result.gave_up else NO_SLOT)
+
+
+def _enabled_destinations(item: ContentModel, asked: list[str] | None) -> list[str] | None:
+    """The destinations a schedule names (None: every enabled integration at its time); 422 for
+    a name that is not an enabled integration of the site."""
+    if asked is None:
+        return None
+    enabled = {integration.destination for integration in enabled_integrations(item.site_id)}
+    wrong = [name for name in dict.fromkeys(asked) if name not in enabled]
+    if wrong:
+        raise Invalid(
+            "a schedule publishes only to enabled integrations of the site",
+            {"destinations": [f"{name} is not an enabled integration of the site" for name in wrong]},
+        )
+    return list(dict.fromkeys(asked))
 
 
 def _handed_over_if_soon(item: ContentModel, settings: PublishingSettings, now: datetime) -> dict[str, Any]:

@@ -94,6 +94,8 @@ def content_view(item: Any, zone: tzinfo | None = None) -> dict[str, Any]:
         "status": item.status,
         "site_status": item.site_status,
         "scheduled_publish_at": item.scheduled_publish_at,
+        "destinations": list(item.schedule_destinations) if item.schedule_destinations else None,
+        "unpublish_at": item.unpublish_at,
         "published_at": item.published_at,
         "last_error": item.last_error,
         "changed_since_publish": changed_since_publish(item),
@@ -102,6 +104,27 @@ def content_view(item: Any, zone: tzinfo | None = None) -> dict[str, Any]:
         "updated_at": item.updated_at,
     }
     return view if zone is None else with_local_time(view, zone)
+
+
+def preview_view(article: Any, destination: str, *, enabled: bool, images: list[str]) -> dict[str, Any]:
+    """`GET /content/{id}/preview/`: the Article a publication to `destination` sends, and the
+    images the destination would be given (the featured image first, then each `<img>` of the body)."""
+    return {
+        "content_id": article.content_id,
+        "destination": destination,
+        "integration_enabled": enabled,
+        "title": article.title,
+        "slug": article.slug,
+        "html": article.html,
+        "excerpt": article.excerpt,
+        "content_type": article.content_type,
+        "categories": list(article.categories),
+        "tags": list(article.tags),
+        "featured_image_url": article.featured_image_url,
+        "image_urls": images,
+        "canonical_url": article.canonical_url,
+        "content_hash": article.content_hash,
+    }
 
 
 def record_view(record: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ goes to the dead-letter queue; a permanent one fails the record at once with its
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,8 +43,10 @@ from publisher.domain.publishing import (
     MAX_CLEANUP_RETRIES,
     MAX_RECEIVES,
     QUEUE_DEADLINE,
+    SYSTEM_ACTOR,
     Outcome,
     PublishMessage,
+    UnpublishMessage,
     attempt_entry,
     bounded_media,
     cleanup_retry_at,
@@ -68,14 +71,14 @@ from publisher.domain.statuses import (
     RecordStatus,
     SiteStatus,
 )
-from publisher.domain.transform import to_article
 from publisher.errors import Conflict
 from publisher.identity import act_as
 from publisher.services import deployments
 from publisher.services.adapters import DestinationFactory, open_destination
 from publisher.services.credentials import CredentialVault
-from publisher.services.events import PUBLICATION_FAILED, PUBLICATION_SUCCEEDED, EventBus
-from publisher.services.views import content_view
+from publisher.services.events import CONTENT_UNPUBLISHED, PUBLICATION_FAILED, PUBLICATION_SUCCEEDED, EventBus
+from publisher.services.preview import article_for
+from publisher.services.records import retract_record
 from publisher.store import content as content_store
 from publisher.store import records as record_store
 from publisher.store import sites as site_store
@@ -87,6 +90,8 @@ from publisher.timeutil import iso, parse_iso, utcnow
 logger = Logger()
 metrics = Metrics()
 
+UNPUBLISH_WAIT_SECONDS = 60
+"""An unpublish message that finds a publication on its way comes back this much later."""
 KEEP_FAILED = timedelta(days=90)
 """A record that failed for good expires (DynamoDB TTL) this long after, unless retried."""
 
@@ -103,7 +108,7 @@ class Deferred(Exception):
 class Delivery:
     """One received message: its body, how often SQS has delivered it, and its receipt."""
 
-    message: PublishMessage
+    message: PublishMessage | UnpublishMessage
     receive_count: int = 1
     receipt_handle: str | None = None
 
@@ -150,6 +155,8 @@ class PublishWorker:
         Deferred for a message that must come back."""
         ready_store()
         act_as("system:publish-worker", "system")  # the history's actor for this message's changes
+        if isinstance(delivery.message, UnpublishMessage):
+            return self.unpublish(delivery, delivery.message)
         message = delivery.message
         now = self.clock()
         record = record_store.get_record(message.record_id)
@@ -217,10 +224,7 @@ class PublishWorker:
     def _publish(self, work: _Work) -> RemotePost | None:
         """Send the article; None when it is what the record's last success sent (nothing sent)."""
         message = work.message
-        site = site_store.get_site(work.content.site_id)
-        article = to_article(
-            content_view(work.content), destination=message.destination, site_url=site.url if site else None
-        )
+        article = article_for(work.content, message.destination)
         work.content_hash = article.content_hash
         record = work.record
         if (
@@ -241,6 +245,60 @@ class PublishWorker:
             return adapter.publish(article, media=work.media, retracted_external_id=record.external_id)
         known = record.external_id or known_external_id(work.history, message.destination)
         return adapter.publish(article, known, media=work.media)
+
+    def unpublish(self, delivery: Delivery, message: UnpublishMessage) -> str:
+        """At the content's `unpublish_at`: retract every published record (the current one per
+        destination), then clear `unpublish_at`. A message for a time that changed or was cleared
+        meanwhile does nothing; a publication on its way is waited for; a retryable refusal of a
+        destination sends the message back (records already retracted stay so)."""
+        content = content_store.get_content(message.content_id)
+        if content is None or content.unpublish_at != message.unpublish_at:
+            logger.info("unpublish message is a no-op", extra={"content_id": message.content_id})
+            return self._skipped()
+        if content.site_status == SiteStatus.PUBLISHING:
+            self._set_visibility(delivery, UNPUBLISH_WAIT_SECONDS)
+            raise Deferred("the content is being published; it is unpublished once that has settled")
+        now = self.clock()
+        retracted: list[str] = []
+        failed: list[dict[str, str]] = []
+        current = latest_by_destination(record_store.records_of_content(content.content_id))
+        for record in current.values():
+            if record.status != RecordStatus.PUBLISHED:
+                continue
+            try:
+                retract_record(record, factory=self.factory, vault=self.vault, now=now, actor=SYSTEM_ACTOR)
+            except (DestinationError, Conflict) as error:
+                if isinstance(error, RetryableDestinationError) and delivery.receive_count < MAX_RECEIVES:
+                    self._set_visibility(delivery, retry_delay(delivery.receive_count, error.retry_after))
+                    raise Deferred(f"unpublishing retries {record.destination}: {error}") from error
+                failed.append(
+                    {"record_id": record.record_id, "destination": record.destination, "error": str(error)}
+                )
+            else:
+                retracted.append(record.record_id)
+        with contextlib.suppress(Conflict):  # changed meanwhile: the newer time stands
+            update_content(
+                content,
+                {"unpublish_at": None, "updated_at": iso(now)},
+                ContentModel.unpublish_at == message.unpublish_at,
+                "the unpublish time changed meanwhile",
+            )
+        metrics.add_metric(name="ContentUnpublished", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "unpublished", extra={"content_id": content.content_id, "retracted": retracted, "failed": failed}
+        )
+        self.events.emit(
+            CONTENT_UNPUBLISHED,
+            {
+                "content_id": content.content_id,
+                "site_id": content.site_id,
+                "account_id": content.account_id,
+                "unpublish_at": message.unpublish_at,
+                "retracted": retracted,
+                "failed": failed,
+            },
+        )
+        return Outcome.RETRACTED.value
 
     # --- outcomes --------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pynamodb.expressions.condition import Condition
 from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus
 from publisher.errors import Conflict
 from publisher.paging import PageRequest
-from publisher.store import history
+from publisher.store import history, search
 from publisher.store.changes import actions_for
 from publisher.store.common import (
     LabelledTransaction,
@@ -60,13 +60,15 @@ def unclaimed_slugs(site_id: str, candidates: list[str]) -> list[str]:
 
 
 def create_content(item: ContentModel) -> None:
-    """Insert the item and claim its slug within its site in one transaction (Conflict if taken)."""
+    """Insert the item, claim its slug within its site and index its title words, in one
+    transaction (Conflict if the slug is taken)."""
     item.refresh_index_keys()
     claim = _claim(item.site_id, item.slug, item.content_id)
 
     def write(tx: Any) -> None:
         tx.save(claim, condition=UniqueKeyModel.key.does_not_exist())
         tx.save(item, condition=ContentModel.content_id.does_not_exist())
+        search.write_words(tx, item.site_id, item.content_id, None, item.title)
 
     transact(write, SLUG_TAKEN)
 
@@ -84,13 +86,16 @@ def _same_schedule(item: ContentModel) -> Condition:
 
 def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
     """Edit fields under the condition that status and site_status are still those read (Conflict
-    otherwise); a new slug swaps the slug claims in the same transaction."""
+    otherwise); a new slug swaps the slug claims, a new title its search words, in the same
+    transaction."""
     condition = _unchanged(item)
     old_slug = item.slug
     new_slug = changes.get("slug", old_slug)
+    old_title = item.title
+    new_title = changes.get("title", old_title)
     entry = history.entry_for(item, changes)
     actions = actions_for(item, changes)
-    if new_slug == old_slug:
+    if new_slug == old_slug and not search.words_change(old_title, new_title):
         conditional_update(item, actions, condition, CHANGED)
         history.record(entry)
         return
@@ -98,13 +103,15 @@ def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
     new_claim = _claim(item.site_id, new_slug, item.content_id)
 
     def write(tx: Any) -> None:
-        tx.save(new_claim, condition=UniqueKeyModel.key.does_not_exist())
-        tx.delete(old_claim, condition=UniqueKeyModel.owner_id == item.content_id)
+        if new_slug != old_slug:
+            tx.save(new_claim, condition=UniqueKeyModel.key.does_not_exist())
+            tx.delete(old_claim, condition=UniqueKeyModel.owner_id == item.content_id)
+        search.write_words(tx, item.site_id, item.content_id, old_title, new_title)
         tx.update(item, actions=actions, condition=condition & (ContentModel.slug == old_slug))
         if entry is not None:
             tx.save(entry)
 
-    transact(write, SLUG_TAKEN)
+    transact(write, SLUG_TAKEN if new_slug != old_slug else CHANGED)
 
 
 # --- scheduling moves ---------------------------------------------------------------------
@@ -129,7 +136,8 @@ def schedule_move(
     changed_at: str,
 ) -> str | None:
     """Move approved content to `scheduled` at `when`, in ONE transaction with the claim of its minute
-    (`minute`, None when it keeps its own) and +1 on the counters of its new periods.
+    (`minute`, None when it keeps its own) and +1 on the counters of its new periods. The item's
+    `schedule_destinations`, as the caller set them in memory, are written with the move.
 
     The content's condition is the state it was read in (site_status, scheduled_publish_at).
     Returns None when committed, else what stood in the way: CONTENT (it changed), MINUTE (another
@@ -145,9 +153,11 @@ def schedule_move(
         "scheduled_publish_at": when,
         "site_status_updated_at": changed_at,
         "enqueued_for": None,
+        "schedule_destinations": item.schedule_destinations,
     }
     probe = ContentModel(item.content_id, **_state(item))
-    entry = history.entry_for(item, changes)
+    named = {"destinations": item.schedule_destinations} if item.schedule_destinations else None
+    entry = history.entry_for(item, changes, detail=named)
     actions = actions_for(probe, changes)
 
     def write(tx: LabelledTransaction) -> None:
@@ -176,6 +186,7 @@ def unschedule_move(item: ContentModel, changed_at: str) -> None:
         "scheduled_publish_at": None,
         "site_status_updated_at": changed_at,
         "enqueued_for": None,
+        "schedule_destinations": None,
     }
     entry = history.entry_for(item, changes)
     conditional_update(item, actions_for(item, changes), condition, CHANGED)

@@ -28,7 +28,9 @@ def entry_for(
     }
     if not moved:
         return None
-    field = next(name for name in ("site_status", "status", "scheduled_publish_at") if name in moved)
+    field = next(
+        name for name in ("site_status", "status", "scheduled_publish_at", "unpublish_at") if name in moved
+    )
     old, new = moved[field]
     at = changes.get("site_status_updated_at") or changes.get("updated_at") or iso(utcnow())
     actor, role = acting()
@@ -92,6 +94,15 @@ def delete_trail(owner_id: str, *, page_size: int = 100) -> int:
         deleted += len(entries)
         if len(entries) < page_size:
             return deleted
+
+
+def record_note(item: ContentModel, action: str, detail: dict | None = None) -> None:
+    """An entry for a step that moves no field the history follows (e.g. a hand-over to the
+    queue): from and to are the item's site_status."""
+    entry = entry_for(item, {"site_status": None}, action=action, detail=detail)
+    if entry is not None:
+        entry.to_state = entry.from_state
+        entry.save()
 
 
 def history_page(content_id: str, page: PageRequest) -> tuple[list[HistoryEntryModel], str | None]:

@@ -228,6 +228,9 @@ class ContentModel(_Base):
     status = UnicodeAttribute(default=ContentStatus.DRAFT.value)
     site_status = UnicodeAttribute(default=SiteStatus.NOT_PUBLISHED.value)
     scheduled_publish_at = UnicodeAttribute(null=True)
+    schedule_destinations = ListAttribute(of=UnicodeAttribute, null=True)
+    """The destinations the schedule publishes to (None: every enabled integration); set by each
+    schedule request, cleared by unschedule."""
     site_status_updated_at = UnicodeAttribute()
     published_at = UnicodeAttribute(null=True)
     enqueued_for = UnicodeAttribute(null=True)
@@ -242,6 +245,12 @@ class ContentModel(_Base):
     unscheduled_site_id = UnicodeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
+    unpublish_at = UnicodeAttribute(null=True)
+    """When every published record of the content is to be retracted (None: never)."""
+    unpublish_enqueued_for = UnicodeAttribute(null=True)
+    """The `unpublish_at` whose retraction was handed to the queue (the unpublish index drops it)."""
+    unpublish_shard = UnicodeAttribute(null=True)
+    unpublish_due = UnicodeAttribute(null=True)
 
     # Keys only: the body (html) is never copied into an index; queries read whole items back.
     # account-index and site-site-status-index carry what their list filters read (store/content.py).
@@ -251,6 +260,7 @@ class ContentModel(_Base):
     calendar_index = _keys_gsi("calendar-index", "site_id", "calendar_at")()
     unscheduled_index = _keys_gsi("unscheduled-index", "unscheduled_site_id", "created_at")()
     due_index = _keys_gsi("due-index", "due_shard", "due_at")()
+    unpublish_index = _keys_gsi("unpublish-index", "unpublish_shard", "unpublish_due")()
 
     def refresh_index_keys(self) -> None:
         """Recompute every derived key from the item's state (call before each write)."""
@@ -263,6 +273,10 @@ class ContentModel(_Base):
         due = self.site_status == SiteStatus.SCHEDULED and self.scheduled_publish_at and not self.enqueued_for
         self.due_shard = shard_of(self.content_id, DUE_SHARDS) if due else None
         self.due_at = self.scheduled_publish_at if due else None
+        # Sparse, like due-index: an unpublish time not yet handed to the queue.
+        unpublish = bool(self.unpublish_at) and self.unpublish_enqueued_for != self.unpublish_at
+        self.unpublish_shard = shard_of(self.content_id, DUE_SHARDS) if unpublish else None
+        self.unpublish_due = self.unpublish_at if unpublish else None
 
 
 class RecordModel(_Base):
@@ -375,7 +389,26 @@ class HistoryEntryModel(_Base):
         return f"history#{content_id}"
 
 
-SHARED_TABLES: dict[type[Model], str] = {HistoryEntryModel: "usage_table"}
+class TitleWordModel(_Base):
+    """One word of a content title, so that `GET /content/?site_id=&q=` finds titles by their words
+    without a Scan: kept in the Usage table as `search#<site_id>` / `<word>#<content_id>` (one
+    partition per site), written and removed in the transaction that writes the title. `words`
+    holds every search word of the title (" w1 w2 … "), for the filter of the other words asked."""
+
+    class Meta:
+        table_name = "unbound-usage"
+
+    key = UnicodeAttribute(hash_key=True, attr_name="site_id")  # search#<site_id>
+    position = UnicodeAttribute(range_key=True, attr_name="period")  # <word>#<content_id>
+    content_id = UnicodeAttribute()
+    words = UnicodeAttribute()
+
+    @staticmethod
+    def key_of(site_id: str) -> str:
+        return f"search#{site_id}"
+
+
+SHARED_TABLES: dict[type[Model], str] = {HistoryEntryModel: "usage_table", TitleWordModel: "usage_table"}
 """Models of further item types in a table of TABLES (model → settings attribute of its table)."""
 
 

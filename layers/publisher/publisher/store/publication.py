@@ -88,6 +88,23 @@ def write_together(
     transact(write, conflict)
 
 
+def unpublish_due_until(until_iso: str) -> Iterator[ContentModel]:
+    """Content whose `unpublish_at` is at or before `until_iso` and not yet handed to the queue."""
+    for shard in range(DUE_SHARDS):
+        yield from ContentModel.unpublish_index.query(str(shard), ContentModel.unpublish_due <= until_iso)
+
+
+def mark_unpublish(content: ContentModel, moment: str | None) -> None:
+    """`unpublish_enqueued_for = moment` (None: take the mark back) while the content still
+    unpublishes at the time read; Conflict otherwise (another run got there, or it changed)."""
+    condition = ContentModel.unpublish_at == content.unpublish_at
+    if moment is not None:
+        condition &= ContentModel.unpublish_enqueued_for.does_not_exist() | (
+            ContentModel.unpublish_enqueued_for != moment
+        )
+    update_content(content, {"unpublish_enqueued_for": moment}, condition, "changed meanwhile")
+
+
 def due_until(until_iso: str) -> Iterator[ContentModel]:
     """Scheduled content not yet handed to the queue, due at or before `until_iso` (every shard)."""
     for shard in range(DUE_SHARDS):

@@ -9,12 +9,21 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from publisher.api.auth import current_caller
 from publisher.api.openapi import BODY, QUERY, answers
-from publisher.api.params import AccountId, ContentStatusFilter, Cursor, Limit, SiteId, SiteStatusFilter
+from publisher.api.params import (
+    AccountId,
+    ContentStatusFilter,
+    Cursor,
+    Limit,
+    RequiredDestination,
+    SearchText,
+    SiteId,
+    SiteStatusFilter,
+)
 from publisher.api.resolver import status_of
 from publisher.api.responses import ok
 from publisher.domain.content import BulkRequest, ContentCreate, ContentPatch, ScheduleRequest
 from publisher.paging import page_request
-from publisher.services import bulk, content, editing, history, scheduling
+from publisher.services import bulk, content, editing, history, preview, scheduling
 from publisher.services.views import bulk_result_view
 
 router = Router()
@@ -34,7 +43,7 @@ def create_content(body: Annotated[ContentCreate, Body()]):
 @router.get(
     "/content",
     tags=TAGS,
-    summary="List content (by site, grouped by status; else the account's)",
+    summary="List content (by site, grouped by status; else the account's); q: by words of the title",
     responses=answers(200, "ContentListEnvelope", "A page of content", *QUERY, 404),
 )
 def list_content(
@@ -42,12 +51,19 @@ def list_content(
     status: ContentStatusFilter = None,
     site_status: SiteStatusFilter = None,
     account_id: AccountId = None,
+    q: SearchText = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ):
     page = page_request(limit, cursor)
     items, next_cursor = content.list_content(
-        current_caller(), page, site_id=site_id, status=status, site_status=site_status, account_id=account_id
+        current_caller(),
+        page,
+        site_id=site_id,
+        status=status,
+        site_status=site_status,
+        account_id=account_id,
+        q=q,
     )
     return ok(items, next_cursor=next_cursor)
 
@@ -119,3 +135,13 @@ def unschedule(content_id: str):
 def content_history(content_id: str, limit: Limit = None, cursor: Cursor = None):
     items, next_cursor = history.content_history(current_caller(), content_id, page_request(limit, cursor))
     return ok(items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/content/<content_id>/preview",
+    tags=TAGS,
+    summary="What a publication to one destination would send (nothing is sent)",
+    responses=answers(200, "ContentPreviewEnvelope", "The article as the destination gets it", *QUERY, 404),
+)
+def content_preview(content_id: str, destination: RequiredDestination):
+    return ok(preview.preview(current_caller(), content_id, destination))
