@@ -178,6 +178,7 @@ def test_deleteitem_only_where_the_code_deletes(policies):
     }
     # DeploymentsTable: DELETE /publisher/deployments/{id} of a finished deployment (API.md v1.1)
     # ContentTable, SitesTable: DELETE /content/{id}/ and /sites/{id}/ (editorial operations)
+    # UsageTable: a title's search words removed when the title changes (store/search.py)
     assert tables == {
         "UniqueKeysTable",
         "IntegrationsTable",
@@ -185,6 +186,7 @@ def test_deleteitem_only_where_the_code_deletes(policies):
         "DeploymentsTable",
         "ContentTable",
         "SitesTable",
+        "UsageTable",
     }
 
 
