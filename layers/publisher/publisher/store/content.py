@@ -3,6 +3,11 @@ behind lists, the calendar, the queue and the scheduler (every one a Query on a 
 
 Every write recomputes the derived index keys (`refresh_index_keys`) and writes them with the
 attributes they derive from, so no index can go stale.
+
+The body (models.BODY_FIELDS) is an item of its own, `body#<content_id>`: written at create and by
+an edit that names a body field, read by `get_content` and by the content lists (`by_site`,
+`by_account`, one BatchGetItem per page); status moves, claims and schedules write only the small
+item. Items from the other queries come without their body (its fields are None).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
 from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus
+from publisher.domain.transform import HASHED_FIELDS
 from publisher.errors import Conflict
 from publisher.paging import PageRequest
 from publisher.store import history
@@ -29,7 +35,7 @@ from publisher.store.common import (
     status_condition,
     transact,
 )
-from publisher.store.models import ContentModel, UniqueKeyModel
+from publisher.store.models import BODY_FIELDS, ContentBodyModel, ContentModel, UniqueKeyModel
 from publisher.store.usage import Reservation, add_increments
 from publisher.timeutil import parse_iso
 
@@ -42,10 +48,46 @@ MINUTE = "minute"
 
 
 def get_content(content_id: str) -> ContentModel | None:
+    """The item with its body (two consistent GetItems), or None."""
+    if "#" in content_id:  # a body's key, not a content id
+        return None
     try:
-        return ContentModel.get(content_id, consistent_read=True)
+        item = ContentModel.get(content_id, consistent_read=True)
     except DoesNotExist:
         return None
+    load_bodies([item])
+    return item
+
+
+def load_bodies(items: list[ContentModel]) -> list[ContentModel]:
+    """Fill in the body fields of items whose body is stored apart (one consistent BatchGetItem)."""
+    apart = {ContentBodyModel.key_of(item.content_id): item for item in items if item.body_apart}
+    for key in apart:  # a body gone missing reads as empty
+        for name in BODY_FIELDS:
+            setattr(apart[key], name, None)
+    for body in ContentBodyModel.batch_get(list(apart), consistent_read=True) if apart else ():
+        for name in BODY_FIELDS:
+            setattr(apart[body.key], name, getattr(body, name))
+    return items
+
+
+def _body_of(item: ContentModel) -> ContentBodyModel:
+    return ContentBodyModel(
+        key=ContentBodyModel.key_of(item.content_id),
+        html=item.html or "",
+        excerpt=item.excerpt,
+        categories=list(item.categories or []),
+        tags=list(item.tags or []),
+        featured_image_url=item.featured_image_url,
+    )
+
+
+def _without_body(item: ContentModel) -> ContentModel:
+    """A copy of the item without its body fields: what the content item stores."""
+    small = ContentModel(item.content_id, **_state(item))
+    for name in BODY_FIELDS:
+        setattr(small, name, None)
+    return small
 
 
 def _claim(site_id: str, slug: str, content_id: str) -> UniqueKeyModel:
@@ -60,15 +102,26 @@ def unclaimed_slugs(site_id: str, candidates: list[str]) -> list[str]:
 
 
 def create_content(item: ContentModel) -> None:
-    """Insert the item and claim its slug within its site in one transaction (Conflict if taken)."""
+    """Insert the item and claim its slug within its site in one transaction (Conflict if taken).
+
+    The body is put first, on its own (a transaction would bill it twice): the item that refers to
+    it is written only once it is there, and a refused create deletes it again."""
+    item.content_hash = item.fields_hash()
     item.refresh_index_keys()
     claim = _claim(item.site_id, item.slug, item.content_id)
+    small = _without_body(item)
+    body = _body_of(item)
+    body.save()
 
     def write(tx: Any) -> None:
         tx.save(claim, condition=UniqueKeyModel.key.does_not_exist())
-        tx.save(item, condition=ContentModel.content_id.does_not_exist())
+        tx.save(small, condition=ContentModel.content_id.does_not_exist())
 
-    transact(write, SLUG_TAKEN)
+    try:
+        transact(write, SLUG_TAKEN)
+    except Exception:
+        body.delete()
+        raise
 
 
 def _unchanged(item: ContentModel) -> Condition:
@@ -84,27 +137,49 @@ def _same_schedule(item: ContentModel) -> Condition:
 
 def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
     """Edit fields under the condition that status and site_status are still those read (Conflict
-    otherwise); a new slug swaps the slug claims in the same transaction."""
+    otherwise); a new slug swaps the slug claims in the same transaction, and so does a change of
+    the body (its own item) with the item's new `content_hash`."""
     condition = _unchanged(item)
     old_slug = item.slug
     new_slug = changes.get("slug", old_slug)
     entry = history.entry_for(item, changes)
+    body_changes = {name: value for name, value in changes.items() if name in BODY_FIELDS}
+    if item.body_apart:
+        changes = {name: value for name, value in changes.items() if name not in BODY_FIELDS}
+        if body_changes or any(name in HASHED_FIELDS for name in changes):
+            if item.html is None:  # read without its body
+                load_bodies([item])
+            merged = ContentModel(item.content_id, **{**_state(item), **changes, **body_changes})
+            changes["content_hash"] = merged.fields_hash()
+    else:
+        body_changes = {}
     actions = actions_for(item, changes)
-    if new_slug == old_slug:
+    for name, value in body_changes.items():
+        setattr(item, name, value)
+    if new_slug == old_slug and not body_changes:
         conditional_update(item, actions, condition, CHANGED)
         history.record(entry)
         return
-    old_claim = _claim(item.site_id, old_slug, item.content_id)
-    new_claim = _claim(item.site_id, new_slug, item.content_id)
+    body = ContentBodyModel(key=ContentBodyModel.key_of(item.content_id))
+    fields = ContentBodyModel.get_attributes()
+    body_actions = [
+        fields[name].remove() if value is None else fields[name].set(value)
+        for name, value in body_changes.items()
+    ]
 
     def write(tx: Any) -> None:
-        tx.save(new_claim, condition=UniqueKeyModel.key.does_not_exist())
-        tx.delete(old_claim, condition=UniqueKeyModel.owner_id == item.content_id)
+        if new_slug != old_slug:
+            old_claim = _claim(item.site_id, old_slug, item.content_id)
+            new_claim = _claim(item.site_id, new_slug, item.content_id)
+            tx.save(new_claim, condition=UniqueKeyModel.key.does_not_exist())
+            tx.delete(old_claim, condition=UniqueKeyModel.owner_id == item.content_id)
         tx.update(item, actions=actions, condition=condition & (ContentModel.slug == old_slug))
+        if body_actions:
+            tx.update(body, actions=body_actions)
         if entry is not None:
             tx.save(entry)
 
-    transact(write, SLUG_TAKEN)
+    transact(write, SLUG_TAKEN if new_slug != old_slug else CHANGED)
 
 
 # --- scheduling moves ---------------------------------------------------------------------
@@ -200,24 +275,26 @@ def _state(item: ContentModel) -> dict[str, Any]:
 def by_site(
     site_id: str, page: PageRequest, *, status: str | None = None, site_status: str | None = None
 ) -> tuple[list[ContentModel], str | None]:
-    """A site's content, grouped by the filtered status and oldest first within it."""
+    """A site's content with its bodies, grouped by the filtered status and oldest first within it."""
     if site_status is not None:
         filter_condition = ContentModel.status == status if status else None
-        return query_page(
+        items, cursor = query_page(
             ContentModel.site_site_status_index.query,
             site_id,
             ContentModel.site_status_key.startswith(f"{site_status}#"),
             page=page,
             filter_condition=filter_condition,
         )
-    prefix = ContentModel.status_key.startswith(f"{status}#") if status else None
-    return query_page(ContentModel.site_status_index.query, site_id, prefix, page=page)
+    else:
+        prefix = ContentModel.status_key.startswith(f"{status}#") if status else None
+        items, cursor = query_page(ContentModel.site_status_index.query, site_id, prefix, page=page)
+    return load_bodies(items), cursor
 
 
 def by_account(
     account_id: str, page: PageRequest, *, status: str | None = None, site_status: str | None = None
 ) -> tuple[list[ContentModel], str | None]:
-    """An account's content, newest first, optionally filtered."""
+    """An account's content with its bodies, newest first, optionally filtered."""
     conditions = []
     if status:
         conditions.append(ContentModel.status == status)
@@ -226,13 +303,14 @@ def by_account(
     filter_condition = None
     for condition in conditions:
         filter_condition = condition if filter_condition is None else filter_condition & condition
-    return query_page(
+    items, cursor = query_page(
         ContentModel.account_index.query,
         account_id,
         page=page,
         newest_first=True,
         filter_condition=filter_condition,
     )
+    return load_bodies(items), cursor
 
 
 def calendar_page(
