@@ -176,10 +176,9 @@ def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
         tx.update(item, actions=actions, condition=condition & (ContentModel.slug == old_slug))
         if body_actions:
             tx.update(body, actions=body_actions)
-        if entry is not None:
-            tx.save(entry)
 
     transact(write, SLUG_TAKEN if new_slug != old_slug else CHANGED)
+    history.record(entry)
 
 
 # --- scheduling moves ---------------------------------------------------------------------
@@ -233,12 +232,11 @@ def schedule_move(
             tx.save(claim, condition=UniqueKeyModel.key.does_not_exist(), label=MINUTE)
         tx.update(item, actions, condition=condition, label=CONTENT)
         add_increments(tx, item.site_id, reservations, moment)
-        if entry is not None:
-            tx.save(entry, label="history")
 
     outcome = run_transaction(write)
     if outcome is None:
         actions_for(item, changes)  # the item in memory now says what was written
+        history.record(entry)  # after the commit, not in it: a transaction bills every item twice
     return outcome
 
 
@@ -294,23 +292,17 @@ def by_site(
 def by_account(
     account_id: str, page: PageRequest, *, status: str | None = None, site_status: str | None = None
 ) -> tuple[list[ContentModel], str | None]:
-    """An account's content with its bodies, newest first, optionally filtered."""
-    conditions = []
-    if status:
-        conditions.append(ContentModel.status == status)
-    if site_status:
-        conditions.append(ContentModel.site_status == site_status)
-    filter_condition = None
-    for condition in conditions:
-        filter_condition = condition if filter_condition is None else filter_condition & condition
-    items, cursor = query_page(
-        ContentModel.account_index.query,
-        account_id,
-        page=page,
-        newest_first=True,
-        filter_condition=filter_condition,
-    )
-    return load_bodies(items), cursor
+    """An account's content with its bodies, newest first, optionally filtered.
+
+    The account index holds keys only (a status move does not write it): the filters apply to the
+    page's items once read back, so a page may hold fewer than `limit` items and still go on."""
+    items, cursor = query_page(ContentModel.account_index.query, account_id, page=page, newest_first=True)
+    kept = [
+        item
+        for item in items
+        if (not status or item.status == status) and (not site_status or item.site_status == site_status)
+    ]
+    return load_bodies(kept), cursor
 
 
 def calendar_page(

@@ -250,8 +250,8 @@ class ContentModel(_Base):
     due_at = UnicodeAttribute(null=True)
 
     # Keys only: the body (html) is never copied into an index; queries read whole items back.
-    # account-index and site-site-status-index carry what their list filters read (store/content.py).
-    account_index = _keys_gsi("account-index", "account_id", "created_at", ("status", "site_status"))()
+    # site-site-status-index carries the status its list filter reads (store/content.py).
+    account_index = _keys_gsi("account-index", "account_id", "created_at")()
     site_status_index = _keys_gsi("site-status-index", "site_id", "status_key")()
     site_site_status_index = _keys_gsi("site-site-status-index", "site_id", "site_status_key", ("status",))()
     calendar_index = _keys_gsi("calendar-index", "site_id", "calendar_at")()
