@@ -26,10 +26,11 @@ CREATE_ATTEMPTS = 5
 """Tries of a create whose generated slug keeps being taken meanwhile (each retry: 24 random bits)."""
 
 
-def load_content(caller: Caller, content_id: str) -> ContentModel:
-    """The item if the caller may see it; NotFound otherwise (never 403 across accounts)."""
+def load_content(caller: Caller, content_id: str, *, with_body: bool = True) -> ContentModel:
+    """The item if the caller may see it; NotFound otherwise (never 403 across accounts).
+    `with_body=False` leaves the body unread (its fields None) for callers that do not show it."""
     ready_store()
-    item = store.get_content(content_id)
+    item = store.get_content(content_id, with_body=with_body)
     if item is None or not caller.can_see(item.account_id):
         raise NotFound("no such content")
     return item

@@ -47,15 +47,16 @@ MINUTE = "minute"
 """Labels of the scheduling transaction's items (counter items are labelled by their keys)."""
 
 
-def get_content(content_id: str) -> ContentModel | None:
-    """The item with its body (two consistent GetItems), or None."""
+def get_content(content_id: str, *, with_body: bool = True) -> ContentModel | None:
+    """The item with its body (two consistent reads; one without it), or None."""
     if "#" in content_id:  # a body's key, not a content id
         return None
     try:
         item = ContentModel.get(content_id, consistent_read=True)
     except DoesNotExist:
         return None
-    load_bodies([item])
+    if with_body:
+        load_bodies([item])
     return item
 
 

@@ -339,11 +339,13 @@ class RecordModel(_Base):
     destination_created = UnicodeAttribute()
     retry_shard = UnicodeAttribute(null=True)
 
-    account_index = _gsi("account-index", "account_id", "created_at")()
-    content_index = _gsi("content-index", "content_id", "destination_created")()
-    site_index = _gsi("site-index", "site_id", "created_at")()
-    deployment_index = _gsi("deployment-index", "deployment_id", "created_at")()
-    retry_index = _gsi("retry-index", "retry_shard", "next_retry_at")()
+    # Keys only: a record's status moves and attempts write no index but the retry index (whose key
+    # they move); queries read whole items back (store/records.py filters the page read back).
+    account_index = _keys_gsi("account-index", "account_id", "created_at")()
+    content_index = _keys_gsi("content-index", "content_id", "destination_created")()
+    site_index = _keys_gsi("site-index", "site_id", "created_at")()
+    deployment_index = _keys_gsi("deployment-index", "deployment_id", "created_at")()
+    retry_index = _keys_gsi("retry-index", "retry_shard", "next_retry_at")()
 
     def refresh_index_keys(self) -> None:
         self.destination_created = f"{self.destination}#{self.created_at}"
