@@ -139,21 +139,21 @@ def _same_schedule(item: ContentModel) -> Condition:
 def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
     """Edit fields under the condition that status and site_status are still those read (Conflict
     otherwise); a new slug swaps the slug claims in the same transaction, and so does a change of
-    the body (its own item) with the item's new `content_hash`."""
+    the body (its own item) with the item's new `content_hash`. An item of the older shape (body
+    inline) whose body is edited moves its body out in that same transaction."""
     condition = _unchanged(item)
     old_slug = item.slug
     new_slug = changes.get("slug", old_slug)
     entry = history.entry_for(item, changes)
     body_changes = {name: value for name, value in changes.items() if name in BODY_FIELDS}
-    if item.body_apart:
+    moving_out = bool(body_changes) and not item.body_apart
+    if item.body_apart or moving_out:
         changes = {name: value for name, value in changes.items() if name not in BODY_FIELDS}
         if body_changes or any(name in HASHED_FIELDS for name in changes):
-            if item.html is None:  # read without its body
+            if item.body_apart and item.html is None:  # read without its body
                 load_bodies([item])
             merged = ContentModel(item.content_id, **{**_state(item), **changes, **body_changes})
             changes["content_hash"] = merged.fields_hash()
-    else:
-        body_changes = {}
     actions = actions_for(item, changes)
     for name, value in body_changes.items():
         setattr(item, name, value)
@@ -161,8 +161,9 @@ def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
         conditional_update(item, actions, condition, CHANGED)
         history.record(entry)
         return
-    body = ContentBodyModel(key=ContentBodyModel.key_of(item.content_id))
-    fields = ContentBodyModel.get_attributes()
+    fields = ContentModel.get_attributes()
+    if moving_out:
+        actions += [fields[name].remove() for name in BODY_FIELDS]
     body_actions = [
         fields[name].remove() if value is None else fields[name].set(value)
         for name, value in body_changes.items()
@@ -175,8 +176,10 @@ def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
             tx.save(new_claim, condition=UniqueKeyModel.key.does_not_exist())
             tx.delete(old_claim, condition=UniqueKeyModel.owner_id == item.content_id)
         tx.update(item, actions=actions, condition=condition & (ContentModel.slug == old_slug))
-        if body_actions:
-            tx.update(body, actions=body_actions)
+        if moving_out:
+            tx.save(_body_of(item))
+        elif body_actions:
+            tx.update(ContentBodyModel(key=ContentBodyModel.key_of(item.content_id)), actions=body_actions)
 
     transact(write, SLUG_TAKEN if new_slug != old_slug else CHANGED)
     history.record(entry)
@@ -352,3 +355,36 @@ def with_status(site_id: str, status: str) -> Iterator[ContentModel]:
 def approved_unscheduled(site_id: str) -> Iterator[ContentModel]:
     """Approved content waiting for a slot, oldest first (the sparse unscheduled-index)."""
     return ContentModel.unscheduled_index.query(site_id)
+
+
+# --- migration ----------------------------------------------------------------------------
+
+
+def move_body_apart(item: ContentModel) -> bool:
+    """Move the body of an item written before the split into its own item (scripts/migrate_bodies.py).
+
+    One transaction puts the body and takes the body fields off the item (adding `content_hash`),
+    on the condition that no field the hash covers changed since it was read (an edit of the body
+    moves it out itself, setting `content_hash`): else nothing is written and the next run does it.
+    False when there was nothing to do or it changed meanwhile. Running it again is safe."""
+    if item.body_apart:
+        return False
+    fields = ContentModel.get_attributes()
+    actions = [ContentModel.content_hash.set(item.fields_hash())]
+    actions += [fields[name].remove() for name in BODY_FIELDS]
+    condition = (
+        ContentModel.content_hash.does_not_exist()
+        & (ContentModel.title == item.title)
+        & (ContentModel.slug == item.slug)
+        & (ContentModel.content_type == item.content_type)
+    )
+
+    def write(tx: Any) -> None:
+        tx.update(item, actions=actions, condition=condition)
+        tx.save(_body_of(item))
+
+    try:
+        transact(write, CHANGED)
+    except Conflict:
+        return False
+    return True
