@@ -20,7 +20,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
-from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus
+from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus, SiteStatus
 from publisher.domain.transform import HASHED_FIELDS
 from publisher.errors import Conflict
 from publisher.paging import PageRequest
@@ -353,8 +353,14 @@ def with_status(site_id: str, status: str) -> Iterator[ContentModel]:
 
 
 def approved_unscheduled(site_id: str) -> Iterator[ContentModel]:
-    """Approved content waiting for a slot, oldest first (the sparse unscheduled-index)."""
-    return ContentModel.unscheduled_index.query(site_id)
+    """Approved content waiting for a slot, oldest first: the site's not_published items, of which
+    the index's own `status` keeps the approved ones (no index of their own, which every create and
+    every schedule would write)."""
+    return ContentModel.site_site_status_index.query(
+        site_id,
+        ContentModel.site_status_key.startswith(f"{SiteStatus.NOT_PUBLISHED.value}#"),
+        filter_condition=ContentModel.status == ContentStatus.APPROVED.value,
+    )
 
 
 # --- migration ----------------------------------------------------------------------------

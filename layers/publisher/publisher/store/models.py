@@ -245,7 +245,6 @@ class ContentModel(_Base):
     status_key = UnicodeAttribute()
     site_status_key = UnicodeAttribute()
     calendar_at = UnicodeAttribute(null=True)
-    unscheduled_site_id = UnicodeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
 
@@ -255,7 +254,6 @@ class ContentModel(_Base):
     site_status_index = _keys_gsi("site-status-index", "site_id", "status_key")()
     site_site_status_index = _keys_gsi("site-site-status-index", "site_id", "site_status_key", ("status",))()
     calendar_index = _keys_gsi("calendar-index", "site_id", "calendar_at")()
-    unscheduled_index = _keys_gsi("unscheduled-index", "unscheduled_site_id", "created_at")()
     due_index = _keys_gsi("due-index", "due_shard", "due_at")()
 
     @property
@@ -283,8 +281,6 @@ class ContentModel(_Base):
         self.site_status_key = f"{self.site_status}#{self.created_at}"
         on_calendar = self.site_status != SiteStatus.NOT_PUBLISHED
         self.calendar_at = (self.scheduled_publish_at or self.published_at) if on_calendar else None
-        waiting = self.status == ContentStatus.APPROVED and self.site_status == SiteStatus.NOT_PUBLISHED
-        self.unscheduled_site_id = self.site_id if waiting else None
         due = self.site_status == SiteStatus.SCHEDULED and self.scheduled_publish_at and not self.enqueued_for
         self.due_shard = shard_of(self.content_id, DUE_SHARDS) if due else None
         self.due_at = self.scheduled_publish_at if due else None
