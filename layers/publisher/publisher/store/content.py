@@ -61,15 +61,27 @@ def get_content(content_id: str, *, with_body: bool = True) -> ContentModel | No
 
 
 def load_bodies(items: list[ContentModel]) -> list[ContentModel]:
-    """Fill in the body fields of items whose body is stored apart (one consistent BatchGetItem)."""
+    """Fill in the body fields of items whose body is stored apart (consistent reads: a GetItem for
+    one item, a BatchGetItem for a page)."""
     apart = {ContentBodyModel.key_of(item.content_id): item for item in items if item.body_apart}
     for key in apart:  # a body gone missing reads as empty
         for name in BODY_FIELDS:
             setattr(apart[key], name, None)
-    for body in ContentBodyModel.batch_get(list(apart), consistent_read=True) if apart else ():
+    if len(apart) == 1:
+        bodies = [body for body in [_get_body(next(iter(apart)))] if body is not None]
+    else:
+        bodies = list(ContentBodyModel.batch_get(list(apart), consistent_read=True)) if apart else []
+    for body in bodies:
         for name in BODY_FIELDS:
             setattr(apart[body.key], name, getattr(body, name))
     return items
+
+
+def _get_body(key: str) -> ContentBodyModel | None:
+    try:
+        return ContentBodyModel.get(key, consistent_read=True)
+    except DoesNotExist:
+        return None
 
 
 def _body_of(item: ContentModel) -> ContentBodyModel:
