@@ -22,6 +22,7 @@ own CPU time (its thread) + a fixed latency per AWS call and per destination req
 the prices); the jobs' invocation requests are a fixed cost per run, not per publication.
 
 Usage: python scripts/bench_cost.py          (make bench-cost)
+       python scripts/bench_cost.py --writes (also every billed item write: operation, table, key, WRU)
 """
 
 from __future__ import annotations
