@@ -72,6 +72,12 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
         " settles; not driven here - verify before removing"
     ),
     "ContentApiFunction * ${RecordsTable.Arn}*": "content API: an item due within minutes is handed over",
+    "ContentApiFunction dynamodb:DeleteItem ${ContentTable.Arn}": (
+        "store.content.create_content deletes the body it put when the create is refused (slug taken)"
+    ),
+    "ProcessScheduledPublicationsFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
+        "publishing._plan_records reads a content's existing records back (keys-only content-index)"
+    ),
     "PublisherApiFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
         "records.delete_record: DELETE /publisher/records/{id} by an admin or owner"
     ),
@@ -95,9 +101,6 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "ContentApiFunction dynamodb:Query ${UsageTable.Arn}": "GET /content/{id}/history/ (history entries)",
     "ProcessScheduledPublicationsFunction dynamodb:PutItem ${UsageTable.Arn}": (
         "a missed slot held or moved records a history entry (services/handover.py)"
-    ),
-    "PublishWorkerFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
-        "worker._current_records re-reads the other destinations' records (a site with two integrations)"
     ),
     "PublishWorkerFunction s3:DeleteObject *": "destinations/s3.py _write: a page whose slug changed moves",
     "PublisherApiFunction dynamodb:DeleteItem ${UniqueKeysTable.Arn}": (
