@@ -22,6 +22,7 @@ own CPU time (its thread) + a fixed latency per AWS call and per destination req
 the prices); the jobs' invocation requests are a fixed cost per run, not per publication.
 
 Usage: python scripts/bench_cost.py          (make bench-cost)
+       python scripts/bench_cost.py --writes (also every billed item write: operation, table, key, WRU)
 """
 
 from __future__ import annotations
@@ -197,6 +198,7 @@ class Step:
     events: int = 0
     destination: int = 0
     units: Counter = field(default_factory=Counter)  # "table WRU|RRU" → units
+    writes: list[str] = field(default_factory=list)  # every billed item write (--writes prints them)
 
 
 _step: ContextVar[Step | None] = ContextVar("bench_step", default=None)
@@ -267,6 +269,7 @@ class Recorder:
             )
             step.wru += units
             step.units[f"{table} WRU"] += units
+            step.writes.append(f"{operation} {table.rsplit('-', 1)[-1]} {dict(key)} {units}")
         for table, units in self._reads(operation, params, reply):
             step.rru += units
             step.units[f"{table} RRU"] += units
@@ -498,6 +501,9 @@ def report(size: int, steps: list[Step], memory: Mapping[str, int]) -> dict[str,
     for current in steps:
         calls = ", ".join(f"{name} {count}" for name, count in sorted(current.calls.items()))
         print(f"  {current.name:32} {current.wru:7.1f} {current.rru:7.1f}  {calls}")
+        if "--writes" in sys.argv:
+            for write in current.writes:
+                print(f"      {write}")
     wru, rru = sum(s.wru for s in steps), sum(s.rru for s in steps)
     print(f"  {'total':32} {wru:7.1f} {rru:7.1f}")
     by_table: Counter = Counter()

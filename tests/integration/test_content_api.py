@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from publisher.store.content import approved_unscheduled
 from tests.integration.scheduling_support import (
     create_content,
     create_site,
@@ -207,7 +208,7 @@ def test_given_draft_content_when_approved_by_patch_then_it_waits_for_a_slot(own
     assert reply.status == 200 and reply.json["data"]["status"] == "approved"
     assert reply.json["data"]["updated_at"] >= item["updated_at"]
     stored = stored_content(item["id"])
-    assert stored.unscheduled_site_id == site["id"]
+    assert [waiting.content_id for waiting in approved_unscheduled(site["id"])] == [item["id"]]
     assert stored.status_key == f"approved#{item['created_at']}"
 
 

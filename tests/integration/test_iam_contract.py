@@ -82,6 +82,12 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
         " settles; not driven here - verify before removing"
     ),
     "ContentApiFunction * ${RecordsTable.Arn}*": "content API: an item due within minutes is handed over",
+    "ContentApiFunction dynamodb:DeleteItem ${ContentTable.Arn}": (
+        "store.content.create_content deletes the body it put when the create is refused (slug taken)"
+    ),
+    "ProcessScheduledPublicationsFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
+        "publishing._plan_records reads a content's existing records back (keys-only content-index)"
+    ),
     "PublisherApiFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
         "records.delete_record: DELETE /publisher/records/{id} by an admin or owner"
     ),

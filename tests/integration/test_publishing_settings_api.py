@@ -218,6 +218,23 @@ def test_given_scheduled_items_when_the_time_zone_changes_then_the_counters_foll
     assert counts[(site["id"], f"day#{thursday}")] == 1
 
 
+def test_given_unlimited_caps_then_they_are_not_counted_and_a_cap_set_later_starts_from_the_calendar(
+    aws, owner, site
+):
+    """Only the capped periods are written when scheduling; setting a cap recounts that period."""
+    put_settings(owner, site["id"], weekly_publish_limit=None, monthly_publish_limit=None)
+    item = create_content(owner, site["id"], status="approved")
+    when = next_weekday(2).replace(hour=10)
+    assert schedule(owner, item["id"], {"scheduled_publish_at": iso(when)}).status == 200
+    assert {period for _, period in counters(aws)} == {f"day#{when:%Y-%m-%d}"}
+
+    put_settings(owner, site["id"], weekly_publish_limit=None, monthly_publish_limit=40)
+
+    counts = counters(aws)
+    assert counts[(site["id"], f"month#{when:%Y-%m}")] == 1
+    assert not any(period.startswith("week#") for _, period in counts)
+
+
 # --- calendar feed token ------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.slots import assign_slots
+from publisher.store.content import approved_unscheduled
 from publisher.store.models import UsageCounterModel
 from publisher.timeutil import iso, parse_iso
 from tests.integration.scheduling_support import (
@@ -73,7 +74,7 @@ def test_given_approved_content_when_scheduling_without_a_time_then_it_takes_the
     assert (
         stored.due_at == data["scheduled_publish_at"] and stored.calendar_at == data["scheduled_publish_at"]
     )
-    assert stored.unscheduled_site_id is None
+    assert item["id"] not in [waiting.content_id for waiting in approved_unscheduled(site["id"])]
 
 
 def test_given_a_day_whose_counter_is_already_full_then_the_slot_goes_to_the_next_day(aws, owner, site):
@@ -283,7 +284,7 @@ def test_given_scheduled_content_when_unscheduled_then_not_published_and_its_pla
     assert all(count == 0 for count in counters(aws).values())
     assert unique_keys(aws, "slot#") == {}
     stored = stored_content(item["id"])
-    assert stored.unscheduled_site_id == site["id"]
+    assert item["id"] in [waiting.content_id for waiting in approved_unscheduled(site["id"])]
     assert (stored.due_at, stored.due_shard, stored.calendar_at) == (None, None, None)
     # the freed minute and the day's only place go to another item
     assert schedule(owner, other["id"], {"scheduled_publish_at": iso(when)}).status == 200

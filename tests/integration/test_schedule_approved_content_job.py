@@ -12,6 +12,7 @@ import pytest
 
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.slots import assign_slots
+from publisher.store.content import approved_unscheduled
 from publisher.timeutil import iso
 from tests.integration.scheduling_support import (
     counters,
@@ -147,11 +148,8 @@ def test_given_auto_approval_without_auto_publish_then_content_is_approved_but_n
 
     assert (summary["approved"], summary["scheduled"]) == (1, 0)
     stored = stored_content(review["id"])
-    assert (stored.status, stored.site_status, stored.unscheduled_site_id) == (
-        "approved",
-        "not_published",
-        site["id"],
-    )
+    assert (stored.status, stored.site_status) == ("approved", "not_published")
+    assert [waiting.content_id for waiting in approved_unscheduled(site["id"])] == [review["id"]]
 
 
 def test_given_sites_without_automation_then_the_job_leaves_them_alone(aws, owner, site, run_at):

@@ -92,7 +92,7 @@ def test_sparse_due_index_appears_only_while_scheduled_and_not_enqueued():
         updated_at="u",
     )
     item.refresh_index_keys()
-    assert (item.due_at, item.unscheduled_site_id) == ("2026-11-21T10:00:00Z", None)
+    assert item.due_at == "2026-11-21T10:00:00Z"
     assert item.due_shard is not None and 0 <= int(item.due_shard) < 8
 
     item.enqueued_for = item.scheduled_publish_at
@@ -101,4 +101,4 @@ def test_sparse_due_index_appears_only_while_scheduled_and_not_enqueued():
 
     item.site_status, item.scheduled_publish_at, item.enqueued_for = "not_published", None, None
     item.refresh_index_keys()
-    assert (item.due_shard, item.unscheduled_site_id, item.calendar_at) == (None, "s", None)
+    assert (item.due_shard, item.calendar_at) == (None, None)

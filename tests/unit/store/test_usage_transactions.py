@@ -34,7 +34,7 @@ def _key_of(item: dict) -> str:
 def test_labels_follow_the_order_pynamodb_sends_puts_and_updates_in():
     connection = RecordingConnection()
     when = datetime(2026, 11, 21, 23, 30, tzinfo=UTC)
-    settings = PublishingSettings(timezone="Asia/Tokyo", weekly_publish_limit=None)
+    settings = PublishingSettings(timezone="Asia/Tokyo")
 
     with TransactWrite(connection=connection) as tx:
         labelled = LabelledTransaction(tx)
@@ -62,7 +62,7 @@ def test_counter_keys_are_the_local_periods_with_their_caps_and_unlimited_ones_a
     assert [period_name(key) for key, _ in keys] == ["daily", "weekly", "monthly"]
 
 
-def test_an_uncapped_counter_is_updated_without_a_condition_and_a_capped_one_with_its_cap():
+def test_an_unlimited_period_is_not_counted_and_a_capped_one_is_counted_within_its_cap():
     connection = RecordingConnection()
     when = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -71,6 +71,25 @@ def test_an_uncapped_counter_is_updated_without_a_condition_and_a_capped_one_wit
             LabelledTransaction(tx), "site-1", [("day#2026-11-21", 3), ("week#2026-W47", None)], when
         )
 
-    capped, uncapped = (item["Update"] for item in connection.sent[1]["TransactItems"])
-    assert "ConditionExpression" in capped and "ConditionExpression" not in uncapped
+    [capped] = (item["Update"] for item in connection.sent[1]["TransactItems"])
+    assert capped["Key"]["period"] == {"S": "day#2026-11-21"}
+    assert "ConditionExpression" in capped
     assert {"N": "3"} in capped["ExpressionAttributeValues"].values()
+
+
+def test_a_count_outside_the_caps_is_unconditional_but_still_skips_unlimited_periods():
+    connection = RecordingConnection()
+    when = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+    with TransactWrite(connection=connection) as tx:
+        add_increments(
+            LabelledTransaction(tx),
+            "site-1",
+            [("day#2026-11-21", 3), ("week#2026-W47", None), ("month#2026-11", 50)],
+            when,
+            within_caps=False,
+        )
+
+    updates = [item["Update"] for item in connection.sent[1]["TransactItems"]]
+    assert [update["Key"]["period"]["S"] for update in updates] == ["day#2026-11-21", "month#2026-11"]
+    assert not any("ConditionExpression" in update for update in updates)

@@ -25,15 +25,16 @@ from publisher.store.models import ContentModel, SiteModel
 from publisher.timeutil import iso, utcnow
 
 GENERATED_SLUG_TRIES = 20
-"""`base`, `base-2` … `base-20` are looked up in one batch before falling back to a random suffix."""
+"""`base` is looked up alone, then `base-2` … `base-20` in one batch; then a random suffix."""
 CREATE_ATTEMPTS = 5
 """Tries of a create whose generated slug keeps being taken meanwhile (each retry: 24 random bits)."""
 
 
-def load_content(caller: Caller, content_id: str) -> ContentModel:
-    """The item if the caller may see it; NotFound otherwise (never 403 across accounts)."""
+def load_content(caller: Caller, content_id: str, *, with_body: bool = True) -> ContentModel:
+    """The item if the caller may see it; NotFound otherwise (never 403 across accounts).
+    `with_body=False` leaves the body unread (its fields None) for callers that do not show it."""
     ready_store()
-    item = store.get_content(content_id)
+    item = store.get_content(content_id, with_body=with_body)
     if item is None or not caller.can_see(item.account_id):
         raise NotFound("no such content")
     return item
@@ -64,8 +65,9 @@ def _generated_slug(site_id: str, title: str, *, lost_race: bool = False) -> str
     candidate), a random suffix: the next candidate in order would be everyone's next pick too."""
     base = slugify(title, max_length=MAX_SLUG_LENGTH - 7)
     if not lost_race:
-        candidates = [base] + [f"{base}-{number}" for number in range(2, GENERATED_SLUG_TRIES + 1)]
-        free = store.unclaimed_slugs(site_id, candidates)
+        # The title's own slug alone first (one key read, mostly free), then the numbered ones.
+        numbered = [f"{base}-{number}" for number in range(2, GENERATED_SLUG_TRIES + 1)]
+        free = store.unclaimed_slugs(site_id, [base]) or store.unclaimed_slugs(site_id, numbered)
         if free:
             return free[0]
     return f"{base}-{secrets.token_hex(3)}"

@@ -39,7 +39,6 @@ from publisher.domain.statuses import (
     RecordStatus,
     SiteStatus,
 )
-from publisher.domain.transform import content_hash
 from publisher.errors import Conflict, Invalid, NotFound
 from publisher.identity import Caller
 from publisher.ids import new_id
@@ -60,7 +59,7 @@ from publisher.services.publishing import (
 )
 from publisher.services.records import require_admin, retract_record
 from publisher.services.sites import load_site
-from publisher.services.views import content_view, deployment_view
+from publisher.services.views import current_hash, deployment_view
 from publisher.store import content as content_store
 from publisher.store import deployments as store
 from publisher.store import records as record_store
@@ -237,7 +236,7 @@ def _changed_destinations(
     content: ContentModel, integrations: list[IntegrationModel]
 ) -> list[IntegrationModel]:
     """The destinations whose published copy is missing or older than the content (by hash)."""
-    current = content_hash(content_view(content))
+    current = current_hash(content)
     history = record_store.records_of_content(content.content_id)
     published = {
         destination: record.content_hash

@@ -15,6 +15,6 @@ from publisher.store import history as store
 def content_history(
     caller: Caller, content_id: str, page: PageRequest
 ) -> tuple[list[dict[str, Any]], str | None]:
-    load_content(caller, content_id)
+    load_content(caller, content_id, with_body=False)
     entries, cursor = store.history_page(content_id, page)
     return [history_view(entry) for entry in entries], cursor

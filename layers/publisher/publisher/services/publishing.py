@@ -250,7 +250,7 @@ def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = 
     body says `override_limits` (admin/owner)."""
     caller.require_write()
     override = may_override_limits(caller, body.override_limits)
-    content = load_content(caller, body.content_id)
+    content = load_content(caller, body.content_id, with_body=False)
     refuse_while_paused(site_store.get_site(content.site_id))
     targets = publishable_targets(content, body.destinations)
     now = now or utcnow()
@@ -317,7 +317,7 @@ def republish_after_edit(content_id: str, *, now: datetime | None = None) -> boo
     """With the site's `auto_republish_on_edit`, published content whose published fields changed
     since its last publication goes out again (as the system; an update counts toward no cap).
     False when nothing was queued (setting off, unchanged, or it cannot be published now)."""
-    content = content_store.get_content(content_id)
+    content = content_store.get_content(content_id, with_body=False)
     if content is None or content.site_status != SiteStatus.PUBLISHED or not changed_since_publish(content):
         return False
     if not settings_for(content.site_id).auto_republish_on_edit:
@@ -373,7 +373,7 @@ def count_publication(content: ContentModel, before: tuple[SiteStatus, str | Non
 
 
 def publish_status(caller: Caller, content_id: str) -> dict[str, Any]:
-    content = load_content(caller, content_id)
+    content = load_content(caller, content_id, with_body=False)
     found = sorted(records.records_of_content(content_id), key=newness, reverse=True)
     return {
         "content_id": content.content_id,

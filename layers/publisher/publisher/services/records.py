@@ -96,7 +96,7 @@ def _scope(
 ) -> tuple[str, str] | None:
     """Which records to page through, once the caller may see them (None: nothing to show)."""
     if content_id is not None:
-        load_content(caller, content_id)
+        load_content(caller, content_id, with_body=False)
         return "content", content_id
     if site_id is not None:
         load_site(caller, site_id)
@@ -110,7 +110,7 @@ def create_record(caller: Caller, body: RecordCreate, *, now: datetime | None = 
     """Record a publication made outside Publisher (the seed's POST): pending, or published with
     the post's external id, so later publications update that post instead of creating one."""
     caller.require_write()
-    content = load_content(caller, body.content_id)
+    content = load_content(caller, body.content_id, with_body=False)
     problems: dict[str, list[str]] = {}
     if body.destination not in DESTINATION_NAMES:
         problems["destination"] = [f"must be one of {', '.join(DESTINATION_NAMES)}"]

@@ -44,8 +44,13 @@ def get_publishing_settings(caller: Caller, site_id: str) -> dict[str, Any]:
     return settings_view(site_id, PublishingSettings.model_validate(stored.document), stored.updated_at)
 
 
+RECOUNTED_BY = ("timezone", "daily_publish_limit", "weekly_publish_limit", "monthly_publish_limit")
+"""Settings whose change rewrites the site's counters from its calendar."""
+
+
 def put_publishing_settings(caller: Caller, site_id: str, body: SettingsPut) -> dict[str, Any]:
-    """Replace the settings. A new time zone recounts the site's caps in the new local periods."""
+    """Replace the settings. A new time zone or a changed cap recounts the site's counters (in the
+    new local periods; unlimited periods are not counted, so a new cap starts from the calendar)."""
     caller.require_write()
     site = load_site(caller, site_id)
     if body.site_id not in (None, site_id):
@@ -53,7 +58,7 @@ def put_publishing_settings(caller: Caller, site_id: str, body: SettingsPut) -> 
     # The body was validated as a whole (defaults included), so this copy cannot fail.
     settings = PublishingSettings.model_validate(body.model_dump(exclude={"site_id", "updated_at"}))
     previous = store.get_settings(site_id)
-    old_zone = PublishingSettings.model_validate(previous.document).timezone if previous else "UTC"
+    old = PublishingSettings.model_validate(previous.document if previous else {})
     now = utcnow()
     item = PublishingSettingsModel(
         site_id=site_id,
@@ -62,6 +67,6 @@ def put_publishing_settings(caller: Caller, site_id: str, body: SettingsPut) -> 
         updated_at=iso(now),
     )
     store.save_settings(item)
-    if settings.timezone != old_zone:
+    if any(getattr(settings, name) != getattr(old, name) for name in RECOUNTED_BY):
         recount_counters(site_id, settings, now)
     return settings_view(site_id, settings, item.updated_at)

@@ -77,7 +77,7 @@ def try_move(item: ContentModel, settings: PublishingSettings, when: datetime, n
     """Try once to schedule `item` at `when`; None on success, else what stood in the way."""
     old = held_time(item)
     new_keys = usage.counter_keys(settings, when)
-    old_keys = {key for key, _ in usage.counter_keys(settings, old)} if old else set()
+    old_keys = set(usage.capped_keys(settings, old)) if old else set()
     reservations = [(key, cap) for key, cap in new_keys if key not in old_keys]
     if not usage.reservable(reservations):
         return next(key for key, cap in reservations if cap == 0)

@@ -59,8 +59,16 @@ def changed_since_publish(item: Any) -> bool:
     image) was edited after the content's last successful publication."""
     if not item.published_hash:
         return False
-    fields = {name: getattr(item, name, None) for name in HASHED_FIELDS}
-    return content_hash(fields) != item.published_hash
+    return current_hash(item) != item.published_hash
+
+
+def current_hash(item: Any) -> str:
+    """The hash of a content's published fields as stored now: kept on the item when its body is
+    stored apart (no body read needed), else computed from the fields."""
+    stored = getattr(item, "content_hash", None)
+    if stored:
+        return stored
+    return content_hash({name: getattr(item, name, None) for name in HASHED_FIELDS})
 
 
 def with_local_time(view: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
@@ -84,7 +92,7 @@ def content_view(item: Any, zone: tzinfo | None = None) -> dict[str, Any]:
         "site_id": item.site_id,
         "sector_id": item.sector_id,
         "title": item.title,
-        "html": item.html,
+        "html": item.html or "",
         "excerpt": item.excerpt,
         "slug": item.slug,
         "content_type": item.content_type,

@@ -3,6 +3,11 @@ behind lists, the calendar, the queue and the scheduler (every one a Query on a 
 
 Every write recomputes the derived index keys (`refresh_index_keys`) and writes them with the
 attributes they derive from, so no index can go stale.
+
+The body (models.BODY_FIELDS) is an item of its own, `body#<content_id>`: written at create and by
+an edit that names a body field, read by `get_content` and by the content lists (`by_site`,
+`by_account`, one BatchGetItem per page); status moves, claims and schedules write only the small
+item. Items from the other queries come without their body (its fields are None).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
-from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus
+from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus, SiteStatus
+from publisher.domain.transform import HASHED_FIELDS
 from publisher.errors import Conflict
 from publisher.paging import PageRequest
 from publisher.store import history, search
@@ -29,7 +35,7 @@ from publisher.store.common import (
     status_condition,
     transact,
 )
-from publisher.store.models import ContentModel, UniqueKeyModel
+from publisher.store.models import BODY_FIELDS, ContentBodyModel, ContentModel, UniqueKeyModel
 from publisher.store.usage import Reservation, add_increments
 from publisher.timeutil import parse_iso
 
@@ -41,11 +47,60 @@ MINUTE = "minute"
 """Labels of the scheduling transaction's items (counter items are labelled by their keys)."""
 
 
-def get_content(content_id: str) -> ContentModel | None:
+def get_content(content_id: str, *, with_body: bool = True) -> ContentModel | None:
+    """The item with its body (two consistent reads; one without it), or None."""
+    if "#" in content_id:  # a body's key, not a content id
+        return None
     try:
-        return ContentModel.get(content_id, consistent_read=True)
+        item = ContentModel.get(content_id, consistent_read=True)
     except DoesNotExist:
         return None
+    if with_body:
+        load_bodies([item])
+    return item
+
+
+def load_bodies(items: list[ContentModel]) -> list[ContentModel]:
+    """Fill in the body fields of items whose body is stored apart (consistent reads: a GetItem for
+    one item, a BatchGetItem for a page)."""
+    apart = {ContentBodyModel.key_of(item.content_id): item for item in items if item.body_apart}
+    for key in apart:  # a body gone missing reads as empty
+        for name in BODY_FIELDS:
+            setattr(apart[key], name, None)
+    if len(apart) == 1:
+        bodies = [body for body in [_get_body(next(iter(apart)))] if body is not None]
+    else:
+        bodies = list(ContentBodyModel.batch_get(list(apart), consistent_read=True)) if apart else []
+    for body in bodies:
+        for name in BODY_FIELDS:
+            setattr(apart[body.key], name, getattr(body, name))
+    return items
+
+
+def _get_body(key: str) -> ContentBodyModel | None:
+    try:
+        return ContentBodyModel.get(key, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _body_of(item: ContentModel) -> ContentBodyModel:
+    return ContentBodyModel(
+        key=ContentBodyModel.key_of(item.content_id),
+        html=item.html or "",
+        excerpt=item.excerpt,
+        categories=list(item.categories or []),
+        tags=list(item.tags or []),
+        featured_image_url=item.featured_image_url,
+    )
+
+
+def _without_body(item: ContentModel) -> ContentModel:
+    """A copy of the item without its body fields: what the content item stores."""
+    small = ContentModel(item.content_id, **_state(item))
+    for name in BODY_FIELDS:
+        setattr(small, name, None)
+    return small
 
 
 def _claim(site_id: str, slug: str, content_id: str) -> UniqueKeyModel:
@@ -60,17 +115,28 @@ def unclaimed_slugs(site_id: str, candidates: list[str]) -> list[str]:
 
 
 def create_content(item: ContentModel) -> None:
-    """Insert the item, claim its slug within its site and index its title words, in one
-    transaction (Conflict if the slug is taken)."""
+    """Insert the item and claim its slug within its site and index its title words in one transaction
+    (Conflict if the slug is taken).
+
+    The body is put first, on its own (a transaction would bill it twice): the item that refers to
+    it is written only once it is there, and a refused create deletes it again."""
+    item.content_hash = item.fields_hash()
     item.refresh_index_keys()
     claim = _claim(item.site_id, item.slug, item.content_id)
+    small = _without_body(item)
+    body = _body_of(item)
+    body.save()
 
     def write(tx: Any) -> None:
         tx.save(claim, condition=UniqueKeyModel.key.does_not_exist())
-        tx.save(item, condition=ContentModel.content_id.does_not_exist())
+        tx.save(small, condition=ContentModel.content_id.does_not_exist())
         search.write_words(tx, item.site_id, item.content_id, None, item.title)
 
-    transact(write, SLUG_TAKEN)
+    try:
+        transact(write, SLUG_TAKEN)
+    except Exception:
+        body.delete()
+        raise
 
 
 def _unchanged(item: ContentModel) -> Condition:
@@ -86,32 +152,55 @@ def _same_schedule(item: ContentModel) -> Condition:
 
 def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
     """Edit fields under the condition that status and site_status are still those read (Conflict
-    otherwise); a new slug swaps the slug claims, a new title its search words, in the same
-    transaction."""
+    otherwise); a new slug swaps the slug claims and a new title its search words in the same
+    transaction, and so does a change of
+    the body (its own item) with the item's new `content_hash`. An item of the older shape (body
+    inline) whose body is edited moves its body out in that same transaction."""
     condition = _unchanged(item)
     old_slug = item.slug
     new_slug = changes.get("slug", old_slug)
     old_title = item.title
     new_title = changes.get("title", old_title)
     entry = history.entry_for(item, changes)
+    body_changes = {name: value for name, value in changes.items() if name in BODY_FIELDS}
+    moving_out = bool(body_changes) and not item.body_apart
+    if item.body_apart or moving_out:
+        changes = {name: value for name, value in changes.items() if name not in BODY_FIELDS}
+        if body_changes or any(name in HASHED_FIELDS for name in changes):
+            if item.body_apart and item.html is None:  # read without its body
+                load_bodies([item])
+            merged = ContentModel(item.content_id, **{**_state(item), **changes, **body_changes})
+            changes["content_hash"] = merged.fields_hash()
     actions = actions_for(item, changes)
-    if new_slug == old_slug and not search.words_change(old_title, new_title):
+    for name, value in body_changes.items():
+        setattr(item, name, value)
+    if new_slug == old_slug and not body_changes and not search.words_change(old_title, new_title):
         conditional_update(item, actions, condition, CHANGED)
         history.record(entry)
         return
-    old_claim = _claim(item.site_id, old_slug, item.content_id)
-    new_claim = _claim(item.site_id, new_slug, item.content_id)
+    fields = ContentModel.get_attributes()
+    if moving_out:
+        actions += [fields[name].remove() for name in BODY_FIELDS]
+    body_actions = [
+        fields[name].remove() if value is None else fields[name].set(value)
+        for name, value in body_changes.items()
+    ]
 
     def write(tx: Any) -> None:
         if new_slug != old_slug:
+            old_claim = _claim(item.site_id, old_slug, item.content_id)
+            new_claim = _claim(item.site_id, new_slug, item.content_id)
             tx.save(new_claim, condition=UniqueKeyModel.key.does_not_exist())
             tx.delete(old_claim, condition=UniqueKeyModel.owner_id == item.content_id)
         search.write_words(tx, item.site_id, item.content_id, old_title, new_title)
         tx.update(item, actions=actions, condition=condition & (ContentModel.slug == old_slug))
-        if entry is not None:
-            tx.save(entry)
+        if moving_out:
+            tx.save(_body_of(item))
+        elif body_actions:
+            tx.update(ContentBodyModel(key=ContentBodyModel.key_of(item.content_id)), actions=body_actions)
 
     transact(write, SLUG_TAKEN if new_slug != old_slug else CHANGED)
+    history.record(entry)
 
 
 # --- scheduling moves ---------------------------------------------------------------------
@@ -168,12 +257,11 @@ def schedule_move(
             tx.save(claim, condition=UniqueKeyModel.key.does_not_exist(), label=MINUTE)
         tx.update(item, actions, condition=condition, label=CONTENT)
         add_increments(tx, item.site_id, reservations, moment)
-        if entry is not None:
-            tx.save(entry, label="history")
 
     outcome = run_transaction(write)
     if outcome is None:
         actions_for(item, changes)  # the item in memory now says what was written
+        history.record(entry)  # after the commit, not in it: a transaction bills every item twice
     return outcome
 
 
@@ -231,39 +319,36 @@ def _state(item: ContentModel) -> dict[str, Any]:
 def by_site(
     site_id: str, page: PageRequest, *, status: str | None = None, site_status: str | None = None
 ) -> tuple[list[ContentModel], str | None]:
-    """A site's content, grouped by the filtered status and oldest first within it."""
+    """A site's content with its bodies, grouped by the filtered status and oldest first within it."""
     if site_status is not None:
         filter_condition = ContentModel.status == status if status else None
-        return query_page(
+        items, cursor = query_page(
             ContentModel.site_site_status_index.query,
             site_id,
             ContentModel.site_status_key.startswith(f"{site_status}#"),
             page=page,
             filter_condition=filter_condition,
         )
-    prefix = ContentModel.status_key.startswith(f"{status}#") if status else None
-    return query_page(ContentModel.site_status_index.query, site_id, prefix, page=page)
+    else:
+        prefix = ContentModel.status_key.startswith(f"{status}#") if status else None
+        items, cursor = query_page(ContentModel.site_status_index.query, site_id, prefix, page=page)
+    return load_bodies(items), cursor
 
 
 def by_account(
     account_id: str, page: PageRequest, *, status: str | None = None, site_status: str | None = None
 ) -> tuple[list[ContentModel], str | None]:
-    """An account's content, newest first, optionally filtered."""
-    conditions = []
-    if status:
-        conditions.append(ContentModel.status == status)
-    if site_status:
-        conditions.append(ContentModel.site_status == site_status)
-    filter_condition = None
-    for condition in conditions:
-        filter_condition = condition if filter_condition is None else filter_condition & condition
-    return query_page(
-        ContentModel.account_index.query,
-        account_id,
-        page=page,
-        newest_first=True,
-        filter_condition=filter_condition,
-    )
+    """An account's content with its bodies, newest first, optionally filtered.
+
+    The account index holds keys only (a status move does not write it): the filters apply to the
+    page's items once read back, so a page may hold fewer than `limit` items and still go on."""
+    items, cursor = query_page(ContentModel.account_index.query, account_id, page=page, newest_first=True)
+    kept = [
+        item
+        for item in items
+        if (not status or item.status == status) and (not site_status or item.site_status == site_status)
+    ]
+    return load_bodies(kept), cursor
 
 
 def calendar_page(
@@ -310,5 +395,44 @@ def with_status(site_id: str, status: str) -> Iterator[ContentModel]:
 
 
 def approved_unscheduled(site_id: str) -> Iterator[ContentModel]:
-    """Approved content waiting for a slot, oldest first (the sparse unscheduled-index)."""
-    return ContentModel.unscheduled_index.query(site_id)
+    """Approved content waiting for a slot, oldest first: the site's not_published items, of which
+    the index's own `status` keeps the approved ones (no index of their own, which every create and
+    every schedule would write)."""
+    return ContentModel.site_site_status_index.query(
+        site_id,
+        ContentModel.site_status_key.startswith(f"{SiteStatus.NOT_PUBLISHED.value}#"),
+        filter_condition=ContentModel.status == ContentStatus.APPROVED.value,
+    )
+
+
+# --- migration ----------------------------------------------------------------------------
+
+
+def move_body_apart(item: ContentModel) -> bool:
+    """Move the body of an item written before the split into its own item (scripts/migrate_bodies.py).
+
+    One transaction puts the body and takes the body fields off the item (adding `content_hash`),
+    on the condition that no field the hash covers changed since it was read (an edit of the body
+    moves it out itself, setting `content_hash`): else nothing is written and the next run does it.
+    False when there was nothing to do or it changed meanwhile. Running it again is safe."""
+    if item.body_apart:
+        return False
+    fields = ContentModel.get_attributes()
+    actions = [ContentModel.content_hash.set(item.fields_hash())]
+    actions += [fields[name].remove() for name in BODY_FIELDS]
+    condition = (
+        ContentModel.content_hash.does_not_exist()
+        & (ContentModel.title == item.title)
+        & (ContentModel.slug == item.slug)
+        & (ContentModel.content_type == item.content_type)
+    )
+
+    def write(tx: Any) -> None:
+        tx.update(item, actions=actions, condition=condition)
+        tx.save(_body_of(item))
+
+    try:
+        transact(write, CHANGED)
+    except Conflict:
+        return False
+    return True

@@ -1,6 +1,7 @@
 """The audit trail of content: one item per change of status, site_status or schedule, written
-by the store functions that make those changes (in their transaction where they have one, else
-right after the committed write), with the actor that `identity.act_as` named for this context."""
+by the store functions that make those changes, right after the committed write (never inside a
+transaction, which would bill the entry twice), with the actor that `identity.act_as` named for
+this context."""
 
 from __future__ import annotations
 

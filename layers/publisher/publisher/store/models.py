@@ -33,6 +33,7 @@ from publisher.domain.statuses import (
     RecordStatus,
     SiteStatus,
 )
+from publisher.domain.transform import HASHED_FIELDS, content_hash
 
 DUE_SHARDS = 8
 """The due and retry indexes spread their items over this many partition keys."""
@@ -209,7 +210,18 @@ class PublishingSettingsModel(_Base):
         self.auto_shard = shard_of(self.site_id, AUTO_SHARDS) if on else None
 
 
+BODY_FIELDS = ("html", "excerpt", "categories", "tags", "featured_image_url")
+"""The article's body: stored in its own item (ContentBodyModel) and written only when it changes,
+so that a status move writes a small item. Title, slug and content type stay on the content item
+(the calendar, the queue and the scheduler show them)."""
+
+
 class ContentModel(_Base):
+    """A content item. Its body fields (BODY_FIELDS) live in memory on the model, but in the table
+    in their own item `body#<content_id>` (store/content.py reads and writes them) once the item
+    carries `content_hash`; items written before that hold them inline (scripts/migrate_bodies.py
+    moves them out)."""
+
     class Meta:
         table_name = "unbound-content"
 
@@ -218,13 +230,16 @@ class ContentModel(_Base):
     site_id = UnicodeAttribute()
     sector_id = UnicodeAttribute(null=True)
     title = UnicodeAttribute()
-    html = UnicodeAttribute(default="")
+    html = UnicodeAttribute(null=True, default="")
     excerpt = UnicodeAttribute(null=True)
     slug = UnicodeAttribute()
     content_type = UnicodeAttribute(default="post")
-    categories = ListAttribute(of=UnicodeAttribute, default=list)
-    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    categories = ListAttribute(of=UnicodeAttribute, null=True, default=list)
+    tags = ListAttribute(of=UnicodeAttribute, null=True, default=list)
     featured_image_url = UnicodeAttribute(null=True)
+    content_hash = UnicodeAttribute(null=True)
+    """The hash of the published fields as stored now (body included): set on every item whose body
+    is in its own item, so `changed_since_publish` needs no body read."""
     status = UnicodeAttribute(default=ContentStatus.DRAFT.value)
     site_status = UnicodeAttribute(default=SiteStatus.NOT_PUBLISHED.value)
     scheduled_publish_at = UnicodeAttribute(null=True)
@@ -242,7 +257,6 @@ class ContentModel(_Base):
     status_key = UnicodeAttribute()
     site_status_key = UnicodeAttribute()
     calendar_at = UnicodeAttribute(null=True)
-    unscheduled_site_id = UnicodeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
     unpublish_at = UnicodeAttribute(null=True)
@@ -253,14 +267,32 @@ class ContentModel(_Base):
     unpublish_due = UnicodeAttribute(null=True)
 
     # Keys only: the body (html) is never copied into an index; queries read whole items back.
-    # account-index and site-site-status-index carry what their list filters read (store/content.py).
-    account_index = _keys_gsi("account-index", "account_id", "created_at", ("status", "site_status"))()
+    # site-site-status-index carries the status its list filter reads (store/content.py).
+    account_index = _keys_gsi("account-index", "account_id", "created_at")()
     site_status_index = _keys_gsi("site-status-index", "site_id", "status_key")()
     site_site_status_index = _keys_gsi("site-site-status-index", "site_id", "site_status_key", ("status",))()
     calendar_index = _keys_gsi("calendar-index", "site_id", "calendar_at")()
-    unscheduled_index = _keys_gsi("unscheduled-index", "unscheduled_site_id", "created_at")()
     due_index = _keys_gsi("due-index", "due_shard", "due_at")()
     unpublish_index = _keys_gsi("unpublish-index", "unpublish_shard", "unpublish_due")()
+
+    @property
+    def body_apart(self) -> bool:
+        """Whether the body is stored in its own item (else inline, as written before the split)."""
+        return self.content_hash is not None
+
+    def fields_hash(self) -> str:
+        """The hash of the published fields as they are in memory (the body must be loaded)."""
+        return content_hash({name: getattr(self, name, None) for name in HASHED_FIELDS})
+
+    def update(self, actions: Any, condition: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        """UpdateItem, keeping the body read with the item: the reply (ALL_NEW) is the stored small
+        item, which would otherwise leave the body fields empty in memory."""
+        body = {name: getattr(self, name) for name in BODY_FIELDS}
+        result = super().update(actions, condition, **kwargs)
+        if self.body_apart:
+            for name, value in body.items():
+                setattr(self, name, value)
+        return result
 
     def refresh_index_keys(self) -> None:
         """Recompute every derived key from the item's state (call before each write)."""
@@ -268,8 +300,6 @@ class ContentModel(_Base):
         self.site_status_key = f"{self.site_status}#{self.created_at}"
         on_calendar = self.site_status != SiteStatus.NOT_PUBLISHED
         self.calendar_at = (self.scheduled_publish_at or self.published_at) if on_calendar else None
-        waiting = self.status == ContentStatus.APPROVED and self.site_status == SiteStatus.NOT_PUBLISHED
-        self.unscheduled_site_id = self.site_id if waiting else None
         due = self.site_status == SiteStatus.SCHEDULED and self.scheduled_publish_at and not self.enqueued_for
         self.due_shard = shard_of(self.content_id, DUE_SHARDS) if due else None
         self.due_at = self.scheduled_publish_at if due else None
@@ -277,6 +307,26 @@ class ContentModel(_Base):
         unpublish = bool(self.unpublish_at) and self.unpublish_enqueued_for != self.unpublish_at
         self.unpublish_shard = shard_of(self.content_id, DUE_SHARDS) if unpublish else None
         self.unpublish_due = self.unpublish_at if unpublish else None
+
+
+class ContentBodyModel(_Base):
+    """The body of a content item (BODY_FIELDS), in the Content table under the key
+    `body#<content_id>`: in no index (it has none of their keys), written at create and by an edit
+    that names a body field, read where the body is shown or published."""
+
+    class Meta:
+        table_name = "unbound-content"
+
+    key = UnicodeAttribute(hash_key=True, attr_name="content_id")  # body#<content_id>
+    html = UnicodeAttribute(default="")
+    excerpt = UnicodeAttribute(null=True)
+    categories = ListAttribute(of=UnicodeAttribute, default=list)
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    featured_image_url = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key_of(content_id: str) -> str:
+        return f"body#{content_id}"
 
 
 class RecordModel(_Base):
@@ -308,11 +358,13 @@ class RecordModel(_Base):
     destination_created = UnicodeAttribute()
     retry_shard = UnicodeAttribute(null=True)
 
-    account_index = _gsi("account-index", "account_id", "created_at")()
-    content_index = _gsi("content-index", "content_id", "destination_created")()
-    site_index = _gsi("site-index", "site_id", "created_at")()
-    deployment_index = _gsi("deployment-index", "deployment_id", "created_at")()
-    retry_index = _gsi("retry-index", "retry_shard", "next_retry_at")()
+    # Keys only: a record's status moves and attempts write no index but the retry index (whose key
+    # they move); queries read whole items back (store/records.py filters the page read back).
+    account_index = _keys_gsi("account-index", "account_id", "created_at")()
+    content_index = _keys_gsi("content-index", "content_id", "destination_created")()
+    site_index = _keys_gsi("site-index", "site_id", "created_at")()
+    deployment_index = _keys_gsi("deployment-index", "deployment_id", "created_at")()
+    retry_index = _keys_gsi("retry-index", "retry_shard", "next_retry_at")()
 
     def refresh_index_keys(self) -> None:
         self.destination_created = f"{self.destination}#{self.created_at}"
@@ -408,7 +460,11 @@ class TitleWordModel(_Base):
         return f"search#{site_id}"
 
 
-SHARED_TABLES: dict[type[Model], str] = {HistoryEntryModel: "usage_table", TitleWordModel: "usage_table"}
+SHARED_TABLES: dict[type[Model], str] = {
+    HistoryEntryModel: "usage_table",
+    TitleWordModel: "usage_table",
+    ContentBodyModel: "content_table",
+}
 """Models of further item types in a table of TABLES (model → settings attribute of its table)."""
 
 

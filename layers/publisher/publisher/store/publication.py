@@ -81,11 +81,10 @@ def write_together(
             tx.condition_check(check.model, check.key, condition=check.condition)
         for record in new_records:
             tx.save(record, condition=RecordModel.record_id.does_not_exist())
-        for entry in entries:
-            if entry is not None:
-                tx.save(entry)
 
     transact(write, conflict)
+    for entry in entries:  # after the commit, not in it: a transaction bills every item twice
+        history.record(entry)
 
 
 def unpublish_due_until(until_iso: str) -> Iterator[ContentModel]:

@@ -76,10 +76,8 @@ def page_of(
     sector_id: str | None = None,
 ) -> RecordPage:
     """A page of records, newest first, of one content, site or account (`scope`), filtered.
-    By content, the destination narrows the key condition; otherwise every filter is a filter."""
-    filters = [RecordModel.status == status] if status else []
-    if sector_id:
-        filters.append(RecordModel.sector_id == sector_id)
+    By content, the destination narrows the key condition. The indexes hold keys only: the other
+    filters apply to the page's records once read back (a page may hold fewer than `limit`)."""
     key_condition = None
     if scope == "content":
         index = RecordModel.content_index
@@ -87,14 +85,14 @@ def page_of(
             key_condition = RecordModel.destination_created.startswith(f"{destination}#")
     else:
         index = RecordModel.site_index if scope == "site" else RecordModel.account_index
-        if destination:
-            filters.append(RecordModel.destination == destination)
-    combined = None
-    for condition in filters:
-        combined = condition if combined is None else combined & condition
-    return query_page(
-        index.query, key, key_condition, page=page, newest_first=True, filter_condition=combined
-    )
+    records, cursor = query_page(index.query, key, key_condition, page=page, newest_first=True)
+    wanted = {"status": status, "destination": destination, "sector_id": sector_id}
+    kept = [
+        record
+        for record in records
+        if all(value is None or getattr(record, name) == value for name, value in wanted.items())
+    ]
+    return kept, cursor
 
 
 def needing_attention(now_iso: str) -> Iterator[RecordModel]:

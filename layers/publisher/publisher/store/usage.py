@@ -3,7 +3,8 @@
 A counter is `UsageCounterModel(site_id, "day#2026-11-21" | "week#2026-W47" | "month#2026-11")`.
 Reserving is an atomic +1 on the three counters of an instant, each conditioned on staying within
 its cap, in one transaction: two schedulers racing for the last place of a day cannot both win.
-Unlimited periods are counted too (without a condition), so a cap set later starts from the truth.
+Unlimited periods are not counted (a write per period that no cap reads): setting a cap recounts
+the site's counters from its calendar (services/settings.py), so a cap set later starts from the truth.
 Releasing is a -1 that never goes below zero; it is applied after the move that frees the place,
 so a crash in between over-counts (a cap is never exceeded, a place may stay unused).
 """
@@ -48,14 +49,23 @@ def reservable(reservations: Iterable[Reservation]) -> bool:
 
 
 def add_increments(
-    tx: LabelledTransaction, site_id: str, reservations: Iterable[Reservation], when: datetime
+    tx: LabelledTransaction,
+    site_id: str,
+    reservations: Iterable[Reservation],
+    when: datetime,
+    *,
+    within_caps: bool = True,
 ) -> None:
-    """Put the +1 of each counter into the transaction, conditioned on its cap; labels are the keys."""
+    """Put the +1 of each capped counter into the transaction, conditioned on its cap unless
+    `within_caps` is False (counted whatever the count); labels are the keys. Unlimited periods
+    (cap None) are not counted."""
     expires = when.astimezone(UTC) + COUNTER_TTL
     for key, cap in reservations:
+        if cap is None:
+            continue
         counter = UsageCounterModel(site_id=site_id, period=key)
         condition: Condition | None = None
-        if cap is not None:
+        if within_caps:
             condition = UsageCounterModel.count.does_not_exist() | (UsageCounterModel.count < cap)
         actions = [UsageCounterModel.count.add(1), UsageCounterModel.expires_at.set(expires)]
         tx.update(counter, actions, condition=condition, label=key)
@@ -75,16 +85,27 @@ def reserve(site_id: str, settings: PublishingSettings, when: datetime, *, attem
 
 def add(site_id: str, settings: PublishingSettings, when: datetime, *, attempts: int = 5) -> None:
     """+1 without a cap check (a publication that happens anyway, e.g. publish-now)."""
-    uncapped = [(key, None) for key, _ in counter_keys(settings, when)]
+    reservations = counter_keys(settings, when)
+    if all(cap is None for _, cap in reservations):
+        return
+
+    def write(tx: LabelledTransaction) -> None:
+        add_increments(tx, site_id, reservations, when, within_caps=False)
+
     for _ in range(attempts):
-        if run_transaction(lambda tx: add_increments(tx, site_id, uncapped, when)) is None:
+        if run_transaction(write) is None:
             return
     raise Conflict("the publish counters are busy; try again")
 
 
 def release(site_id: str, settings: PublishingSettings, when: datetime) -> None:
-    """-1 on `when`'s counters (an unschedule or a reschedule away); never below zero."""
-    release_keys(site_id, [key for key, _ in counter_keys(settings, when)])
+    """-1 on `when`'s capped counters (an unschedule or a reschedule away); never below zero."""
+    release_keys(site_id, capped_keys(settings, when))
+
+
+def capped_keys(settings: PublishingSettings, when: datetime) -> list[str]:
+    """The counters of `when` that a cap reads (the only ones counted)."""
+    return [key for key, cap in counter_keys(settings, when) if cap is not None]
 
 
 def release_keys(site_id: str, keys: Iterable[str]) -> None:
@@ -121,7 +142,7 @@ def recount(site_id: str, settings: PublishingSettings, times: Iterable[datetime
     """
     fresh: Counter[str] = Counter()
     for moment in times:
-        fresh.update(key for key, _ in counter_keys(settings, moment))
+        fresh.update(capped_keys(settings, moment))
     current = {key.split("#", 1)[0]: key for key, _ in counter_keys(settings, now)}
 
     def still_matters(key: str) -> bool:
