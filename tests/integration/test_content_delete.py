@@ -14,7 +14,7 @@ from botocore.client import BaseClient
 from publisher.bootstrap import ready_store
 from publisher.services import deletion
 from publisher.services.worker import PublishWorker
-from publisher.store.models import HistoryEntryModel
+from publisher.store.models import ContentBodyModel, HistoryEntryModel, TitleWordModel
 from publisher.timeutil import iso
 from tests.integration.publishing_support import (
     BUCKET,
@@ -88,6 +88,8 @@ def test_given_edited_content_when_deleted_then_it_its_history_and_its_slug_are_
     assert call("GET", f"/api/v1/content/{item['id']}/", token=owner_token()).status == 404
     assert trail(item["id"]) == []
     assert unique_keys(aws, "content-slug#") == {}
+    assert ContentBodyModel.count(ContentBodyModel.key_of(item["id"])) == 0  # the body item too
+    assert list(TitleWordModel.query(TitleWordModel.key_of(site["id"]))) == []  # and the title's words
     again = create_content(owner_token(), site["id"], slug="tomatoes")
     assert again["slug"] == "tomatoes"  # the slug is free again
     assert [e["detail"]["content_id"] for e in events() if e["detail-type"] == "content.deleted"] == [

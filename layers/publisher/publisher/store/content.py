@@ -289,9 +289,10 @@ def release_minute(key: str, content_id: str) -> None:
 
 
 def delete_content(item: ContentModel, *, as_read: bool = True) -> None:
-    """Delete the item and free its slug in one transaction. `as_read`: only if its status, site
-    status and schedule are still those read (Conflict otherwise), so a publication that started
-    meanwhile wins. Its records, history, minute and counters are the caller's to clear after."""
+    """Delete the item, its body and its title's search words and free its slug in one transaction.
+    `as_read`: only if its status, site status and schedule are still those read (Conflict
+    otherwise), so a publication that started meanwhile wins. Its records, history, minute and
+    counters are the caller's to clear after."""
     condition = ContentModel.content_id.exists()
     if as_read:
         condition = condition & _unchanged(item) & _same_schedule(item)
@@ -301,6 +302,8 @@ def delete_content(item: ContentModel, *, as_read: bool = True) -> None:
         mine = UniqueKeyModel.key.does_not_exist() | (UniqueKeyModel.owner_id == item.content_id)
         tx.delete(slug_claim, condition=mine)
         tx.delete(item, condition=condition)
+        tx.delete(ContentBodyModel(key=ContentBodyModel.key_of(item.content_id)))
+        search.write_words(tx, item.site_id, item.content_id, item.title, "")
 
     if run_transaction(write) is not None:
         if get_content(item.content_id) is None:
