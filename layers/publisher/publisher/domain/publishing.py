@@ -72,7 +72,7 @@ class RecordLike(Protocol):
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class PublishRequest(_Body):
@@ -145,7 +145,7 @@ class DeploymentCreate(_Body):
 class PublishMessage(BaseModel):
     """The body of one PublishQueue message: one (content, destination) to publish."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     record_id: Id
     content_id: Id
