@@ -130,7 +130,7 @@ def main() -> None:
     if args.top <= 0:
         return
     print(f"\npython -X importtime: the {args.top} costliest imports of each function (cumulative)")
-    print(f"  (baseline) import boto3\n" + "\n".join(evidence("import boto3", 3)))
+    print("  (baseline) import boto3\n" + "\n".join(evidence("import boto3", 3)))
     for logical_id, body in bodies.items():
         print(f"  {logical_id}")
         print("\n".join(evidence(body, args.top)))

@@ -210,18 +210,6 @@ def latest_by_destination[R: RecordLike](records: Iterable[R]) -> dict[str, R]:
     return latest
 
 
-def known_external_id(records: Iterable[RecordLike], destination: str) -> str | None:
-    """The post this destination already holds for the content: the newest published record's id."""
-    published = [
-        record
-        for record in records
-        if record.destination == destination
-        and record.status == RecordStatus.PUBLISHED
-        and record.external_id
-    ]
-    return max(published, key=newness).external_id if published else None
-
-
 MAX_ATTEMPT_LOG = 50
 """A record keeps its last 50 attempts (the item stays far below DynamoDB's 400 KB)."""
 MAX_MEDIA_MAP = 200
