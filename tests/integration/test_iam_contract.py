@@ -96,8 +96,8 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "ProcessScheduledPublicationsFunction dynamodb:PutItem ${UsageTable.Arn}": (
         "a missed slot held or moved records a history entry (services/handover.py)"
     ),
-    "PublishWorkerFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
-        "worker._current_records re-reads the other destinations' records (a site with two integrations)"
+    "PublishWorkerFunction dynamodb:Query ${RecordsTable.Arn}/index/*": (
+        "worker._current_records queries the content's records when another destination is enabled"
     ),
     "PublishWorkerFunction s3:DeleteObject *": "destinations/s3.py _write: a page whose slug changed moves",
     "PublisherApiFunction dynamodb:DeleteItem ${UniqueKeysTable.Arn}": (
