@@ -21,10 +21,11 @@ Errors are typed: a retryable one sends the message back with exponential backof
 peer's Retry-After), until its 5th delivery, when the record says it gave up and the message
 goes to the dead-letter queue; a permanent one fails the record at once with its reason.
 
-DynamoDB calls per message with one destination: one BatchGetItem (record, content, site and the
-site's integrations by key), the claim, the record's outcome, the content's settle and its
-history entry. The other records of the content are queried only when another destination is
-enabled (to settle the content once all have an outcome).
+DynamoDB calls per message with one destination: one BatchGetItem (record and content strongly
+consistent; site and the site's integrations by key, eventually consistent), the claim, the
+record's outcome, the content's settle and its history entry. The other records of the content
+are queried only when another destination is enabled (to settle the content once all have an
+outcome).
 """
 
 from __future__ import annotations
@@ -162,7 +163,9 @@ class PublishWorker:
                 (ContentModel, message.content_id),
                 (SiteModel, message.site_id),
                 *((IntegrationModel, message.site_id, name) for name in DESTINATION_NAMES),
-            ]
+            ],
+            # what the site's owner configured rarely changes: a second-old copy will do
+            eventually_consistent=(SiteModel, IntegrationModel),
         )
         if (
             record is None

@@ -143,15 +143,17 @@ def _key_of(model: type[Model], hash_key: Any, range_key: Any = None) -> dict[st
     return key
 
 
-def read_together(keys: list[Key]) -> list[Any]:
-    """Items of several tables in one strongly consistent BatchGetItem, in the order of `keys`
-    (None where there is no item); keys DynamoDB leaves unprocessed are asked again."""
+def read_together(keys: list[Key], *, eventually_consistent: tuple[type[Model], ...] = ()) -> list[Any]:
+    """Items of several tables in one BatchGetItem, in the order of `keys` (None where there is no
+    item); strongly consistent except the tables of `eventually_consistent` (half the read units).
+    Keys DynamoDB leaves unprocessed are asked again."""
     if len(keys) > MAX_BATCH_GET:
         raise ValueError(f"at most {MAX_BATCH_GET} keys per read")
     wanted = [(key[0], key[0].Meta.table_name, _key_of(*key)) for key in keys]
     pending: dict[str, Any] = {}
+    relaxed = {model.Meta.table_name for model in eventually_consistent}
     for _, table, key in wanted:
-        if key not in pending.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"]:
+        if key not in pending.setdefault(table, {"Keys": [], "ConsistentRead": table not in relaxed})["Keys"]:
             pending[table]["Keys"].append(key)
     found: dict[tuple[str, str], dict[str, Any]] = {}
     client = shared_connection().client
