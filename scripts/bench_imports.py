@@ -1,12 +1,19 @@
 """Cold-start budget: import time of each function's handler module in a fresh process
 (median of several runs, bytecode already compiled) beside a bare `import boto3`.
 
-Prints a table; numbers are ratios to the boto3 baseline so they compare across machines.
+Times are the import's CPU time (user + system, `time.process_time`), so other work on a busy
+machine does not count; numbers are ratios to the boto3 baseline so they compare across machines. The
+baseline is measured again beside each function (alternating runs), so a machine whose load
+changes during the bench still compares like with like. Then, as evidence, `python -X importtime`
+of each function: the modules that cost most, by cumulative time (one run; the tree's top levels).
+Goal (issue 16): every function <= 1.5x. `--functions A,B` limits the table; `--top N` the evidence.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -43,22 +50,28 @@ ENV = {
 
 TIMER = """
 import importlib.util, sys, time
-start = time.perf_counter()
+start = time.process_time()
 {body}
-print(time.perf_counter() - start)
+print(time.process_time() - start)
 """
 
 
-def measure(body: str) -> float:
-    code = TIMER.format(body=body)
-    subprocess.run([sys.executable, "-c", code], env=ENV, check=True, capture_output=True)  # compile
-    samples = []
+def _seconds(body: str) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", TIMER.format(body=body)], env=ENV, check=True, capture_output=True, text=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def measure(body: str, baseline: str = "import boto3") -> tuple[float, float]:
+    """Median seconds of `body` and of `baseline`, each in fresh processes, runs alternating."""
+    _seconds(body), _seconds(baseline)  # compile the bytecode first
+    samples: list[float] = []
+    base: list[float] = []
     for _ in range(RUNS):
-        out = subprocess.run(
-            [sys.executable, "-c", code], env=ENV, check=True, capture_output=True, text=True
-        )
-        samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
+        samples.append(_seconds(body))
+        base.append(_seconds(baseline))
+    return statistics.median(samples), statistics.median(base)
 
 
 def handler_import(path: Path) -> str:
@@ -70,16 +83,58 @@ def handler_import(path: Path) -> str:
     )
 
 
+IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
+
+
+def import_tree(body: str) -> list[tuple[int, int, str]]:
+    """`python -X importtime` of `body`: (cumulative µs, depth, module) per import, in order."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", TIMER.format(body=body)],
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    rows = []
+    for line in out.stderr.splitlines():
+        match = IMPORT_LINE.match(line)
+        if match:
+            rows.append((int(match.group(2)), len(match.group(3)) // 2, match.group(4)))
+    return rows
+
+
+def evidence(body: str, top: int) -> list[str]:
+    """The `top` costliest imports by cumulative time, at most two levels under the handler."""
+    rows = [row for row in import_tree(body) if row[1] <= 2]
+    return [
+        f"    {micros / 1000:8.1f} ms  {'  ' * depth}{module}"
+        for micros, depth, module in sorted(rows, reverse=True)[:top]
+    ]
+
+
 def main() -> None:
-    baseline = measure("import boto3")
-    print(f"import time, median of {RUNS} fresh processes (compiled bytecode)")
-    print(f"{'function':42} {'ms':>8} {'x boto3':>8}")
-    print(f"{'(baseline) import boto3':42} {baseline * 1000:8.1f} {1.0:8.2f}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--functions", help="comma-separated logical ids (default: every function)")
+    parser.add_argument("--top", type=int, default=8, help="imports listed per function (0: none)")
+    args = parser.parse_args()
     functions = resources_of_type(load_template(), "AWS::Serverless::Function")
+    wanted = set(args.functions.split(",")) if args.functions else set(functions)
+    print(f"import time, median of {RUNS} fresh processes (compiled bytecode), boto3 measured alongside")
+    print(f"{'function':42} {'ms':>8} {'boto3 ms':>9} {'x boto3':>8}")
+    bodies = {}
     for logical_id, resource in sorted(functions.items()):
-        path = ROOT / resource["Properties"]["CodeUri"] / "app.py"
-        seconds = measure(handler_import(path))
-        print(f"{logical_id:42} {seconds * 1000:8.1f} {seconds / baseline:8.2f}")
+        if logical_id not in wanted:
+            continue
+        bodies[logical_id] = handler_import(ROOT / resource["Properties"]["CodeUri"] / "app.py")
+        seconds, baseline = measure(bodies[logical_id])
+        print(f"{logical_id:42} {seconds * 1000:8.1f} {baseline * 1000:9.1f} {seconds / baseline:8.2f}")
+    if args.top <= 0:
+        return
+    print(f"\npython -X importtime: the {args.top} costliest imports of each function (cumulative)")
+    print("  (baseline) import boto3\n" + "\n".join(evidence("import boto3", 3)))
+    for logical_id, body in bodies.items():
+        print(f"  {logical_id}")
+        print("\n".join(evidence(body, args.top)))
 
 
 if __name__ == "__main__":

@@ -108,8 +108,8 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "ContentApiFunction dynamodb:GetItem ${UniqueKeysTable.Arn}": (
         "POST /content/bulk/ with action publish checks an s3 integration's bucket claim"
     ),
-    "PublishWorkerFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
-        "worker._current_records re-reads the other destinations' records (a site with two integrations)"
+    "PublishWorkerFunction dynamodb:Query ${RecordsTable.Arn}/index/*": (
+        "worker._current_records queries the content's records when another destination is enabled"
     ),
     "PublisherApiFunction kms:Decrypt ${CredentialsKey.Arn}": (
         "retracting from WordPress/Ghost/Webflow/webhook opens their credentials (S3 has none)"

@@ -20,7 +20,6 @@ from publisher.domain.publishing import (
     RecordCreate,
     cleanup_retry_at,
     handover_delay,
-    known_external_id,
     lateness_seconds,
     latest_by_destination,
     retry_delay,
@@ -102,19 +101,6 @@ def test_records_made_in_the_same_second_are_ordered_by_their_ulid():
 
     assert latest_by_destination([second, first]) == {"s3": second}
     assert latest_by_destination([first, second]) == {"s3": second}
-
-
-def test_the_known_post_is_the_newest_published_one_of_that_destination():
-    records = [
-        Rec("s3", "published", "2026-01-01T00:00:00Z", "a/index.html"),
-        Rec("s3", "published", "2026-03-01T00:00:00Z", "b/index.html"),
-        Rec("s3", "retracted", "2026-04-01T00:00:00Z", "c/index.html"),
-        Rec("s3", "failed", "2026-05-01T00:00:00Z"),
-        Rec("webhook", "published", "2026-06-01T00:00:00Z", "hook-1"),
-    ]
-
-    assert known_external_id(records, "s3") == "b/index.html"
-    assert known_external_id(records, "ghost") is None
 
 
 @pytest.mark.parametrize(

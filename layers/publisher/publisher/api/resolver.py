@@ -1,6 +1,11 @@
 """The one resolver factory every API function uses: envelope, request ids, domain errors
 mapped to statuses in one place, validation errors with field-level detail, CORS, and
-OpenAPI generated from the routes."""
+OpenAPI generated from the routes.
+
+Cold start: nothing here loads the OpenAPI document's models (`openapi.models`,
+`publisher.api.schemas`, Swagger UI) or the X-Ray SDK; the document is built on the first request
+for it, and the tracer only when TRACE_AWS_CALLS is set (tests/unit/architecture/test_cold_start.py).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,13 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import Server
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -24,6 +29,7 @@ from publisher.config import get_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
+    from aws_lambda_powertools.event_handler.openapi.models import Server
     from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 API_PREFIX = "/api/v1"
@@ -31,7 +37,6 @@ API_TITLE = "Publisher API"
 API_VERSION = "1.0.0"
 
 logger = Logger()
-tracer = Tracer()
 
 STATUS_OF: dict[type[errors.PublisherError], int] = {
     errors.BadRequest: 400,
@@ -220,18 +225,23 @@ def create_app(routers: Iterable[Router]) -> PublisherResolver:
 
 
 def openapi_servers() -> list[Server]:
+    from aws_lambda_powertools.event_handler.openapi.models import Server
+
     return [Server(url=API_PREFIX)]
 
 
 def lambda_handler_for(app: PublisherResolver) -> Callable[[dict, LambdaContext], dict]:
-    """The Lambda entry point: structured logs with the request's correlation id, traced."""
+    """The Lambda entry point: structured logs with the request's correlation id; with
+    TRACE_AWS_CALLS also the X-Ray SDK's subsegments (Powertools Tracer, loaded only then)."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-    @tracer.capture_lambda_handler
-    def handler(event: dict, context: LambdaContext) -> dict:
+    def resolve(event: dict, context: LambdaContext) -> dict:
         return app.resolve(event, context)
 
-    return handler
+    if get_settings().trace_aws_calls:
+        from aws_lambda_powertools import Tracer
+
+        resolve = Tracer(service="publisher").capture_lambda_handler(resolve)
+    return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(resolve)
 
 
 def openapi_options() -> dict[str, Any]:
@@ -248,13 +258,26 @@ def openapi_options() -> dict[str, Any]:
 
 
 def enable_docs(app: PublisherResolver) -> None:
-    """`/openapi.json` and Swagger UI at `/docs`, generated from the app's routes."""
-    options = openapi_options()
-    app.enable_swagger(path="/docs", **options)
+    """`/openapi.json` and Swagger UI at `/docs` (`?format=json`: the document), generated from the
+    app's routes when asked for: the OpenAPI models are loaded by those requests only."""
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_document():
-        return Response(200, "application/json", app.get_openapi_json_schema(**options))
+        return Response(200, "application/json", app.get_openapi_json_schema(**openapi_options()))
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui():
+        from aws_lambda_powertools.event_handler.openapi import swagger_ui as assets_module
+        from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+        # `</` escaped so the document cannot close the page's script tag
+        spec = app.get_openapi_json_schema(**openapi_options()).replace("</", "<\\/")
+        if (app.current_event.query_string_parameters or {}).get("format") == "json":
+            return Response(200, "application/json", spec)
+        assets = Path(assets_module.__file__).parent
+        script = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+        style = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
+        return Response(200, "text/html", generate_swagger_html(spec, script, style, "", None))
 
 
 def not_implemented_app(feature: str) -> PublisherResolver:

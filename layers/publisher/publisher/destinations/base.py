@@ -24,7 +24,6 @@ from publisher.destinations.errors import (  # noqa: F401 - re-exported: the int
     PermanentDestinationError,
     RetryableDestinationError,
 )
-from publisher.destinations.http import build_session
 from publisher.domain.article import Article, RemotePost
 
 
@@ -61,6 +60,8 @@ class Destination(ABC):
         self.credentials = dict(credentials or {})
         self._clock = clock  # epoch seconds: token lifetimes, signatures (tests hand in their own)
         if session is None and self.uses_http:
+            from publisher.destinations.http import build_session  # requests: not on a cold start
+
             session = build_session(allow_insecure_http=bool(self.config.get("allow_insecure_http")))
         self.session = session
         self.media: dict[str, Any] = {}

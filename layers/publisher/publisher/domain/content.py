@@ -41,7 +41,7 @@ def _html_fits(value: str | None) -> str | None:
 
 
 class _ContentFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     @field_validator("html", check_fields=False)
     @classmethod
@@ -95,7 +95,7 @@ class ScheduleRequest(BaseModel):
     """Body of `POST /content/{id}/schedule/`: a time, or nothing for the next free slot; the
     destinations it publishes to (each an enabled integration of the site), or none for all."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     scheduled_publish_at: Moment | None = None
     destinations: list[DestinationName] | None = Field(
@@ -140,7 +140,7 @@ class BulkRequest(BaseModel):
     """Body of `POST /content/bulk/`: one action for up to 100 content ids, each done alone (as the
     single route would), in the order given; `scheduled_publish_at` only with `schedule`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     action: BulkAction
     ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BULK_IDS)]

@@ -19,7 +19,7 @@ Secret = Annotated[SecretStr, Field(max_length=MAX_SECRET_LENGTH)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class _Config(_Strict):

@@ -72,7 +72,7 @@ class RecordLike(Protocol):
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class PublishRequest(_Body):
@@ -145,7 +145,7 @@ class DeploymentCreate(_Body):
 class PublishMessage(BaseModel):
     """The body of one PublishQueue message: one (content, destination) to publish."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     record_id: Id
     content_id: Id
@@ -164,7 +164,7 @@ class UnpublishMessage(BaseModel):
     """The body of a PublishQueue message that retracts every published record of a content at
     its `unpublish_at` (the message is delayed until then)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     action: Literal["unpublish"]
     content_id: Id
@@ -229,18 +229,6 @@ def latest_by_destination[R: RecordLike](records: Iterable[R]) -> dict[str, R]:
         if current is None or newness(record) > newness(current):
             latest[record.destination] = record
     return latest
-
-
-def known_external_id(records: Iterable[RecordLike], destination: str) -> str | None:
-    """The post this destination already holds for the content: the newest published record's id."""
-    published = [
-        record
-        for record in records
-        if record.destination == destination
-        and record.status == RecordStatus.PUBLISHED
-        and record.external_id
-    ]
-    return max(published, key=newness).external_id if published else None
 
 
 MAX_ATTEMPT_LOG = 50

@@ -63,7 +63,7 @@ def _as_time(text: str) -> time:
 class TimeSlot(BaseModel):
     """A daily window `[start, end)` in the site's local wall time."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     start: HhMm
     end: HhMm
@@ -88,7 +88,7 @@ class PublishingSettings(BaseModel):
     """One site's scheduling rules; defaults are those of the API contract. Defaults are validated
     too, so a body naming only `daily_publish_limit: 104` meets the weekly default's rule (422)."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, defer_build=True)
 
     auto_approval_enabled: bool = False
     auto_publish_enabled: bool = False

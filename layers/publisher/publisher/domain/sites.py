@@ -33,13 +33,13 @@ SiteTerms = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]],
 
 
 class Taxonomies(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     categories: SiteTerms = []
     tags: SiteTerms = []
 
 
 class _SiteFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     @field_validator("content_types", check_fields=False)
     @classmethod

@@ -13,13 +13,12 @@ from publisher.identity import Caller
 from publisher.services.content import load_content
 from publisher.services.views import content_view, preview_view
 from publisher.store import sites as site_store
-from publisher.store.models import ContentModel
+from publisher.store.models import ContentModel, SiteModel
 
 
-def article_for(content: ContentModel, destination: str) -> Article:
+def article_for(content: ContentModel, destination: str, site: SiteModel | None) -> Article:
     """The Article a publication of `content` to `destination` sends (sanitised for that
     destination, links made absolute to the site's URL): the worker's and the preview's one path."""
-    site = site_store.get_site(content.site_id)
     return to_article(content_view(content), destination=destination, site_url=site.url if site else None)
 
 
@@ -35,7 +34,7 @@ def preview(caller: Caller, content_id: str, destination: str) -> dict[str, Any]
         )
     from publisher.destinations.wordpress import image_sources  # the worker never pays for it
 
-    article = article_for(content, destination)
+    article = article_for(content, destination, site_store.get_site(content.site_id))
     images = [article.featured_image_url] if article.featured_image_url else []
     images += [url for url in image_sources(article.html) if url not in images]
     return preview_view(article, destination, enabled=bool(integration.enabled), images=images)

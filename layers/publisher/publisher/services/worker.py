@@ -7,8 +7,9 @@
    no-op: another delivery of the same message holds it, or the work is done.
 2. Publish through `Destination.publish(article, known_external_id)`: update the post the
    record names (one record per content and destination: a republish reuses it; a retracted
-   one is restored where the destination can), else the post the destination has under the
-   deterministic slug, else create one. When the published fields hash as at the record's last
+   one is restored where the destination can; records of the older shape are folded by
+   scripts/migrate_records.py), else the post the destination has under the deterministic
+   slug, else create one. When the published fields hash as at the record's last
    success, nothing is sent at all (outcome `unchanged`). Images uploaded by earlier
    publications are reused (the record's `metadata.media`). A crash after the destination
    accepted the post and before the record was written is therefore healed by the redelivery,
@@ -19,6 +20,12 @@
 Errors are typed: a retryable one sends the message back with exponential backoff (or the
 peer's Retry-After), until its 5th delivery, when the record says it gave up and the message
 goes to the dead-letter queue; a permanent one fails the record at once with its reason.
+
+DynamoDB calls per message with one destination: one BatchGetItem (record and content strongly
+consistent; site and the site's integrations by key, eventually consistent), the claim, the
+record's outcome, the content's settle and its history entry. The other records of the content
+are queried only when another destination is enabled (to settle the content once all have an
+outcome).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from publisher.bootstrap import aws_client, ready_store
+from publisher.destinations import DESTINATION_NAMES
 from publisher.destinations.base import (
     DestinationError,
     RemotePost,
@@ -50,7 +58,6 @@ from publisher.domain.publishing import (
     attempt_entry,
     bounded_media,
     cleanup_retry_at,
-    known_external_id,
     lateness_seconds,
     latest_by_destination,
     retry_delay,
@@ -81,9 +88,8 @@ from publisher.services.preview import article_for
 from publisher.services.records import retract_record
 from publisher.store import content as content_store
 from publisher.store import records as record_store
-from publisher.store import sites as site_store
-from publisher.store.common import status_condition
-from publisher.store.models import ContentModel, IntegrationModel, RecordModel
+from publisher.store.common import read_together, status_condition
+from publisher.store.models import ContentBodyModel, ContentModel, IntegrationModel, RecordModel, SiteModel
 from publisher.store.publication import Change, Check, as_read, update_content, write_together
 from publisher.timeutil import iso, parse_iso, utcnow
 
@@ -120,7 +126,7 @@ class _Work:
     message: PublishMessage
     record: RecordModel
     content: ContentModel
-    history: list[RecordModel]
+    site: SiteModel | None
     integrations: dict[str, IntegrationModel]
     attempt: int
     started: datetime
@@ -143,7 +149,7 @@ class PublishWorker:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.factory = factory
-        self.vault = vault
+        self.vault = vault or CredentialVault()  # one per warm container: opened credentials are reused
         self.events = events or EventBus()
         self._sqs = sqs
         self.clock = clock
@@ -159,11 +165,26 @@ class PublishWorker:
             return self.unpublish(delivery, delivery.message)
         message = delivery.message
         now = self.clock()
-        record = record_store.get_record(message.record_id)
-        content = content_store.get_content(message.content_id)
-        if record is None or content is None or record.content_id != content.content_id:
+        record, content, body, site, *integrations = read_together(
+            [
+                (RecordModel, message.record_id),
+                (ContentModel, message.content_id),
+                (ContentBodyModel, ContentBodyModel.key_of(message.content_id)),
+                (SiteModel, message.site_id),
+                *((IntegrationModel, message.site_id, name) for name in DESTINATION_NAMES),
+            ],
+            # what the site's owner configured rarely changes: a second-old copy will do
+            eventually_consistent=(SiteModel, IntegrationModel),
+        )
+        if (
+            record is None
+            or content is None
+            or record.content_id != content.content_id
+            or content.site_id != message.site_id
+        ):
             logger.warning("nothing to publish for this message", extra={"record_id": message.record_id})
             return self._skipped()
+        content_store.attach_body(content, body)
         found = {"record_id": record.record_id, "status": record.status, "site_status": content.site_status}
         previous = str(record.status)
         if not self._claim(record, content, message, now):
@@ -173,8 +194,8 @@ class PublishWorker:
             message=message,
             record=record,
             content=content,
-            history=record_store.records_of_content(content.content_id),
-            integrations={item.destination: item for item in site_store.integrations_of(content.site_id)},
+            site=site,
+            integrations={item.destination: item for item in integrations if item is not None},
             attempt=int(record.attempts),
             started=now,
             previous=previous,
@@ -183,7 +204,8 @@ class PublishWorker:
             post = self._publish(work)
         except RetryableDestinationError as error:
             return self._retry_later(work, delivery, error)
-        except DestinationError as error:
+        except DestinationError as error:  # refused credentials among them: decrypt them again next time
+            self.vault.forget(content.account_id, content.site_id, message.destination)
             return self._fail(work, str(error), type(error).__name__)
         return self._succeed(work, post)
 
@@ -224,7 +246,7 @@ class PublishWorker:
     def _publish(self, work: _Work) -> RemotePost | None:
         """Send the article; None when it is what the record's last success sent (nothing sent)."""
         message = work.message
-        article = article_for(work.content, message.destination)
+        article = article_for(work.content, message.destination, work.site)
         work.content_hash = article.content_hash
         record = work.record
         if (
@@ -243,8 +265,7 @@ class PublishWorker:
         work.media = dict((record.metadata or {}).get("media") or {})
         if work.previous == RecordStatus.RETRACTED and record.external_id:
             return adapter.publish(article, media=work.media, retracted_external_id=record.external_id)
-        known = record.external_id or known_external_id(work.history, message.destination)
-        return adapter.publish(article, known, media=work.media)
+        return adapter.publish(article, record.external_id, media=work.media)
 
     def unpublish(self, delivery: Delivery, message: UnpublishMessage) -> str:
         """At the content's `unpublish_at`: retract every published record (the current one per
@@ -463,10 +484,14 @@ class PublishWorker:
 
         A pending record someone made by hand, without a deadline, is nobody's work and does not
         count. The other destinations' records are read again, strongly consistent, so of two
-        workers finishing at once at least the later one sees both outcomes."""
+        workers finishing at once at least the later one sees both outcomes. With no other
+        enabled destination there is nothing else to read."""
         enabled = {name for name, item in work.integrations.items() if item.enabled}
+        if enabled <= {work.record.destination}:
+            return [work.record]
+        history = record_store.records_of_content(work.content.content_id)
         latest = latest_by_destination(
-            [*(record for record in work.history if record.record_id != work.record.record_id), work.record]
+            [*(record for record in history if record.record_id != work.record.record_id), work.record]
         )
         wanted = [record for name, record in latest.items() if name in enabled or record is work.record]
         fresh = record_store.fresh_records(record.record_id for record in wanted if record is not work.record)

@@ -3,6 +3,8 @@ domain errors in one place."""
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
@@ -133,6 +135,60 @@ def delete_items(model: type[Model], items: list[Any]) -> None:
 def shared_connection() -> Connection:
     """One low-level connection per cold start (a botocore client is expensive to build)."""
     return Connection()
+
+
+Key = tuple[type[Model], Any] | tuple[type[Model], Any, Any]
+"""(model, hash key) or (model, hash key, range key) of one item."""
+MAX_BATCH_GET = 100
+"""DynamoDB's limit of keys per BatchGetItem."""
+
+
+def _key_of(model: type[Model], hash_key: Any, range_key: Any = None) -> dict[str, Any]:
+    """The item's key as DynamoDB takes it (attribute name → typed value)."""
+    key: dict[str, Any] = {}
+    parts = ((model._hash_key_attribute(), hash_key), (model._range_key_attribute(), range_key))
+    for attribute, value in parts:
+        if attribute is not None and value is not None:
+            key[attribute.attr_name] = {attribute.attr_type: attribute.serialize(value)}
+    return key
+
+
+def read_together(keys: list[Key], *, eventually_consistent: tuple[type[Model], ...] = ()) -> list[Any]:
+    """Items of several tables in one BatchGetItem, in the order of `keys` (None where there is no
+    item); strongly consistent except the tables of `eventually_consistent` (half the read units).
+    Keys DynamoDB leaves unprocessed are asked again."""
+    if len(keys) > MAX_BATCH_GET:
+        raise ValueError(f"at most {MAX_BATCH_GET} keys per read")
+    wanted = [(key[0], key[0].Meta.table_name, _key_of(*key)) for key in keys]
+    pending: dict[str, Any] = {}
+    relaxed = {model.Meta.table_name for model in eventually_consistent}
+    for _, table, key in wanted:
+        if key not in pending.setdefault(table, {"Keys": [], "ConsistentRead": table not in relaxed})["Keys"]:
+            pending[table]["Keys"].append(key)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    client = shared_connection().client
+    for attempt in itertools.count():
+        if not pending:
+            break
+        if attempt:
+            time.sleep(min(0.05 * 2**attempt, 1.0))  # unprocessed keys: DynamoDB was throttling
+        reply = client.batch_get_item(RequestItems=pending)
+        for table, items in reply.get("Responses", {}).items():
+            for item in items:
+                found[table, _identity({name: item[name] for name in _key_names(table, wanted)})] = item
+        pending = reply.get("UnprocessedKeys") or {}
+    return [
+        None if (data := found.get((table, _identity(key)))) is None else model.from_raw_data(data)
+        for model, table, key in wanted
+    ]
+
+
+def _key_names(table: str, wanted: list[tuple[type[Model], str, dict[str, Any]]]) -> list[str]:
+    return next(list(key) for _, name, key in wanted if name == table)
+
+
+def _identity(key: dict[str, Any]) -> str:
+    return repr(sorted(key.items()))
 
 
 class LabelledTransaction:

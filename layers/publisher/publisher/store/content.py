@@ -64,17 +64,23 @@ def load_bodies(items: list[ContentModel]) -> list[ContentModel]:
     """Fill in the body fields of items whose body is stored apart (consistent reads: a GetItem for
     one item, a BatchGetItem for a page)."""
     apart = {ContentBodyModel.key_of(item.content_id): item for item in items if item.body_apart}
-    for key in apart:  # a body gone missing reads as empty
-        for name in BODY_FIELDS:
-            setattr(apart[key], name, None)
     if len(apart) == 1:
         bodies = [body for body in [_get_body(next(iter(apart)))] if body is not None]
     else:
         bodies = list(ContentBodyModel.batch_get(list(apart), consistent_read=True)) if apart else []
-    for body in bodies:
-        for name in BODY_FIELDS:
-            setattr(apart[body.key], name, getattr(body, name))
+    found = {body.key: body for body in bodies}
+    for key, item in apart.items():
+        attach_body(item, found.get(key))
     return items
+
+
+def attach_body(item: ContentModel, body: ContentBodyModel | None) -> ContentModel:
+    """Fill in the body fields of an item whose body is stored apart, from its body item read
+    elsewhere (None: a body gone missing reads as empty); an item of the older shape keeps its own."""
+    if item.body_apart:
+        for name in BODY_FIELDS:
+            setattr(item, name, getattr(body, name) if body is not None else None)
+    return item
 
 
 def _get_body(key: str) -> ContentBodyModel | None:
