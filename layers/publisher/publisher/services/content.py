@@ -103,20 +103,28 @@ def list_content(
     site_id: str | None = None,
     status: str | None = None,
     site_status: str | None = None,
+    sector_id: str | None = None,
     account_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """By site (grouped by status) when `site_id` is given, else the account's, newest first."""
+    """By site (grouped by status) when `site_id` is given, else the account's, newest first;
+    `sector_id` keeps one sector's items (a page may then hold fewer than `limit`)."""
     status = _choice(status, ContentStatus, "status")
     site_status = _choice(site_status, SiteStatus, "site_status")
     ready_store()
     if site_id:
         load_site(caller, site_id)
-        items, cursor = store.by_site(site_id, page, status=status, site_status=site_status)
+        items, cursor = store.by_site(
+            site_id, page, status=status, site_status=site_status, sector_id=sector_id
+        )
     else:
         if account_id and not caller.can_see(account_id):
             return [], None
         items, cursor = store.by_account(
-            account_id or caller.account_id, page, status=status, site_status=site_status
+            account_id or caller.account_id,
+            page,
+            status=status,
+            site_status=site_status,
+            sector_id=sector_id,
         )
     return [content_view(item) for item in items], cursor
 

@@ -197,10 +197,21 @@ def _state(item: ContentModel) -> dict[str, Any]:
 # --- queries ------------------------------------------------------------------------------
 
 
+def _in_sector(sector_id: str | None) -> Any:
+    """Keeps the items of one sector (the content indexes hold keys only, not `sector_id`)."""
+    return None if sector_id is None else lambda item: item.sector_id == sector_id
+
+
 def by_site(
-    site_id: str, page: PageRequest, *, status: str | None = None, site_status: str | None = None
+    site_id: str,
+    page: PageRequest,
+    *,
+    status: str | None = None,
+    site_status: str | None = None,
+    sector_id: str | None = None,
 ) -> tuple[list[ContentModel], str | None]:
     """A site's content, grouped by the filtered status and oldest first within it."""
+    keep = _in_sector(sector_id)
     if site_status is not None:
         filter_condition = ContentModel.status == status if status else None
         return query_page(
@@ -209,13 +220,19 @@ def by_site(
             ContentModel.site_status_key.startswith(f"{site_status}#"),
             page=page,
             filter_condition=filter_condition,
+            keep=keep,
         )
     prefix = ContentModel.status_key.startswith(f"{status}#") if status else None
-    return query_page(ContentModel.site_status_index.query, site_id, prefix, page=page)
+    return query_page(ContentModel.site_status_index.query, site_id, prefix, page=page, keep=keep)
 
 
 def by_account(
-    account_id: str, page: PageRequest, *, status: str | None = None, site_status: str | None = None
+    account_id: str,
+    page: PageRequest,
+    *,
+    status: str | None = None,
+    site_status: str | None = None,
+    sector_id: str | None = None,
 ) -> tuple[list[ContentModel], str | None]:
     """An account's content, newest first, optionally filtered."""
     conditions = []
@@ -232,6 +249,7 @@ def by_account(
         page=page,
         newest_first=True,
         filter_condition=filter_condition,
+        keep=_in_sector(sector_id),
     )
 
 

@@ -9,7 +9,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from publisher.api.auth import current_caller
 from publisher.api.openapi import BODY, QUERY, answers
-from publisher.api.params import AccountId, ContentStatusFilter, Cursor, Limit, SiteId, SiteStatusFilter
+from publisher.api.params import (
+    AccountId,
+    ContentStatusFilter,
+    Cursor,
+    Limit,
+    SectorId,
+    SiteId,
+    SiteStatusFilter,
+)
 from publisher.api.resolver import status_of
 from publisher.api.responses import ok
 from publisher.domain.content import BulkRequest, ContentCreate, ContentPatch, ScheduleRequest
@@ -41,13 +49,20 @@ def list_content(
     site_id: SiteId = None,
     status: ContentStatusFilter = None,
     site_status: SiteStatusFilter = None,
+    sector_id: SectorId = None,
     account_id: AccountId = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ):
     page = page_request(limit, cursor)
     items, next_cursor = content.list_content(
-        current_caller(), page, site_id=site_id, status=status, site_status=site_status, account_id=account_id
+        current_caller(),
+        page,
+        site_id=site_id,
+        status=status,
+        site_status=site_status,
+        sector_id=sector_id,
+        account_id=account_id,
     )
     return ok(items, next_cursor=next_cursor)
 
