@@ -245,4 +245,5 @@ def test_given_an_s3_integration_without_its_public_address_then_422_on_that_fie
     assert reply.json["error"] == "some fields of the config are invalid"
     assert list(reply.json["errors"]) == ["config.public_base_url"]
     assert stored(aws, "IntegrationsTable") == []
-    assert [item["key"]["S"] for item in stored(aws, "UniqueKeysTable")] == ["site-slug#garden"]  # no bucket claim
+    claims = [item["key"]["S"] for item in stored(aws, "UniqueKeysTable")]
+    assert claims == ["site-slug#garden"]  # the site's slug, and no bucket claim

@@ -27,7 +27,7 @@ from publisher.store.models import ContentModel
 from publisher.timeutil import iso, parse_iso, utcnow
 
 MAX_RANGE = timedelta(days=92)
-QUEUE_STATUSES = (SiteStatus.SCHEDULED, SiteStatus.PUBLISHING, SiteStatus.FAILED)
+QUEUE_STATUSES = (SiteStatus.SCHEDULED, SiteStatus.PUBLISHING, SiteStatus.RETRYING, SiteStatus.FAILED)
 FEED_PAST = timedelta(days=31)
 FEED_MAX_EVENTS = 1000
 EVENT_LENGTH = timedelta(minutes=15)
@@ -101,10 +101,13 @@ def _after(page: PageRequest) -> tuple[str, str] | None:
 
 
 def queue(caller: Caller, site_id: str | None, page: PageRequest) -> tuple[list[dict[str, Any]], str | None]:
-    """Scheduled, publishing and failed items, soonest first (failed ones by their missed time)."""
+    """Scheduled, publishing, retrying and failed items, soonest first (failed ones by their missed
+    time), and approved items the scheduler left without a slot, with its reason (by when that
+    happened)."""
     site_id = _required_site(site_id)
     load_site(caller, site_id)
-    items = sorted(store.with_site_status(site_id, QUEUE_STATUSES), key=_queue_key)
+    left = [item for item in store.approved_unscheduled(site_id) if item.unscheduled_reason]
+    items = sorted([*store.with_site_status(site_id, QUEUE_STATUSES), *left], key=_queue_key)
     after = _after(page)
     if after is not None:
         items = [item for item in items if _queue_key(item) > after]

@@ -142,7 +142,7 @@ def update_content(caller: Caller, content_id: str, patch: ContentPatch) -> dict
     caller.require_write()
     item = load_content(caller, content_id)
     changes = patch.model_dump(mode="json", exclude_unset=True)
-    if item.site_status == SiteStatus.PUBLISHING:
+    if item.site_status in (SiteStatus.PUBLISHING, SiteStatus.RETRYING):
         raise Conflict("the content is being published; edit it once publishing has finished")
     new_status = changes.get("status", item.status)
     if new_status != item.status:

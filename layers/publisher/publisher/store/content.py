@@ -145,6 +145,7 @@ def schedule_move(
         "scheduled_publish_at": when,
         "site_status_updated_at": changed_at,
         "enqueued_for": None,
+        "unscheduled_reason": None,
     }
     probe = ContentModel(item.content_id, **_state(item))
     entry = history.entry_for(item, changes)
@@ -180,6 +181,19 @@ def unschedule_move(item: ContentModel, changed_at: str) -> None:
     entry = history.entry_for(item, changes)
     conditional_update(item, actions_for(item, changes), condition, CHANGED)
     history.record(entry)
+
+
+def note_unscheduled(item: ContentModel, reason: str) -> bool:
+    """Store why approved content was left without a slot, while it is still waiting as read
+    (False when it changed meanwhile)."""
+    if item.unscheduled_reason == reason:
+        return True
+    condition = _unchanged(item) & ContentModel.scheduled_publish_at.does_not_exist()
+    try:
+        conditional_update(item, actions_for(item, {"unscheduled_reason": reason}), condition, CHANGED)
+    except Conflict:
+        return False
+    return True
 
 
 def release_minute(key: str, content_id: str) -> None:
