@@ -90,7 +90,7 @@ def test_given_no_enabled_integration_when_scheduled_soon_then_409_and_nothing_i
 
     assert reply.status == 409 and "no enabled integration" in reply.json["error"]
     stored = content_now(content_id)
-    assert (stored.site_status, stored.scheduled_publish_at, stored.enqueued_for) == ("not_published", None, None)
+    assert (stored.site_status, stored.scheduled_publish_at) == ("not_published", None)
     assert receive(aws) == []
 
 
