@@ -145,6 +145,11 @@ def _bench_calls(counter: CallCounter, sites: int, items: int) -> None:
             "timezone": "Europe/Paris",
         }
         call("PUT", f"/api/v1/sites/{site['id']}/publishing-settings/", token=owner, body=settings)
+        hook = {  # content is scheduled only where it can be published (nothing is sent here)
+            "config": {"url": "https://hooks.example.com/bench"},
+            "credentials": {"signing_secret": "bench-signing-secret-0123"},
+        }
+        call("PUT", f"/api/v1/sites/{site['id']}/integrations/webhook/", token=owner, body=hook)
         body = {"site_id": site["id"], "title": "Post", "status": "approved"}
         return [
             call("POST", "/api/v1/content/", token=owner, body=body).json["data"]["id"] for _ in range(items)

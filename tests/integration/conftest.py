@@ -17,12 +17,15 @@ def owner(aws) -> str:
 
 @pytest.fixture
 def site(owner) -> dict:
-    """A site of acct-1, created through the API."""
-    return create_site(owner, url="https://garden.example.com")
+    """A site of acct-1, created through the API, with an enabled webhook integration (content is
+    scheduled only on a site that has somewhere to publish to; tests of our logic hand in a fake
+    destination for it)."""
+    site = create_site(owner, url="https://garden.example.com")
+    webhook_integration(site["id"])
+    return site
 
 
 @pytest.fixture
 def webhook_site(site) -> dict:
-    """The site with a webhook integration (tests of our logic hand in a fake destination for it)."""
-    webhook_integration(site["id"])
+    """The site with its webhook integration (the name says what the test relies on)."""
     return site

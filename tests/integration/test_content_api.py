@@ -182,9 +182,31 @@ def test_given_more_items_than_the_limit_then_cursor_pages_cover_all_once(owner,
     assert created_at == sorted(created_at, reverse=True)  # the account's list: newest first
 
 
+def test_given_content_of_several_sectors_then_sector_id_keeps_one_sectors_items_on_every_page(owner, site):
+    garden = [create_content(owner, site["id"], title=f"Garden {n}", sector_id="garden")["id"] for n in "abc"]
+    kitchen = create_content(owner, site["id"], title="Kitchen", sector_id="kitchen", status="approved")
+    create_content(owner, site["id"], title="No sector")
+
+    def every_page(**query) -> list[str]:
+        seen, cursor = [], None
+        while True:
+            items, cursor = listed(owner, limit="2", **query, **({"cursor": cursor} if cursor else {}))
+            seen += [item["id"] for item in items]
+            if cursor is None:
+                return seen
+
+    assert sorted(every_page(site_id=site["id"], sector_id="garden")) == sorted(garden)
+    assert sorted(every_page(sector_id="garden")) == sorted(garden)  # the account's list
+    assert every_page(site_id=site["id"], sector_id="kitchen", status="approved") == [kitchen["id"]]
+    assert every_page(site_id=site["id"], sector_id="kitchen", site_status="not_published") == [kitchen["id"]]
+    assert every_page(site_id=site["id"], sector_id="garden", status="approved") == []
+
+
 @pytest.mark.parametrize(
     ("query", "status"),
     [
+        ({"sector_id": ""}, 400),
+        ({"sector_id": "x" * 300}, 400),
         ({"status": "live"}, 400),  # API.md v1.1: a malformed query value is a 400
         ({"site_status": "done"}, 400),
         ({"limit": "0"}, 400),

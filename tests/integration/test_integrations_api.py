@@ -16,6 +16,8 @@ WORDPRESS = {
     "credentials": {"username": "editor", "application_password": WP_PASSWORD},
 }
 
+S3 = {"config": {"bucket": "publisher-site-a", "public_base_url": "https://site-a.example"}}
+
 
 def put(owner, site, destination, body):
     return call("PUT", f"/api/v1/sites/{site['id']}/integrations/{destination}/", token=owner, body=body)
@@ -92,8 +94,13 @@ def test_given_an_s3_integration_then_no_credentials_are_needed(owner, site):
             {"config": {"admin_url": "https://g.example"}, "credentials": {"admin_api_key": "nope"}},
             "credentials.admin_api_key",
         ),
-        ("s3", {"config": {"bucket": "Bad_Bucket"}}, "config.bucket"),
-        ("s3", {"config": {"bucket": "someone-elses-bucket"}}, "config.bucket"),
+        ("s3", {"config": {"bucket": "Bad_Bucket", "public_base_url": "https://x.example"}}, "config.bucket"),
+        (
+            "s3",
+            {"config": {"bucket": "someone-elses-bucket", "public_base_url": "https://x.example"}},
+            "config.bucket",
+        ),
+        ("s3", {"config": {"bucket": "publisher-site-a"}}, "config.public_base_url"),
         (
             "webhook",
             {"config": {"url": "https://h.example"}, "credentials": {"signing_secret": "short"}},
@@ -131,15 +138,15 @@ def test_given_insecure_http_when_the_deployment_forbids_it_then_422(aws, owner,
 
 
 def test_given_a_viewer_or_a_stranger_then_integrations_cannot_be_set(aws, owner, site):
-    viewer = put(token("acct-1", "viewer"), site, "s3", {"config": {"bucket": "publisher-site-a"}})
-    stranger = put(token("acct-2", "owner"), site, "s3", {"config": {"bucket": "publisher-site-a"}})
+    viewer = put(token("acct-1", "viewer"), site, "s3", S3)
+    stranger = put(token("acct-2", "owner"), site, "s3", S3)
 
     assert (viewer.status, stranger.status) == (403, 404)
     assert stored(aws, "IntegrationsTable") == []
 
 
 def test_given_an_integration_when_deleted_then_gone_and_a_second_delete_is_404(aws, owner, site):
-    put(owner, site, "s3", {"config": {"bucket": "publisher-site-a"}})
+    assert put(owner, site, "s3", S3).status == 200
     path = f"/api/v1/sites/{site['id']}/integrations/s3/"
 
     assert call("DELETE", path, token=owner).status == 200
@@ -218,3 +225,25 @@ def test_given_a_wordpress_site_without_pretty_permalinks_then_its_rest_route_st
 
     assert kept.status == 200 and kept.json["data"]["config"]["rest_route_style"] == "query"
     assert refused.status == 422 and "config.rest_route_style" in refused.json["errors"]
+
+
+def test_given_a_short_secret_then_the_reason_counts_characters_in_a_grammatical_sentence(aws, owner, site):
+    body = {"config": {"url": "https://h.example"}, "credentials": {"signing_secret": "too-short"}}
+
+    reply = put(owner, site, "webhook", body)
+
+    assert reply.status == 422
+    assert reply.json["error"] == "some fields of the credentials are invalid"
+    assert reply.json["errors"] == {"credentials.signing_secret": ["should have at least 16 characters"]}
+    assert stored(aws, "IntegrationsTable") == []
+
+
+def test_given_an_s3_integration_without_its_public_address_then_422_on_that_field(aws, owner, site):
+    reply = put(owner, site, "s3", {"config": {"bucket": "publisher-site-a", "prefix": "blog/"}})
+
+    assert reply.status == 422
+    assert reply.json["error"] == "some fields of the config are invalid"
+    assert list(reply.json["errors"]) == ["config.public_base_url"]
+    assert stored(aws, "IntegrationsTable") == []
+    claims = [item["key"]["S"] for item in stored(aws, "UniqueKeysTable")]
+    assert claims == ["site-slug#garden"]  # the site's slug, and no bucket claim

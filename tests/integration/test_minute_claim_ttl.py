@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from publisher.store.content import MINUTE_CLAIM_KEPT
 from publisher.timeutil import iso, parse_iso
-from tests.integration.scheduling_support import create_content, create_site, next_weekday, schedule
-from tests.support.fixtures import stored, token
+from tests.integration.scheduling_support import create_content, next_weekday, schedule
+from tests.support.fixtures import stored
 
 
-def test_a_minute_claim_expires_a_day_after_its_minute_and_slug_claims_never(aws):
-    owner = token("acct-1", "owner")
-    site = create_site(owner)
+def test_a_minute_claim_expires_a_day_after_its_minute_and_slug_claims_never(aws, owner, site):
     item = create_content(owner, site["id"], status="approved")
     when = next_weekday(2).replace(hour=10, minute=30)
 

@@ -15,10 +15,12 @@ from publisher.domain.slots import assign_slots
 from publisher.store.content import approved_unscheduled
 from publisher.store.models import UsageCounterModel
 from publisher.timeutil import iso, parse_iso
+from tests.integration.publishing_support import put_integration
 from tests.integration.scheduling_support import (
     atomic_moto_writes,
     counters,
     create_content,
+    create_site,
     force_site_status,
     next_weekday,
     put_settings,
@@ -349,3 +351,37 @@ def test_given_10_concurrent_explicit_times_in_one_day_then_exactly_the_cap_wins
     assert counters(aws)[(site["id"], f"day#{day:%Y-%m-%d}")] == 3
     scheduled = [item for item in items if stored_content(item["id"]).site_status == "scheduled"]
     assert len(scheduled) == 3 and len(unique_keys(aws, "slot#")) == 3
+
+
+# --- somewhere to publish to ------------------------------------------------------------------
+
+
+def test_given_a_site_with_no_enabled_integration_then_scheduling_is_409_naming_the_fix_and_writes_nothing(
+    aws, owner
+):
+    bare = create_site(owner, name="Bare", slug="bare")
+    item = approved(owner, bare)
+    hook = {
+        "enabled": False,
+        "config": {"url": "https://hooks.example.com/p"},
+        "credentials": {"signing_secret": "0123456789abcdef0123"},
+    }
+    put_integration(bare["id"], "webhook", hook)  # there, but disabled
+    before = snapshot(aws)
+
+    next_slot = schedule(owner, item["id"], {})
+    explicit = schedule(
+        owner, item["id"], {"scheduled_publish_at": iso(datetime.now(UTC) + timedelta(days=2))}
+    )
+    bulk = call(
+        "POST", "/api/v1/content/bulk/", token=owner, body={"action": "schedule", "ids": [item["id"]]}
+    )
+
+    assert (next_slot.status, explicit.status) == (409, 409)
+    assert "no enabled integration" in next_slot.json["error"]
+    assert f"PUT /sites/{bare['id']}/integrations/{{destination}}/" in next_slot.json["error"]
+    assert bulk.json["data"]["results"][0]["status"] == 409
+    assert snapshot(aws) == before
+
+    put_integration(bare["id"], "webhook", {**hook, "enabled": True})
+    assert schedule(owner, item["id"], {}).status == 200

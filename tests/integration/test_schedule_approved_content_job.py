@@ -24,6 +24,7 @@ from tests.integration.scheduling_support import (
     snapshot,
     stored_content,
 )
+from tests.support.apigw import call
 from tests.support.handlers import FakeLambdaContext, load_handler_module
 
 MONDAY = 0
@@ -165,11 +166,39 @@ def test_given_sites_without_automation_then_the_job_leaves_them_alone(aws, owne
     assert snapshot(aws) == before
 
 
-def test_given_no_room_under_the_caps_then_items_wait_unscheduled(owner, site, run_at):
+def test_given_no_room_under_the_caps_then_items_wait_unscheduled_with_the_reason_shown(owner, site, run_at):
     put_settings(owner, site["id"], **{**AUTO, "daily_publish_limit": 0})
     item = create_content(owner, site["id"], status="approved")
+    untouched = create_content(owner, site["id"], title="Draft")
 
     summary = run_job(run_at)
 
     assert (summary["scheduled"], summary["left_unscheduled"]) == (0, 1)
-    assert stored_content(item["id"]).site_status == "not_published"
+    reason = "the daily publish limit is 0: nothing can be scheduled until it is raised"
+    viewed = call("GET", f"/api/v1/content/{item['id']}/", token=owner).json["data"]
+    assert (viewed["site_status"], viewed["unscheduled_reason"]) == ("not_published", reason)
+    queue = call("GET", "/api/v1/publisher/queue/", token=owner, query={"site_id": site["id"]}).json["data"]
+    assert [(entry["id"], entry["unscheduled_reason"]) for entry in queue] == [(item["id"], reason)]
+    assert stored_content(untouched["id"]).unscheduled_reason is None
+
+    put_settings(owner, site["id"], **AUTO)
+    assert run_job(run_at)["scheduled"] == 1
+
+    viewed = call("GET", f"/api/v1/content/{item['id']}/", token=owner).json["data"]
+    assert (viewed["site_status"], viewed["unscheduled_reason"]) == ("scheduled", None)
+    assert stored_content(item["id"]).unscheduled_reason is None
+
+
+def test_given_a_site_with_nowhere_to_publish_then_the_job_schedules_nothing_and_says_why(aws, owner, run_at):
+    bare = create_site(owner, name="Bare", slug="bare")
+    put_settings(owner, bare["id"], **AUTO)
+    item = create_content(owner, bare["id"], status="approved")
+
+    summary = run_job(run_at)
+
+    assert (summary["scheduled"], summary["left_unscheduled"]) == (0, 1)
+    stored = stored_content(item["id"])
+    assert stored.site_status == "not_published" and stored.scheduled_publish_at is None
+    assert stored.unscheduled_reason.startswith(
+        "the site has no enabled integration to publish to; enable one"
+    )

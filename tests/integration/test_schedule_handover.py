@@ -79,7 +79,7 @@ def test_given_a_time_an_hour_ahead_when_scheduled_then_the_job_hands_it_over_la
     assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "0"
 
 
-def test_given_no_enabled_integration_when_scheduled_soon_then_it_stays_scheduled_for_the_job(aws):
+def test_given_no_enabled_integration_when_scheduled_soon_then_409_and_nothing_is_queued(aws):
     owner = token("acct-1")
     site = create_site(owner)
     put_settings(owner, site["id"], **OPEN_ALL_DAY)
@@ -88,9 +88,10 @@ def test_given_no_enabled_integration_when_scheduled_soon_then_it_stays_schedule
 
     reply = schedule(owner, content_id, {"scheduled_publish_at": iso(when)})
 
-    assert reply.status == 200
+    assert reply.status == 409 and "no enabled integration" in reply.json["error"]
     stored = content_now(content_id)
-    assert (stored.site_status, stored.enqueued_for) == ("scheduled", None)
+    assert (stored.site_status, stored.scheduled_publish_at) == ("not_published", None)
+    assert receive(aws) == []
 
 
 def test_given_the_job_assigns_a_slot_minutes_away_then_it_is_queued_at_once(aws):

@@ -80,6 +80,20 @@ class Api:
         return self.data("GET", f"/content/{content_id}/")
 
 
+def with_somewhere_to_publish(api: Api, site_id: str) -> None:
+    """An enabled webhook integration (content is scheduled only where it can be published); the
+    tests publish nothing to it unless they point it at a peer of theirs."""
+    api.data(
+        "PUT",
+        f"/sites/{site_id}/integrations/webhook/",
+        {
+            "enabled": True,
+            "config": {"url": "https://hooks.example.com/console-e2e"},
+            "credentials": {"signing_secret": "console-e2e-signing-secret"},
+        },
+    )
+
+
 @dataclass
 class Tenant:
     """An account of its own with one site whose settings publish any day, 09:00-17:00 local."""

@@ -48,6 +48,22 @@ def field_errors(problems: Sequence[Mapping], prefix: str = "") -> dict[str, lis
         if loc and loc[0] in {"body", "query", "path"}:
             loc = loc[1:]
         field = ".".join([prefix, *loc] if prefix else loc) or prefix or "body"
-        message = str(problem.get("msg", "is invalid")).removeprefix("Value error, ")
-        fields.setdefault(field, []).append(message)
+        fields.setdefault(field, []).append(_reason(problem))
     return fields
+
+
+LENGTH_BOUNDS = {"too_short": ("at least", "min_length"), "too_long": ("at most", "max_length")}
+"""pydantic's length problems of a value it does not see as a string (a secret), which it words
+in items ("should have at least 16 items after validation")."""
+
+
+def _reason(problem: Mapping) -> str:
+    """One problem's reason: pydantic's message, except that a length bound of text (a string or
+    a secret) counts characters, and no reason repeats the value or its length."""
+    bound = LENGTH_BOUNDS.get(str(problem.get("type")))
+    value = problem.get("input")
+    if bound is not None and (isinstance(value, str) or hasattr(value, "get_secret_value")):
+        words, key = bound
+        limit = (problem.get("ctx") or {}).get(key)
+        return f"should have {words} {limit} character{'' if limit == 1 else 's'}"
+    return str(problem.get("msg", "is invalid")).removeprefix("Value error, ")

@@ -21,7 +21,15 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 from local.aws import LOCAL_JWT_SECRET
 from local.demo import DEMO_ACCOUNT
 from publisher.tokens import issue_token
-from tests.support.console_browser import CHROMIUM, CHROMIUM_ARGS, OPEN_SETTINGS, TEST_ZONE, Api, Tenant
+from tests.support.console_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    OPEN_SETTINGS,
+    TEST_ZONE,
+    Api,
+    Tenant,
+    with_somewhere_to_publish,
+)
 from tests.support.local_runner import LocalRunner, running_local
 
 
@@ -77,6 +85,7 @@ def tenant(local_api: LocalRunner) -> Tenant:
         "POST", "/sites/", {"name": f"Console {account}", "slug": account, "url": "https://example.com"}
     )
     api.data("PUT", f"/sites/{site['id']}/publishing-settings/", OPEN_SETTINGS)
+    with_somewhere_to_publish(api, site["id"])
     return Tenant(api=api, site_id=site["id"], zone=ZoneInfo(TEST_ZONE), account=account)
 
 

@@ -23,6 +23,7 @@ from tests.support.console_browser import (
     switch_view,
     utc_text,
     week_slot_point,
+    with_somewhere_to_publish,
 )
 
 pytestmark = pytest.mark.e2e
@@ -167,6 +168,7 @@ def test_given_two_sites_when_all_sites_is_chosen_then_both_sites_items_show_eac
     tenant.api.data(
         "PUT", f"/sites/{other['id']}/publishing-settings/", {**OPEN_SETTINGS, "timezone": "America/New_York"}
     )
+    with_somewhere_to_publish(tenant.api, other["id"])
     second = Tenant(
         api=tenant.api, site_id=other["id"], zone=ZoneInfo("America/New_York"), account=tenant.account
     )

@@ -119,6 +119,20 @@ def test_content_settles_only_when_no_current_record_is_in_flight(statuses, outc
     assert settled_outcome(statuses) == outcome
 
 
+@pytest.mark.parametrize(
+    ("statuses", "retried", "outcome"),
+    [
+        (["published", "failed"], 1, "retrying"),  # the one failure comes back from the queue
+        (["failed", "failed"], 2, "retrying"),
+        (["failed", "failed"], 1, "failed"),  # one of the two failed for good
+        (["failed", "publishing"], 1, None),  # still in flight
+        (["published", "published"], 0, "published"),
+    ],
+)
+def test_content_is_retrying_while_every_failure_is_one_the_queue_brings_back(statuses, retried, outcome):
+    assert settled_outcome(statuses, retried=retried) == outcome
+
+
 def test_request_bodies_refuse_unknown_fields_and_empty_destination_lists():
     with pytest.raises(ValidationError):
         PublishRequest.model_validate({"content_id": "c", "destinations": []})

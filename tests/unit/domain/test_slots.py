@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.slots import assign_slots, check_explicit_time, period_keys
+from publisher.domain.slots import assign_slots, check_explicit_time, no_slot_reason, period_keys
 
 FRIDAY_EVENING = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)  # after the default 09:00-17:00 slot
 
@@ -417,3 +417,34 @@ def test_given_unlimited_caps_then_any_future_explicit_time_is_accepted():
 def test_given_a_naive_explicit_time_then_the_call_is_refused():
     with pytest.raises(ValueError, match="when"):
         check_explicit_time(settings(), [], datetime(2026, 11, 23, 10, 0), FRIDAY_EVENING)
+
+
+# --- why no slot is left -------------------------------------------------------------------
+
+
+def test_given_a_cap_of_zero_then_the_reason_names_it():
+    reason = no_slot_reason(settings(daily_publish_limit=0), [], FRIDAY_EVENING)
+
+    assert reason == "the daily publish limit is 0: nothing can be scheduled until it is raised"
+
+
+def test_given_every_slot_of_the_horizon_taken_then_the_reason_names_the_first_full_cap_and_the_last_day():
+    capped = settings(daily_publish_limit=1, weekly_publish_limit=1, timezone="Europe/Berlin")
+    taken = assign_slots(capped, [], FRIDAY_EVENING, 1000, horizon_days=30)
+    assert assign_slots(capped, taken, FRIDAY_EVENING, 1, horizon_days=30) == []
+
+    reason = no_slot_reason(capped, taken, FRIDAY_EVENING, horizon_days=30)
+
+    # Friday 18:00 in Berlin is after the day's slot; Monday 2026-11-23 is the first day looked at
+    assert reason.startswith("the daily publish limit (1) is reached for 2026-11-23 (Europe/Berlin)")
+    assert "no later slot is free through 2026-12-20" in reason
+
+
+def test_given_publish_days_that_are_all_blacked_out_then_the_reason_says_so():
+    blocked = settings(
+        publish_days=["mon"], blackout_dates=[date(2026, 11, 23) + timedelta(weeks=n) for n in range(5)]
+    )
+
+    reason = no_slot_reason(blocked, [], FRIDAY_EVENING, horizon_days=30)
+
+    assert reason.startswith("no slot is free through 2026-12-20 (UTC)")

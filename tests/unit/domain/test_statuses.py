@@ -37,6 +37,9 @@ LEGAL = [
     (R.PUBLISHED, R.PUBLISHING),  # republish: one record per (content, destination)
     (R.RETRACTED, R.PUBLISHING),  # republish after a retract restores the same post
     (S.PUBLISHED, S.NOT_PUBLISHED),  # no record is published any more
+    (S.PUBLISHING, S.RETRYING),  # an attempt failed and the queue brings it back
+    (S.RETRYING, S.PUBLISHING),  # the queue's retry (or a publish-now) claims it
+    (S.RETRYING, S.FAILED),  # the retry cannot happen any more (the cleanup job gives up)
     (D.PENDING, D.DEPLOYING),
     (D.DEPLOYING, D.COMPLETED),
     (D.DEPLOYING, D.FAILED),
@@ -65,7 +68,8 @@ def test_moves_across_machines_are_refused():
 
 
 def test_sources_of_a_target_are_the_conditions_of_its_write():
-    assert sources_of(S.PUBLISHING) == {S.SCHEDULED, S.FAILED, S.PUBLISHED}
+    assert sources_of(S.PUBLISHING) == {S.SCHEDULED, S.FAILED, S.RETRYING, S.PUBLISHED}
+    assert sources_of(S.RETRYING) == {S.PUBLISHING}
     assert sources_of(R.PUBLISHING) == {R.PENDING, R.FAILED, R.PUBLISHING, R.PUBLISHED, R.RETRACTED}
     assert sources_of(D.ROLLED_BACK) == {D.COMPLETED, D.FAILED}
     assert sources_of(S.NOT_PUBLISHED) == {S.SCHEDULED, S.PUBLISHED}
@@ -91,3 +95,5 @@ def test_given_a_move_then_it_allows_only_its_sources():
     assert statuses.PUBLISH_NOW_UNSCHEDULED.via == (S.SCHEDULED,)
     assert not statuses.UNSCHEDULE.allows(S.FAILED)
     assert not statuses.RETRACT.allows(None)
+    assert not statuses.SETTLE_FAILED.allows(S.RETRYING)  # a retrying item fails only by giving up
+    assert statuses.GIVE_UP_RETRYING.allows(S.RETRYING) and not statuses.GIVE_UP_RETRYING.allows(S.PUBLISHING)

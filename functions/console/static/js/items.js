@@ -6,6 +6,7 @@ export const STATUS_LABELS = {
   not_published: "Not published",
   scheduled: "Scheduled",
   publishing: "Publishing",
+  retrying: "Retrying",
   published: "Published",
   failed: "Failed",
 };
@@ -15,6 +16,7 @@ export const STATUS_ICONS = {
   not_published: "○",
   scheduled: "◷",
   publishing: "↻",
+  retrying: "↺",
   published: "✓",
   failed: "✕",
 };
@@ -40,7 +42,7 @@ export function itemInstant(item) {
 /** Moving, retrying and unscheduling apply to what has not started publishing. */
 export const canReschedule = (item) => item.site_status === "scheduled" || item.site_status === "failed";
 export const canUnschedule = (item) => item.site_status === "scheduled";
-export const canPublishNow = (item) => item.site_status === "scheduled" || item.site_status === "failed";
+export const canPublishNow = (item) => ["scheduled", "retrying", "failed"].includes(item.site_status);
 /** The backlog: approved content that is on no schedule (never scheduled, unscheduled or retracted). */
 export const canSchedule = (item) => item.status === "approved" && item.site_status === "not_published";
 

@@ -3,7 +3,7 @@
 // at a time or for the selected items in one bulk request.
 
 import { canPublishNow, canUnschedule, changedBadge, element, recordsList, statusBadge, whenText } from "./items.js";
-import { timeInZone } from "./zones.js";
+import { formatInZone, timeInZone } from "./zones.js";
 
 const POLL_MS = 4000;
 const $ = (id) => document.getElementById(id);
@@ -101,11 +101,15 @@ export class QueuePage {
     // The item's own last error, unless a destination's record already says it.
     const error = item.last_error && !records.some((record) => record.error === item.last_error)
       ? element("p", { className: "reason" }, item.last_error) : null;
+    // Why it waits: the next attempt of a retry, or why the scheduler left it without a slot.
+    const waiting = item.next_attempt_at
+      ? element("p", { className: "reason" }, `Next attempt ${formatInZone(new Date(item.next_attempt_at), zone)}`)
+      : item.unscheduled_reason ? element("p", { className: "reason" }, `Not scheduled: ${item.unscheduled_reason}`) : null;
     const destinations = element("div", {},
-      status ? recordsList(records) : element("span", { className: "muted" }, "Not started"), error);
+      status ? recordsList(records) : element("span", { className: "muted" }, "Not started"), error, waiting);
     const actions = element("div");
     if (this.app.canWrite && canPublishNow(item)) {
-      const label = item.site_status === "failed" ? "Retry now" : "Publish now";
+      const label = item.site_status === "scheduled" ? "Publish now" : "Retry now";
       actions.append(this.button(label, "publish", item, () => this.app.api.publishNow(item.id),
         `Publishing “${item.title}” now.`, `“${item.title}” could not be published`,
         `${label === "Retry now" ? "Retry" : "Publish"} “${item.title}” now, at every destination?`));

@@ -33,6 +33,10 @@ def _time(description: str = "ISO 8601, UTC") -> Any:
     return Field(description=description, json_schema_extra={"format": "date-time"})
 
 
+UNSCHEDULED_REASON = "approved content the scheduler left without a slot: why, and after when it could go"
+NEXT_ATTEMPT = "retrying: when the queue tries the failed attempt again (ISO 8601, UTC)"
+
+
 class _Resource(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -185,6 +189,8 @@ class Content(_Resource):
     published_at: Time | None = _time()
     last_error: str | None
     changed_since_publish: bool = Field(description="a published field was edited after the last publication")
+    unscheduled_reason: str | None = Field(description=UNSCHEDULED_REASON)
+    next_attempt_at: Time | None = _time(NEXT_ATTEMPT)
     site_status_updated_at: Time = _time()
     created_at: Time = _time()
     updated_at: Time = _time()
@@ -232,6 +238,8 @@ class CalendarEntry(_Resource):
     paused: bool | None = Field(
         default=None, description="queue only: the site's publishing is paused, so nothing is handed over"
     )
+    unscheduled_reason: str | None = Field(description=UNSCHEDULED_REASON)
+    next_attempt_at: Time | None = _time(NEXT_ATTEMPT)
 
 
 class PublishingRecord(_Resource):
@@ -250,6 +258,7 @@ class PublishingRecord(_Resource):
     metadata: dict[str, Any]
     deployment_id: str | None
     next_retry_at: Time | None = _time()
+    next_attempt_at: Time | None = _time("failed, and the queue tries it again at this time")
     created_at: Time = _time()
     updated_at: Time = _time()
 

@@ -124,6 +124,7 @@ def history_action(field: str, old: str | None, new: str | None) -> str:
         SiteStatus.SCHEDULED: "reschedule" if old == SiteStatus.SCHEDULED else "schedule",
         SiteStatus.NOT_PUBLISHED: "unschedule" if old == SiteStatus.SCHEDULED else "retract",
         SiteStatus.PUBLISHING: "start publishing",
+        SiteStatus.RETRYING: "retry later",
         SiteStatus.PUBLISHED: "published",
         SiteStatus.FAILED: "failed",
     }

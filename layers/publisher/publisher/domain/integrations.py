@@ -79,7 +79,9 @@ class WebflowCredentials(_Strict):
 class S3Config(_Config):
     bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
     prefix: Annotated[str, Field(max_length=200, pattern=r"^([A-Za-z0-9._-]+/)*$")] = ""
-    public_base_url: HttpUrl | None = None
+    public_base_url: HttpUrl
+    """Where `prefix` is served (a website endpoint or CloudFront): each page's `external_url` is
+    `<public_base_url>/<slug>/`, so without it a record could only hold a relative address."""
 
 
 class NoCredentials(_Strict):

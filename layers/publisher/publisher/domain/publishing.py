@@ -267,11 +267,14 @@ def bounded_media(media: dict[str, Any]) -> dict[str, Any]:
     return dict(list(media.items())[-MAX_MEDIA_MAP:])
 
 
-def settled_outcome(statuses: Iterable[str]) -> SiteStatus | None:
+def settled_outcome(statuses: Iterable[str], *, retried: int = 0) -> SiteStatus | None:
     """What the content is once every current record has an outcome: published when all are,
-    failed when any failed, None while one is still pending or publishing (or there is none)."""
+    retrying when the failed ones are all `retried` by the queue, failed when one failed for good;
+    None while one is still pending or publishing (or there is none)."""
     current = [status for status in statuses if status != RecordStatus.RETRACTED]
     if not current or any(status in IN_FLIGHT for status in current):
         return None
-    published = all(status == RecordStatus.PUBLISHED for status in current)
-    return SiteStatus.PUBLISHED if published else SiteStatus.FAILED
+    failed = sum(status != RecordStatus.PUBLISHED for status in current)
+    if not failed:
+        return SiteStatus.PUBLISHED
+    return SiteStatus.RETRYING if failed <= retried else SiteStatus.FAILED

@@ -88,6 +88,45 @@ def assign_slots(
     return chosen
 
 
+def no_slot_reason(
+    settings: PublishingSettings,
+    taken: Iterable[datetime],
+    now: datetime,
+    *,
+    lead: timedelta = timedelta(minutes=5),
+    horizon_days: int = 400,
+) -> str:
+    """Why `assign_slots` (same arguments) finds no time for one more item, as one sentence: a cap
+    of 0, else the cap already reached on the first publish day it looks at, and the date through
+    which no slot is free (the next time it could go is after it, or when a limit is raised)."""
+    _require_aware(now, "now")
+    caps = _caps(settings)
+    for period, cap in zip(PERIODS, caps, strict=True):
+        if cap == 0:
+            return f"the {period} publish limit is 0: nothing can be scheduled until it is raised"
+    zone = settings.zone
+    counts, _ = _tally(taken, zone)
+    first_day = (now + lead).astimezone(zone).date()
+    last_day = first_day + timedelta(days=horizon_days)
+    publish_weekdays = {DAYS.index(day) for day in settings.publish_days}
+    blackout = set(settings.blackout_dates)
+    for offset in range(horizon_days + 1):
+        day = first_day + timedelta(days=offset)
+        if day.weekday() not in publish_weekdays or day in blackout:
+            continue
+        for period, cap, key in zip(PERIODS, caps, period_keys(day), strict=True):
+            if counts[key] >= cap:
+                return (
+                    f"the {period} publish limit ({cap:g}) is reached for {key} ({settings.timezone}), "
+                    f"and no later slot is free through {last_day}; it can go after that, "
+                    "or sooner once a limit is raised"
+                )
+    return (
+        f"no slot is free through {last_day} ({settings.timezone}): the publish days, time slots and "
+        "blackout dates leave none"
+    )
+
+
 def check_explicit_time(
     settings: PublishingSettings, taken: Iterable[datetime], when: datetime, now: datetime
 ) -> str | None:

@@ -30,6 +30,8 @@ class SiteStatus(StrEnum):
     NOT_PUBLISHED = "not_published"
     SCHEDULED = "scheduled"
     PUBLISHING = "publishing"
+    RETRYING = "retrying"
+    """An attempt failed and the queue brings it back at the content's `next_attempt_at`."""
     PUBLISHED = "published"
     FAILED = "failed"
 
@@ -68,7 +70,8 @@ TRANSITIONS: dict[type[StrEnum], dict[StrEnum, frozenset[StrEnum]]] = {
     SiteStatus: {
         _S.NOT_PUBLISHED: frozenset({_S.SCHEDULED}),
         _S.SCHEDULED: frozenset({_S.PUBLISHING, _S.NOT_PUBLISHED, _S.SCHEDULED}),
-        _S.PUBLISHING: frozenset({_S.PUBLISHED, _S.FAILED}),
+        _S.PUBLISHING: frozenset({_S.PUBLISHED, _S.FAILED, _S.RETRYING}),
+        _S.RETRYING: frozenset({_S.PUBLISHING, _S.FAILED}),
         _S.FAILED: frozenset({_S.SCHEDULED, _S.PUBLISHING}),
         _S.PUBLISHED: frozenset({_S.PUBLISHING, _S.NOT_PUBLISHED}),
     },
@@ -136,13 +139,17 @@ SCHEDULE = _single("schedule", _S.SCHEDULED)
 """not_published → scheduled; scheduled → scheduled (reschedule); failed → scheduled (retry)."""
 UNSCHEDULE = _single("unschedule", _S.NOT_PUBLISHED, frozenset({_S.SCHEDULED}))
 START_PUBLISHING = _single("start publishing", _S.PUBLISHING)
-"""scheduled (its time came) | failed (retry) | published (an update) → publishing."""
+"""scheduled (its time came) | failed, retrying (retry) | published (an update) → publishing."""
 PUBLISH_NOW_UNSCHEDULED = Move(
     "publish now", frozenset({_S.NOT_PUBLISHED}), _S.PUBLISHING, via=(_S.SCHEDULED,)
 )._check()
 """not_published → scheduled (for now) → publishing, at once."""
 SETTLE_PUBLISHED = _single("settle published", _S.PUBLISHED)
-SETTLE_FAILED = _single("settle failed", _S.FAILED)
+SETTLE_FAILED = _single("settle failed", _S.FAILED, frozenset({_S.PUBLISHING}))
+RETRY_LATER = _single("retry later", _S.RETRYING)
+"""publishing → retrying: an attempt failed and the queue brings it back (not `failed` meanwhile)."""
+GIVE_UP_RETRYING = _single("give up retrying", _S.FAILED, frozenset({_S.RETRYING}))
+"""retrying → failed: the retry the content waited for cannot happen (its integration is gone)."""
 MISS_SLOT = Move("miss a slot", frozenset({_S.SCHEDULED}), _S.FAILED, via=(_S.PUBLISHING,))._check()
 """scheduled → publishing → failed, at once, when an item misses its slot and is held."""
 UNPUBLISH = _single("unpublish", _S.NOT_PUBLISHED, frozenset({_S.PUBLISHED}))

@@ -27,7 +27,7 @@ from publisher.store.models import ContentModel, SiteModel
 from publisher.timeutil import iso, parse_iso, utcnow
 
 MAX_RANGE = timedelta(days=92)
-QUEUE_STATUSES = (SiteStatus.SCHEDULED, SiteStatus.PUBLISHING, SiteStatus.FAILED)
+QUEUE_STATUSES = (SiteStatus.SCHEDULED, SiteStatus.PUBLISHING, SiteStatus.RETRYING, SiteStatus.FAILED)
 FEED_PAST = timedelta(days=31)
 FEED_MAX_EVENTS = 1000
 EVENT_LENGTH = timedelta(minutes=15)
@@ -154,8 +154,8 @@ def _after(page: PageRequest) -> tuple[str, str] | None:
 
 
 def queue(caller: Caller, site_id: str | None, page: PageRequest) -> tuple[list[dict[str, Any]], str | None]:
-    """Scheduled, publishing and failed items, soonest first (failed ones by their missed time): of
-    one site, or (without `site_id`) of every site of the caller's account."""
+    """Scheduled, publishing, retrying and failed items, soonest first (failed ones by their missed
+    time): of one site, or (without `site_id`) of every site of the caller's account."""
     sites = _sites_in_view(caller, site_id)
     zones = {site.site_id: settings_for(site.site_id).zone for site in sites}
     after = _after(page)

@@ -26,7 +26,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from publisher.bootstrap import ready_store
 from publisher.domain.publishing import MAX_CLEANUP_RETRIES, STUCK_AFTER, latest_by_destination
-from publisher.domain.statuses import RECORD_FAILED, REPUBLISHABLE, RecordStatus, SiteStatus
+from publisher.domain.statuses import (
+    GIVE_UP_RETRYING,
+    RECORD_FAILED,
+    REPUBLISHABLE,
+    RecordStatus,
+    SiteStatus,
+)
 from publisher.errors import Conflict
 from publisher.identity import act_as
 from publisher.services.handover import site_is_held
@@ -35,7 +41,7 @@ from publisher.store import content as content_store
 from publisher.store import records as store
 from publisher.store.common import status_condition
 from publisher.store.models import ContentModel, RecordModel
-from publisher.store.publication import Change
+from publisher.store.publication import Change, as_read, update_content
 from publisher.timeutil import iso, parse_iso
 
 logger = Logger()
@@ -136,11 +142,11 @@ def _retry(record: RecordModel, content: ContentModel, now: datetime, summary: C
     """A failed record: once more through the queue, with backoff, up to the limit."""
     retries_done = int((record.metadata or {}).get("cleanup_retries", 0))
     if retries_done >= MAX_CLEANUP_RETRIES:
-        _settle(
-            record, now, f"{record.error}; gave up after {MAX_CLEANUP_RETRIES} automatic retries", summary
-        )
+        reason = f"{record.error}; gave up after {MAX_CLEANUP_RETRIES} automatic retries"
+        _settle(record, now, reason, summary)
+        _stop_retrying(content, reason, now)
         return
-    if content.site_status == SiteStatus.FAILED:
+    if content.site_status in (SiteStatus.FAILED, SiteStatus.RETRYING):
         move: Change | None = start_publishing(content, now)
     elif content.site_status == SiteStatus.PUBLISHING:
         move = None
@@ -152,10 +158,27 @@ def _retry(record: RecordModel, content: ContentModel, now: datetime, summary: C
     if outcome == NO_INTEGRATION:
         reason = f"{record.error}; not retried: the {record.destination} integration is disabled"
         _settle(record, now, reason, summary)
+        _stop_retrying(content, reason, now)
     elif outcome == SENT:
         summary.retried += 1
     else:
         summary.skipped += 1
+
+
+def _stop_retrying(content: ContentModel, reason: str, now: datetime) -> None:
+    """Content waiting for a retry that will not come is failed, with the reason."""
+    if content.site_status != SiteStatus.RETRYING:
+        return
+    changes = {
+        "site_status": GIVE_UP_RETRYING.target.value,
+        "site_status_updated_at": iso(now),
+        "next_attempt_at": None,
+        "last_error": reason,
+    }
+    try:
+        update_content(content, changes, as_read(content, GIVE_UP_RETRYING), "changed meanwhile")
+    except Conflict:
+        logger.info("changed meanwhile; left as it is", extra={"content_id": content.content_id})
 
 
 SENT, CHANGED, NO_INTEGRATION = "sent", "changed", "no integration"

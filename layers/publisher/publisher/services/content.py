@@ -130,11 +130,13 @@ def list_content(
     site_id: str | None = None,
     status: str | None = None,
     site_status: str | None = None,
+    sector_id: str | None = None,
     account_id: str | None = None,
     q: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """By site (grouped by status) when `site_id` is given, else the account's, newest first;
-    with `q`, the site's content whose title holds every word of it (see `search_content`)."""
+    with `q`, the site's content whose title holds every word of it (see `search_content`).
+    `sector_id` keeps one sector's items (a page may then hold fewer than `limit`)."""
     status = _choice(status, ContentStatus, "status")
     site_status = _choice(site_status, SiteStatus, "site_status")
     ready_store()
@@ -143,17 +145,26 @@ def list_content(
         wanted = [
             item
             for item in items
-            if status in (None, item.status) and site_status in (None, item.site_status)
+            if status in (None, item.status)
+            and site_status in (None, item.site_status)
+            and sector_id in (None, item.sector_id)
         ]
-        return [content_view(item) for item in wanted], cursor
+        shown: dict[str, Any] = {}
+        return [content_shown(item, shown) for item in wanted], cursor
     if site_id:
         load_site(caller, site_id)
-        items, cursor = store.by_site(site_id, page, status=status, site_status=site_status)
+        items, cursor = store.by_site(
+            site_id, page, status=status, site_status=site_status, sector_id=sector_id
+        )
     else:
         if account_id and not caller.can_see(account_id):
             return [], None
         items, cursor = store.by_account(
-            account_id or caller.account_id, page, status=status, site_status=site_status
+            account_id or caller.account_id,
+            page,
+            status=status,
+            site_status=site_status,
+            sector_id=sector_id,
         )
     zones: dict[str, Any] = {}
     return [content_shown(item, zones) for item in items], cursor
@@ -195,7 +206,7 @@ def update_content(caller: Caller, content_id: str, patch: ContentPatch) -> dict
     caller.require_write()
     item = load_content(caller, content_id)
     changes = patch.model_dump(mode="json", exclude_unset=True)
-    if item.site_status == SiteStatus.PUBLISHING:
+    if item.site_status in (SiteStatus.PUBLISHING, SiteStatus.RETRYING):
         raise Conflict("the content is being published; edit it once publishing has finished")
     new_status = changes.get("status", item.status)
     if new_status != item.status:

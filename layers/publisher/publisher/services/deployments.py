@@ -48,7 +48,7 @@ from publisher.services.adapters import DestinationFactory, refusal
 from publisher.services.credentials import CredentialVault
 from publisher.services.publishing import (
     Dispatch,
-    count_publication,
+    claim_of_publication,
     enabled_integrations,
     may_override_limits,
     refuse_past_caps,
@@ -71,7 +71,7 @@ logger = Logger()
 
 KEEP_FINISHED = timedelta(days=400)
 """Finished deployments expire (DynamoDB TTL) this long after they finish."""
-WAITING = frozenset({SiteStatus.PUBLISHING, SiteStatus.SCHEDULED})
+WAITING = frozenset({SiteStatus.PUBLISHING, SiteStatus.RETRYING, SiteStatus.SCHEDULED})
 """Content a deployment leaves alone: already on its way, or waiting for a time of its own."""
 
 
@@ -190,13 +190,18 @@ def start_deployment(
     handed: list[tuple[list[RecordModel], ContentModel]] = []
     dispatch = Dispatch(deployment_id=deployment.deployment_id, actor=caller.user_id)
     for content, targets in plan:
-        before = SiteStatus(content.site_status), content.scheduled_publish_at
         try:
-            written = write_records(content, targets, dispatch, move=start_publishing(content, now), now=now)
-        except Conflict:
+            written = write_records(
+                content,
+                targets,
+                dispatch,
+                move=start_publishing(content, now),
+                now=now,
+                claim=claim_of_publication(content, now, capped=not override),
+            )
+        except Conflict:  # changed meanwhile, or a cap filled meanwhile: nothing of it was written
             skipped["changed_meanwhile"] = skipped.get("changed_meanwhile", 0) + 1
             continue
-        count_publication(content, before, now)
         handed.append((written, content))
     total = sum(len(written) for written, _ in handed)
     _begin(deployment, total, skipped, now)

@@ -40,12 +40,14 @@ from publisher.ids import new_id
 from publisher.services.adapters import refusal
 from publisher.services.content import load_content
 from publisher.services.settings import settings_for
+from publisher.services.slot_claims import PublicationClaim, give_back, publication_claim
 from publisher.services.views import changed_since_publish, record_view
 from publisher.store import content as content_store
 from publisher.store import records, usage
 from publisher.store import sites as site_store
 from publisher.store.models import ContentModel, IntegrationModel, RecordModel, SiteModel
 from publisher.store.publication import Change, as_read, write_together
+from publisher.store.usage import CapFull
 from publisher.timeutil import iso, parse_iso, utcnow
 
 logger = Logger()
@@ -93,9 +95,10 @@ def hand_over(
     move: Change | None = None,
     now: datetime,
     conflict: str = CHANGED,
+    claim: PublicationClaim | None = None,
 ) -> list[RecordModel]:
     """Write the records (with the content's `move`), then send one message per record."""
-    written = write_records(content, targets, dispatch, move=move, now=now, conflict=conflict)
+    written = write_records(content, targets, dispatch, move=move, now=now, conflict=conflict, claim=claim)
     send_messages(written, dispatch, now=now)
     return written
 
@@ -108,10 +111,13 @@ def write_records(
     move: Change | None = None,
     now: datetime,
     conflict: str = CHANGED,
+    claim: PublicationClaim | None = None,
 ) -> list[RecordModel]:
-    """In one transaction: the content's move (if any), a new pending record per target and the
-    reuse of open ones. Conflict when the content or a reused record changed since it was read
-    (then nothing is written). Returns the records the messages will name."""
+    """In one transaction: the content's move (if any), a new pending record per target, the
+    reuse of open ones, and the `claim` of a first publication on the caps' counters. Conflict when
+    the content or a reused record changed since it was read, a 409 naming the cap when a counter
+    is full (then nothing is written); after, the claim's old slot is given back. Returns the
+    records the messages will name."""
     due = now + timedelta(seconds=dispatch.delay_seconds)
     created, reused = _plan_records(
         content,
@@ -123,7 +129,14 @@ def write_records(
     )
     changes = ([move] if move else []) + reused
     if changes or created:
-        write_together(changes=changes, new_records=created, conflict=conflict)
+        try:
+            counters = claim.increments if claim else None
+            write_together(changes=changes, new_records=created, counters=counters, conflict=conflict)
+        except CapFull as full:
+            period, moment = usage.period_name(full.counter_key), full.counter_key.split("#", 1)[1]
+            raise Conflict(_past_cap(period, full.cap, f"{moment} is full")) from full
+        if claim is not None:
+            give_back(claim)
     return created + [change.item for change in reused]
 
 
@@ -254,9 +267,6 @@ def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = 
     refuse_while_paused(site_store.get_site(content.site_id))
     targets = publishable_targets(content, body.destinations)
     now = now or utcnow()
-    before = SiteStatus(content.site_status), content.scheduled_publish_at
-    if not override:
-        refuse_past_caps(content.site_id, [content], now)
     sent = hand_over(
         content,
         targets,
@@ -264,8 +274,8 @@ def publish_now(caller: Caller, body: PublishRequest, *, now: datetime | None = 
         move=start_publishing(content, now),
         now=now,
         conflict=f"{CHANGED}; read it again and retry",
+        claim=claim_of_publication(content, now, capped=not override),
     )
-    count_publication(content, before, now)
     return {"content_id": content.content_id, "records": [record_view(record) for record in sent]}
 
 
@@ -306,11 +316,15 @@ def refuse_past_caps(site_id: str, items: Sequence[ContentModel], now: datetime)
     for key, cap in now_keys:
         used = counts.get(key, 0) - freed.get(key, 0)
         if cap is not None and used + len(counted) > cap:
-            period = usage.period_name(key)
-            raise Conflict(
-                f"the {period} cap of {cap} publications would be exceeded ({used} counted, "
-                f'{len(counted)} more asked); send "override_limits": true (admin or owner) to publish anyway'
-            )
+            detail = f"{used} counted, {len(counted)} more asked"
+            raise Conflict(_past_cap(usage.period_name(key), cap, detail))
+
+
+def _past_cap(period: str, cap: int | None, detail: str) -> str:
+    return (
+        f"the {period} cap of {cap} publications would be exceeded ({detail}); "
+        'send "override_limits": true (admin or owner) to publish anyway'
+    )
 
 
 def republish_after_edit(content_id: str, *, now: datetime | None = None) -> bool:
@@ -351,25 +365,20 @@ def start_publishing(content: ContentModel, now: datetime) -> Change:
         "enqueued_for": None,
         "site_status_updated_at": iso(now),
         "last_error": None,
+        "next_attempt_at": None,
     }
     if content.site_status in TAKES_THE_SLOT_NOW:
         changes["scheduled_publish_at"] = iso(now)
     return Change(content, changes, as_read(content, move))
 
 
-def count_publication(content: ContentModel, before: tuple[SiteStatus, str | None], now: datetime) -> None:
-    """After start_publishing: a first publication counts in now's day/week/month; a scheduled
-    one gives back its slot (counters and minute) and counts now instead."""
-    status, slot = before
-    if status not in TAKES_THE_SLOT_NOW:
-        return
-    settings = settings_for(content.site_id)
-    if status == SiteStatus.SCHEDULED and slot:
-        usage.release(content.site_id, settings, parse_iso(slot))
-        content_store.release_minute(
-            content_store.minute_key(content.site_id, parse_iso(slot)), content.content_id
-        )
-    usage.add(content.site_id, settings, now)
+def claim_of_publication(content: ContentModel, now: datetime, *, capped: bool) -> PublicationClaim | None:
+    """What publishing this content now claims on the caps (None: a retry or an update, which
+    count toward no cap): a first publication counts in now's day/week/month, each within its cap
+    unless not `capped`; a scheduled one gives back its slot (counters and minute) for it."""
+    if content.site_status not in TAKES_THE_SLOT_NOW:
+        return None
+    return publication_claim(content, settings_for(content.site_id), now, capped=capped)
 
 
 def publish_status(caller: Caller, content_id: str) -> dict[str, Any]:

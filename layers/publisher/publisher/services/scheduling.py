@@ -36,6 +36,10 @@ BUSY_RETRIES = 5
 NO_SLOT = "no free slot within 400 days under the site's publishing days, slots and limits"
 BUSY = "the site's schedule is busy; try again"
 MINUTE_TAKEN = "another item of this site is already scheduled for that minute; choose another time"
+NOWHERE_TO_PUBLISH = (
+    "the site has no enabled integration to publish to; enable one, or add one with "
+    "PUT /sites/{site_id}/integrations/{{destination}}/, then schedule again"
+)
 
 
 # --- API use cases ------------------------------------------------------------------------
@@ -44,10 +48,14 @@ MINUTE_TAKEN = "another item of this site is already scheduled for that minute; 
 def _check_schedulable(item: ContentModel) -> None:
     if item.status != ContentStatus.APPROVED:
         raise Conflict(f"only approved content can be scheduled; this content is {item.status}")
-    if item.site_status == SiteStatus.PUBLISHING:
+    if item.site_status in (SiteStatus.PUBLISHING, SiteStatus.RETRYING):
         raise Conflict("the content is being published and can no longer be scheduled")
     if item.site_status == SiteStatus.PUBLISHED:
         raise Conflict("the content is already published; publish an update with POST /publisher/publish/")
+    if not enabled_integrations(item.site_id):
+        # Accepted, it would only fail at its time (services/handover.py still catches an
+        # integration removed after scheduling).
+        raise Conflict(NOWHERE_TO_PUBLISH.format(site_id=item.site_id))
 
 
 def _limit_reason(counter_key: str, settings: PublishingSettings) -> str:
@@ -220,12 +228,29 @@ def _automate_site(site_id: str, settings: PublishingSettings, now: datetime, su
     if not waiting:
         return
     items = sorted(waiting.values(), key=lambda item: (item.created_at, item.content_id))
+    if not enabled_integrations(site_id):
+        _left_unscheduled(items, NOWHERE_TO_PUBLISH.format(site_id=site_id), summary)
+        return
     result = slot_claims.assign_next_slots(site_id, settings, items, now)
     summary.scheduled += len(result.scheduled)
-    summary.left_unscheduled += len(result.unslotted)
+    if result.unslotted:
+        reason = BUSY_UNTIL_NEXT_RUN if result.gave_up else slot_claims.why_no_slot(site_id, settings, now)
+        _left_unscheduled(result.unslotted, reason, summary)
     for item in result.scheduled:
         handover.hand_over_if_soon(item, now)  # a slot minutes away cannot wait for the 5-minute job
     logger.info(
         "site scheduled",
         extra={"site_id": site_id, "scheduled": len(result.scheduled), "unslotted": len(result.unslotted)},
     )
+
+
+BUSY_UNTIL_NEXT_RUN = (
+    "the site's schedule was busy with other changes; the next run (every 15 minutes) tries again"
+)
+
+
+def _left_unscheduled(items: list[ContentModel], reason: str, summary: JobSummary) -> None:
+    """Approved items the job could not schedule keep the reason, for the content and queue views."""
+    summary.left_unscheduled += len(items)
+    for item in items:
+        store.note_unscheduled(item, reason)

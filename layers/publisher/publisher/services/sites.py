@@ -115,7 +115,7 @@ def _validated(kind: type[BaseModel], document: dict[str, Any], prefix: str) -> 
     try:
         return kind.model_validate(document)
     except ValidationError as exc:
-        raise Invalid(f"the {prefix} is invalid", field_errors(exc.errors(), prefix)) from exc
+        raise Invalid(f"some fields of the {prefix} are invalid", field_errors(exc.errors(), prefix)) from exc
 
 
 def put_integration(

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.slots import assign_slots
+from publisher.domain.slots import assign_slots, no_slot_reason
 from publisher.domain.statuses import SiteStatus
 from publisher.store import content as store
 from publisher.store import usage
@@ -73,12 +73,22 @@ def held_time(item: ContentModel) -> datetime | None:
 # --- one move -----------------------------------------------------------------------------
 
 
-def try_move(item: ContentModel, settings: PublishingSettings, when: datetime, now: datetime) -> str | None:
-    """Try once to schedule `item` at `when`; None on success, else what stood in the way."""
+def _moved_counters(
+    item: ContentModel, settings: PublishingSettings, when: datetime
+) -> tuple[list[usage.Reservation], set[str]]:
+    """Moving `item` to `when`: the counters to add 1 to (with their caps) and those it gives back.
+    A counter its old time and `when` share is neither (it stays counted once)."""
     old = held_time(item)
     new_keys = usage.counter_keys(settings, when)
     old_keys = set(usage.capped_keys(settings, old)) if old else set()
     reservations = [(key, cap) for key, cap in new_keys if key not in old_keys]
+    return reservations, old_keys - {key for key, _ in new_keys}
+
+
+def try_move(item: ContentModel, settings: PublishingSettings, when: datetime, now: datetime) -> str | None:
+    """Try once to schedule `item` at `when`; None on success, else what stood in the way."""
+    old = held_time(item)
+    reservations, given_back = _moved_counters(item, settings, when)
     if not usage.reservable(reservations):
         return next(key for key, cap in reservations if cap == 0)
     new_minute = store.minute_key(item.site_id, when)
@@ -86,10 +96,45 @@ def try_move(item: ContentModel, settings: PublishingSettings, when: datetime, n
     claim = None if new_minute == old_minute else new_minute
     outcome = store.schedule_move(item, iso(when), claim, reservations, when, iso(now))
     if outcome is None:
-        usage.release_keys(item.site_id, old_keys - {key for key, _ in new_keys})
+        usage.release_keys(item.site_id, given_back)
         if old_minute and claim:
             store.release_minute(old_minute, item.content_id)
     return outcome
+
+
+@dataclass(frozen=True)
+class PublicationClaim:
+    """What a first publication made now claims in the transaction of its move (`increments`), and
+    the place of its slot it gives back once that committed (`given_back` counters, `minute`)."""
+
+    content_id: str
+    increments: usage.Increments
+    given_back: set[str]
+    minute: str | None
+
+
+def publication_claim(
+    item: ContentModel, settings: PublishingSettings, now: datetime, *, capped: bool
+) -> PublicationClaim:
+    """A publication now counts in now's local day/week/month, each +1 on the condition of its cap
+    (none when not `capped`: an override); a scheduled item moves its place from its slot to now."""
+    reservations, given_back = _moved_counters(item, settings, now)
+    if not capped:
+        reservations = [(key, None) for key, _ in reservations]
+    old = held_time(item)
+    return PublicationClaim(
+        content_id=item.content_id,
+        increments=usage.Increments(item.site_id, reservations, now),
+        given_back=given_back,
+        minute=store.minute_key(item.site_id, old) if old else None,
+    )
+
+
+def give_back(claim: PublicationClaim) -> None:
+    """After the publication's move committed: the place of the slot it left is free again."""
+    usage.release_keys(claim.increments.site_id, claim.given_back)
+    if claim.minute:
+        store.release_minute(claim.minute, claim.content_id)
 
 
 @dataclass
@@ -148,6 +193,12 @@ def assign_next_slots(
         _back_off(races)
     result.unslotted = pending
     return result
+
+
+def why_no_slot(site_id: str, settings: PublishingSettings, now: datetime) -> str:
+    """Why `assign_next_slots` found no slot for one more item now (the cap, and till when)."""
+    taken = calendar_times_of(site_id, window_start(settings, now + LEAD))
+    return no_slot_reason(settings, taken.values(), now, lead=LEAD)
 
 
 def _back_off(races: int) -> None:

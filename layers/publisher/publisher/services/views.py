@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
+from publisher.domain.statuses import ContentStatus, SiteStatus
 from publisher.domain.transform import HASHED_FIELDS, content_hash
 from publisher.timeutil import parse_iso
 
@@ -83,6 +84,16 @@ def with_local_time(view: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
     return {**view, "timezone": str(zone), "local_time": local}
 
 
+def waiting_view(item: Any) -> dict[str, Any]:
+    """What a content item waits for: why the scheduler left it without a slot (approved, not
+    published), and when the queue tries a failed attempt again (retrying)."""
+    waiting = item.status == ContentStatus.APPROVED and item.site_status == SiteStatus.NOT_PUBLISHED
+    return {
+        "unscheduled_reason": item.unscheduled_reason if waiting else None,
+        "next_attempt_at": item.next_attempt_at if item.site_status == SiteStatus.RETRYING else None,
+    }
+
+
 def content_view(item: Any, zone: tzinfo | None = None) -> dict[str, Any]:
     """The API.md Content resource (plus published_at, last_error and changed_since_publish, read-only);
     with the site's `zone`, as the API shows it: with `timezone` and `local_time` (with_local_time)."""
@@ -107,6 +118,7 @@ def content_view(item: Any, zone: tzinfo | None = None) -> dict[str, Any]:
         "published_at": item.published_at,
         "last_error": item.last_error,
         "changed_since_publish": changed_since_publish(item),
+        **waiting_view(item),
         "site_status_updated_at": item.site_status_updated_at,
         "created_at": item.created_at,
         "updated_at": item.updated_at,
@@ -153,6 +165,7 @@ def record_view(record: Any) -> dict[str, Any]:
         "metadata": record.metadata or {},
         "deployment_id": record.deployment_id,
         "next_retry_at": record.next_retry_at,
+        "next_attempt_at": record.next_attempt_at,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
     }
@@ -217,6 +230,7 @@ def calendar_entry(item: Any, zone: tzinfo) -> dict[str, Any]:
         "site_status_updated_at": item.site_status_updated_at,
         "last_error": item.last_error,
         "changed_since_publish": changed_since_publish(item),
+        **waiting_view(item),
     }
     return with_local_time(view, zone)
 

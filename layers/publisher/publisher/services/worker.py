@@ -70,6 +70,7 @@ from publisher.domain.statuses import (
     RECORD_FAILED,
     RECORD_PUBLISHED,
     REPUBLISHABLE,
+    RETRY_LATER,
     SETTLE_FAILED,
     SETTLE_PUBLISHED,
     START_PUBLISHING,
@@ -228,6 +229,7 @@ class PublishWorker:
                 "status": move.target.value,
                 "attempts": int(record.attempts or 0) + 1,
                 "next_retry_at": iso(now + CLAIM_LEASE),
+                "next_attempt_at": None,
                 "updated_at": iso(now),
                 "expires_at": None,
             },
@@ -328,7 +330,12 @@ class PublishWorker:
         scheduled = work.message.scheduled_for
         lateness = lateness_seconds(parse_iso(scheduled) if scheduled else None, work.started)
         metadata = {**(work.record.metadata or {}), "lateness_seconds": lateness}
-        changes: dict[str, Any] = {"error": None, "next_retry_at": None, "updated_at": iso(now)}
+        changes: dict[str, Any] = {
+            "error": None,
+            "next_retry_at": None,
+            "next_attempt_at": None,
+            "updated_at": iso(now),
+        }
         if post is None:
             outcome = Outcome.UNCHANGED
         else:
@@ -375,8 +382,14 @@ class PublishWorker:
             raise Deferred(reason)
         delay = retry_delay(delivery.receive_count, error.retry_after)
         # The queue brings it back; the cleanup job steps in only if that message is lost.
-        back_by = self.clock() + timedelta(seconds=delay) + QUEUE_DEADLINE
-        self._fail(work, str(error), type(error).__name__, next_retry_at=back_by, queue_retries=True)
+        back_at = self.clock() + timedelta(seconds=delay)
+        self._fail(
+            work,
+            str(error),
+            type(error).__name__,
+            next_retry_at=back_at + QUEUE_DEADLINE,
+            next_attempt_at=back_at,
+        )
         self._set_visibility(delivery, delay)
         raise Deferred(f"retry in {delay} s: {error}")
 
@@ -394,14 +407,16 @@ class PublishWorker:
         error_class: str,
         *,
         next_retry_at: datetime | None = None,
-        queue_retries: bool = False,
+        next_attempt_at: datetime | None = None,
     ) -> str:
         """Record the failure; `next_retry_at` is when a retry is due (None: failed for good),
-        `queue_retries` says the queue itself brings the message back."""
+        `next_attempt_at` when the queue itself brings the message back (None: it does not)."""
         now = self.clock()
+        queue_retries = next_attempt_at is not None
         changes = {
             "error": reason,
             "next_retry_at": iso(next_retry_at) if next_retry_at else None,
+            "next_attempt_at": iso(next_attempt_at) if next_attempt_at else None,
             "updated_at": iso(now),
             "expires_at": None if queue_retries else now + KEEP_FAILED,
             "metadata": {**(work.record.metadata or {}), "error_class": error_class},
@@ -454,9 +469,15 @@ class PublishWorker:
         return True
 
     def _settle(self, work: _Work, now: datetime, reason: str | None = None) -> None:
-        """Move the content to published / failed once every current destination has an outcome."""
+        """Move the content to published / retrying / failed once every current destination has an
+        outcome (retrying: each failure is one the queue brings back, the soonest at next_attempt_at)."""
         current = self._current_records(work)
-        outcome = settled_outcome(record.status for record in current)
+        retried = sorted(
+            record.next_attempt_at
+            for record in current
+            if record.status == RecordStatus.FAILED and record.next_attempt_at
+        )
+        outcome = settled_outcome((record.status for record in current), retried=len(retried))
         if outcome is None:
             return
         if outcome == SiteStatus.PUBLISHED:
@@ -472,7 +493,11 @@ class PublishWorker:
         else:
             failed = next((record.error for record in current if record.status == RecordStatus.FAILED), None)
             move, changes = SETTLE_FAILED, {"last_error": reason or failed}
+            if outcome == SiteStatus.RETRYING:
+                move = RETRY_LATER
+                changes["next_attempt_at"] = retried[0]
         changes.update(site_status=move.target.value, site_status_updated_at=iso(now), enqueued_for=None)
+        changes.setdefault("next_attempt_at", None)
         condition = status_condition(ContentModel.site_status, move, SiteStatus.PUBLISHING)
         try:
             update_content(work.content, changes, condition, "settled elsewhere")
@@ -548,8 +573,8 @@ def _content_claim(content: ContentModel, scheduled_for: str | None, now: dateti
     """The content's part of a claim, or None when the message no longer applies to it.
 
     Scheduled message: the content must still be scheduled for that time (or already publishing
-    for it, or failed at it and being retried). Publish-now message: already publishing (or
-    failed and being retried)."""
+    for it, or failed or retrying at it and being retried). Publish-now message: already publishing
+    (or failed or retrying, and being retried)."""
     if scheduled_for is not None and content.scheduled_publish_at != scheduled_for:
         return None
     status = content.site_status
@@ -558,11 +583,13 @@ def _content_claim(content: ContentModel, scheduled_for: str | None, now: dateti
         if scheduled_for is not None:
             condition &= ContentModel.scheduled_publish_at == scheduled_for
         return Check(ContentModel, content.content_id, condition)
-    if status == SiteStatus.FAILED or (status == SiteStatus.SCHEDULED and scheduled_for is not None):
+    retried = status in (SiteStatus.FAILED, SiteStatus.RETRYING)
+    if retried or (status == SiteStatus.SCHEDULED and scheduled_for is not None):
         changes = {
             "site_status": START_PUBLISHING.target.value,
             "site_status_updated_at": iso(now),
             "enqueued_for": None,
+            "next_attempt_at": None,
         }
         return Change(content, changes, as_read(content, START_PUBLISHING))
     return None

@@ -29,8 +29,12 @@ def query_page(
     page: PageRequest,
     newest_first: bool = False,
     filter_condition: Any = None,
+    keep: Callable[[Any], bool] | None = None,
 ) -> tuple[list[Any], str | None]:
-    """One page of a Query (model or index) and the cursor of the next, or None."""
+    """One page of a Query (model or index) and the cursor of the next, or None.
+
+    `keep` filters the items read, as a FilterExpression would (a page may come out short), for
+    attributes a keys-only index does not hold: the items are read whole from the table anyway."""
     if page.start_key is not None and not _fits(query, page.start_key):
         raise BadRequest("cursor does not belong to this list")
     try:
@@ -48,7 +52,7 @@ def query_page(
             raise BadRequest("cursor does not belong to this list") from exc
         raise
     cursor = encode_cursor(results.last_evaluated_key) if len(items) >= page.limit else None
-    return items, cursor
+    return [item for item in items if keep is None or keep(item)], cursor
 
 
 def _fits(query: Callable[..., Any], start_key: dict[str, Any]) -> bool:

@@ -249,6 +249,7 @@ def schedule_move(
         "site_status_updated_at": changed_at,
         "enqueued_for": None,
         "schedule_destinations": item.schedule_destinations,
+        "unscheduled_reason": None,
     }
     probe = ContentModel(item.content_id, **_state(item))
     named = {"destinations": item.schedule_destinations} if item.schedule_destinations else None
@@ -285,6 +286,19 @@ def unschedule_move(item: ContentModel, changed_at: str) -> None:
     entry = history.entry_for(item, changes)
     conditional_update(item, actions_for(item, changes), condition, CHANGED)
     history.record(entry)
+
+
+def note_unscheduled(item: ContentModel, reason: str) -> bool:
+    """Store why approved content was left without a slot, while it is still waiting as read
+    (False when it changed meanwhile)."""
+    if item.unscheduled_reason == reason:
+        return True
+    condition = _unchanged(item) & ContentModel.scheduled_publish_at.does_not_exist()
+    try:
+        conditional_update(item, actions_for(item, {"unscheduled_reason": reason}), condition, CHANGED)
+    except Conflict:
+        return False
+    return True
 
 
 def release_minute(key: str, content_id: str) -> None:
@@ -325,10 +339,21 @@ def _state(item: ContentModel) -> dict[str, Any]:
 # --- queries ------------------------------------------------------------------------------
 
 
+def _in_sector(sector_id: str | None) -> Any:
+    """Keeps the items of one sector (the content indexes hold keys only, not `sector_id`)."""
+    return None if sector_id is None else lambda item: item.sector_id == sector_id
+
+
 def by_site(
-    site_id: str, page: PageRequest, *, status: str | None = None, site_status: str | None = None
+    site_id: str,
+    page: PageRequest,
+    *,
+    status: str | None = None,
+    site_status: str | None = None,
+    sector_id: str | None = None,
 ) -> tuple[list[ContentModel], str | None]:
     """A site's content with its bodies, grouped by the filtered status and oldest first within it."""
+    keep = _in_sector(sector_id)
     if site_status is not None:
         filter_condition = ContentModel.status == status if status else None
         items, cursor = query_page(
@@ -337,21 +362,31 @@ def by_site(
             ContentModel.site_status_key.startswith(f"{site_status}#"),
             page=page,
             filter_condition=filter_condition,
+            keep=keep,
         )
     else:
         prefix = ContentModel.status_key.startswith(f"{status}#") if status else None
-        items, cursor = query_page(ContentModel.site_status_index.query, site_id, prefix, page=page)
+        items, cursor = query_page(
+            ContentModel.site_status_index.query, site_id, prefix, page=page, keep=keep
+        )
     return load_bodies(items), cursor
 
 
 def by_account(
-    account_id: str, page: PageRequest, *, status: str | None = None, site_status: str | None = None
+    account_id: str,
+    page: PageRequest,
+    *,
+    status: str | None = None,
+    site_status: str | None = None,
+    sector_id: str | None = None,
 ) -> tuple[list[ContentModel], str | None]:
     """An account's content with its bodies, newest first, optionally filtered.
 
     The account index holds keys only (a status move does not write it): the filters apply to the
     page's items once read back, so a page may hold fewer than `limit` items and still go on."""
-    items, cursor = query_page(ContentModel.account_index.query, account_id, page=page, newest_first=True)
+    items, cursor = query_page(
+        ContentModel.account_index.query, account_id, page=page, newest_first=True, keep=_in_sector(sector_id)
+    )
     kept = [
         item
         for item in items

@@ -251,6 +251,10 @@ class ContentModel(_Base):
     enqueued_for = UnicodeAttribute(null=True)
     published_hash = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+    unscheduled_reason = UnicodeAttribute(null=True)
+    """Why the 15-minute job left this approved item without a slot (cleared when it gets one)."""
+    next_attempt_at = UnicodeAttribute(null=True)
+    """While `retrying`: when the queue brings the failed attempt back."""
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     # Derived index keys (refresh_index_keys).
@@ -349,6 +353,8 @@ class RecordModel(_Base):
     deployment_id = UnicodeAttribute(null=True)
     content_hash = UnicodeAttribute(null=True)
     next_retry_at = UnicodeAttribute(null=True)
+    next_attempt_at = UnicodeAttribute(null=True)
+    """Failed, and the queue brings the message back at this time (the worker scheduled a retry)."""
     attempt_log = JSONAttribute(default=list)
     """The last attempts, oldest first: `{at, outcome, error, actor, deployment_id}` (bounded)."""
     created_at = UnicodeAttribute()

@@ -12,10 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from publisher.domain.statuses import Move, SiteStatus
+from publisher.errors import Conflict
 from publisher.store import history
 from publisher.store.changes import actions_for
-from publisher.store.common import conditional_update, status_condition, transact
+from publisher.store.common import BUSY, conditional_update, run_transaction, status_condition
 from publisher.store.models import DUE_SHARDS, ContentModel, RecordModel
+from publisher.store.usage import CapFull, Increments, add_increments
+
+BUSY_RETRIES = 5
+"""Tries of a transaction with counters that lost to a concurrent one on the same counter."""
 
 
 def as_read(content: ContentModel, move: Move) -> Any:
@@ -62,9 +67,12 @@ def write_together(
     changes: Sequence[Change] = (),
     checks: Sequence[Check] = (),
     new_records: Sequence[RecordModel] = (),
+    counters: Increments | None = None,
     conflict: str,
 ) -> None:
-    """One transaction: every change and new record is written, or none (Conflict)."""
+    """One transaction: every change and new record is written, and every counter of `counters`
+    gets its +1 within its cap, or nothing is (CapFull naming the counter that was full, else
+    Conflict)."""
     entries = [
         history.entry_for(change.item, change.changes)
         for change in changes
@@ -81,10 +89,22 @@ def write_together(
             tx.condition_check(check.model, check.key, condition=check.condition)
         for record in new_records:
             tx.save(record, condition=RecordModel.record_id.does_not_exist())
+        if counters is not None:
+            add_increments(tx, counters.site_id, counters.reservations, counters.moment)
 
-    transact(write, conflict)
-    for entry in entries:  # after the commit, not in it: a transaction bills every item twice
-        history.record(entry)
+    outcome = run_transaction(write)
+    for _ in range(BUSY_RETRIES if counters is not None else 0):
+        if outcome != BUSY:
+            break
+        outcome = run_transaction(write)  # lost to another writer of a counter: nothing was written
+    if outcome is None:
+        for entry in entries:  # after the commit, not in it: a transaction bills every item twice
+            history.record(entry)
+        return
+    caps = dict(counters.reservations) if counters is not None else {}
+    if outcome in caps:
+        raise CapFull(outcome, caps[outcome])
+    raise Conflict(conflict)
 
 
 def unpublish_due_until(until_iso: str) -> Iterator[ContentModel]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
@@ -41,6 +42,26 @@ def counter_keys(settings: PublishingSettings, when: datetime) -> list[Reservati
 def period_name(counter_key: str) -> str:
     """`"day#2026-11-21"` → `"daily"` (the word the limits use)."""
     return PERIODS[PREFIXES.index(counter_key.split("#", 1)[0])]
+
+
+@dataclass(frozen=True)
+class Increments:
+    """+1 on counters of a site, written in the transaction of another move (a publication's), each
+    on the condition of its cap (None: counted without one)."""
+
+    site_id: str
+    reservations: list[Reservation]
+    moment: datetime
+
+
+class CapFull(Conflict):
+    """A counter of `Increments` was at its cap: the transaction wrote nothing."""
+
+    def __init__(self, counter_key: str, cap: int | None) -> None:
+        period = period_name(counter_key)
+        super().__init__(f"the {period} cap of {cap} publications is reached ({counter_key})")
+        self.counter_key = counter_key
+        self.cap = cap
 
 
 def reservable(reservations: Iterable[Reservation]) -> bool:
@@ -80,21 +101,6 @@ def reserve(site_id: str, settings: PublishingSettings, when: datetime, *, attem
         outcome = run_transaction(lambda tx: add_increments(tx, site_id, reservations, when))
         if outcome != BUSY:
             return outcome is None
-    raise Conflict("the publish counters are busy; try again")
-
-
-def add(site_id: str, settings: PublishingSettings, when: datetime, *, attempts: int = 5) -> None:
-    """+1 without a cap check (a publication that happens anyway, e.g. publish-now)."""
-    reservations = counter_keys(settings, when)
-    if all(cap is None for _, cap in reservations):
-        return
-
-    def write(tx: LabelledTransaction) -> None:
-        add_increments(tx, site_id, reservations, when, within_caps=False)
-
-    for _ in range(attempts):
-        if run_transaction(write) is None:
-            return
     raise Conflict("the publish counters are busy; try again")
 
 

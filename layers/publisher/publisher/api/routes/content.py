@@ -16,6 +16,7 @@ from publisher.api.params import (
     Limit,
     RequiredDestination,
     SearchText,
+    SectorId,
     SiteId,
     SiteStatusFilter,
 )
@@ -50,6 +51,7 @@ def list_content(
     site_id: SiteId = None,
     status: ContentStatusFilter = None,
     site_status: SiteStatusFilter = None,
+    sector_id: SectorId = None,
     account_id: AccountId = None,
     q: SearchText = None,
     limit: Limit = None,
@@ -62,6 +64,7 @@ def list_content(
         site_id=site_id,
         status=status,
         site_status=site_status,
+        sector_id=sector_id,
         account_id=account_id,
         q=q,
     )
