@@ -177,8 +177,10 @@ def test_given_no_room_under_the_caps_then_items_wait_unscheduled_with_the_reaso
     reason = "the daily publish limit is 0: nothing can be scheduled until it is raised"
     viewed = call("GET", f"/api/v1/content/{item['id']}/", token=owner).json["data"]
     assert (viewed["site_status"], viewed["unscheduled_reason"]) == ("not_published", reason)
-    queue = call("GET", "/api/v1/publisher/queue/", token=owner, query={"site_id": site["id"]}).json["data"]
-    assert [(entry["id"], entry["unscheduled_reason"]) for entry in queue] == [(item["id"], reason)]
+    waiting = call(
+        "GET", "/api/v1/content/", token=owner, query={"site_id": site["id"], "status": "approved"}
+    ).json["data"]
+    assert [(entry["id"], entry["unscheduled_reason"]) for entry in waiting] == [(item["id"], reason)]
     assert stored_content(untouched["id"]).unscheduled_reason is None
 
     put_settings(owner, site["id"], **AUTO)
