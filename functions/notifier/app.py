@@ -1,5 +1,5 @@
 """Notifier: invoked by the EventBridge rule on the publisher bus for the events a site may be
-notified of; sends each to the site's signed webhook and e-mail addresses (services/notifications.py).
+notified of; sends each to the site's signed webhook and e-mail addresses (services/notifier.py).
 A notification the webhook never took raises: Lambda's OnFailure destination keeps the event."""
 
 from typing import Any
@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.services.notifications import deliver
+from publisher.services.notifier import deliver
 
 logger = Logger()
 

@@ -82,9 +82,6 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
         " settles; not driven here - verify before removing"
     ),
     "ContentApiFunction * ${RecordsTable.Arn}*": "content API: an item due within minutes is handed over",
-    "ContentApiFunction dynamodb:DeleteItem ${ContentTable.Arn}": (
-        "store.content.create_content deletes the body it put when the create is refused (slug taken)"
-    ),
     "ProcessScheduledPublicationsFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
         "publishing._plan_records reads a content's existing records back (keys-only content-index)"
     ),
@@ -97,7 +94,6 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "ProcessScheduledPublicationsFunction dynamodb:UpdateItem ${RecordsTable.Arn}": (
         "publishing._plan_records: a scheduled republish reuses the (content, destination) record"
     ),
-    "ContentApiFunction dynamodb:Query ${IntegrationsTable.Arn}": "... to the site's integrations",
     "ContentApiFunction sqs:SendMessage ${PublishQueue.Arn}": "the same hand-over sends the message",
     "ProcessScheduledPublicationsFunction dynamodb:* ${UniqueKeysTable.Arn}": (
         "a missed slot with the `reschedule` policy moves to a new minute (claim new, release old)"
@@ -107,9 +103,6 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "ProcessScheduledPublicationsFunction dynamodb:GetItem ${ContentTable.Arn}": "... reading the item again",
     "ContentApiFunction dynamodb:GetItem ${UniqueKeysTable.Arn}": (
         "POST /content/bulk/ with action publish checks an s3 integration's bucket claim"
-    ),
-    "PublishWorkerFunction dynamodb:Query ${RecordsTable.Arn}/index/*": (
-        "worker._current_records queries the content's records when another destination is enabled"
     ),
     "PublisherApiFunction kms:Decrypt ${CredentialsKey.Arn}": (
         "retracting from WordPress/Ghost/Webflow/webhook opens their credentials (S3 has none)"

@@ -202,7 +202,7 @@ EVENT = {
 @pytest.fixture
 def flaky(aws) -> Iterator[tuple[LoopbackServer, Any]]:
     """A site of account a1 notifying a loopback webhook of its failed publications."""
-    from publisher.services import notifications
+    from publisher.services import notifier as notifications
 
     ready_store()
     with loopback_server() as server:

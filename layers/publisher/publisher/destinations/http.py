@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import ipaddress
 import mimetypes
 import re
 import socket
@@ -52,6 +51,7 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, NameResolutionErr
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
+from publisher.destinations.addresses import BlockedURLError, blocked_reason, check_url
 from publisher.destinations.errors import PermanentDestinationError, RetryableDestinationError
 from publisher.destinations.secrets import REDACTED, redact
 
@@ -62,49 +62,6 @@ MAX_REDIRECTS = 5
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 USER_AGENT = "Publisher/1.0"
 _PEER_MESSAGE_LIMIT = 300
-
-
-class BlockedURLError(PermanentDestinationError):
-    """The URL or one of its resolved addresses is not allowed by the outbound policy."""
-
-
-# --- address policy -------------------------------------------------------------------------
-
-
-def blocked_reason(address: str, *, allow_loopback: bool = False) -> str | None:
-    """Why an IP address may not be contacted, or None when it may."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return None if allow_loopback else "a loopback address"
-    if ip.is_unspecified:
-        return "the unspecified address"
-    if ip.is_link_local:
-        return "a link-local address (cloud metadata lives there)"
-    if ip.is_multicast:
-        return "a multicast address"
-    if ip.is_private:
-        return "a private network address"
-    if ip.is_reserved:
-        return "a reserved address"
-    if not ip.is_global:
-        return "a non-public address"
-    return None
-
-
-def check_url(url: str, *, allow_insecure_http: bool = False) -> None:
-    """Refuse URLs whose scheme the policy does not admit (addresses are checked on connect)."""
-    parts = urlsplit(url)
-    allowed = ("https", "http") if allow_insecure_http else ("https",)
-    if parts.scheme.lower() not in allowed:
-        raise BlockedURLError(
-            f"Refused to contact {parts.hostname or url!s}: only https:// URLs are allowed"
-            + ("" if allow_insecure_http else " (http:// needs allow_insecure_http, for local runs only)")
-            + "."
-        )
-    if not parts.hostname:
-        raise BlockedURLError("Refused a URL without a host name.")
 
 
 def resolve_checked(host: str, port: int, *, allow_loopback: bool) -> list[tuple[Any, ...]]:
