@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from publisher import bootstrap
+from publisher.domain.publishing import PublishMessage
+from publisher.services.worker import Delivery, PublishWorker
+from publisher.store.models import RecordModel
 from publisher.timeutil import iso
 from tests.integration.publishing_support import (
     put_integration,
@@ -190,3 +193,37 @@ def test_given_other_account_when_scheduling_with_destinations_then_404(aws, app
     stranger = token("acct-2", "owner")
     reply = schedule(stranger, approved["id"], {"destinations": ["webhook"]})
     assert reply.status == 404
+
+
+def test_given_an_old_failed_record_of_a_destination_not_named_when_the_named_one_publishes_then_published(
+    aws, owner, approved
+):
+    """A scheduled publication settles on the destinations its schedule named: an older failed
+    record of another destination does not make the content fail."""
+    stale = RecordModel(
+        record_id="webhook-stale",
+        account_id=approved["account_id"],
+        site_id=approved["site_id"],
+        content_id=approved["id"],
+        destination="webhook",
+        status="failed",
+        attempts=5,
+        error="gave up after 5 attempts",
+        metadata={},
+        created_at="2026-01-01T00:00:00Z",
+        updated_at="2026-01-01T00:00:00Z",
+    )
+    stale.refresh_index_keys()
+    stale.save()
+    when = a_time()
+    schedule(owner, approved["id"], {"scheduled_publish_at": iso(when), "destinations": ["s3"]})
+    sent = sent_messages()
+    run_job(JOB, when - timedelta(minutes=2))
+    [entry] = sent
+
+    outcome = PublishWorker().process(
+        Delivery(message=PublishMessage.model_validate_json(entry["MessageBody"]), receive_count=1)
+    )
+
+    assert outcome == "published"
+    assert stored_content(approved["id"]).site_status == "published"

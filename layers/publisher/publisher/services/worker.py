@@ -505,13 +505,16 @@ class PublishWorker:
             logger.info("content settled by another worker", extra={"content_id": work.content.content_id})
 
     def _current_records(self, work: _Work) -> list[RecordModel]:
-        """The newest record of each destination with an enabled integration, as stored now.
+        """The newest record of each destination with an enabled integration (of those its schedule
+        named, for a scheduled publication), as stored now.
 
         A pending record someone made by hand, without a deadline, is nobody's work and does not
         count. The other destinations' records are read again, strongly consistent, so of two
         workers finishing at once at least the later one sees both outcomes. With no other
         enabled destination there is nothing else to read."""
         enabled = {name for name, item in work.integrations.items() if item.enabled}
+        if work.message.scheduled_for and work.content.schedule_destinations:
+            enabled &= set(work.content.schedule_destinations)  # a schedule that named its destinations
         if enabled <= {work.record.destination}:
             return [work.record]
         history = record_store.records_of_content(work.content.content_id)
