@@ -164,17 +164,22 @@ def test_given_a_refused_create_then_no_word_items_are_written(aws, owner, site)
 
 
 def test_dynamodb_calls_per_search_and_per_title_change(aws, owner, garden, monkeypatch):
-    """A search is the site's GetItem (tenancy), one Query of the word items and one BatchGetItem
-    of the page's content; a title change is one transaction (item and words together)."""
+    """A search is the site's GetItem (tenancy), one Query of the word items, one BatchGetItem of
+    the page's content, its bodies and the site's settings; a title change is one transaction (item
+    and words together)."""
     from tests.integration.test_content_bulk import count_dynamodb_calls
 
     item = create_content(owner, garden["id"], title="Pruning roses")
     sent = count_dynamodb_calls(monkeypatch)
 
-    assert titles(search(owner, garden["id"], "garden tomato")) == ["Tomato sauce, from the garden"]
+    found = search(owner, garden["id"], "garden tomato")
+    assert titles(found) == ["Tomato sauce, from the garden"]
+    assert found.json["data"][0]["html"]  # the body, stored apart, comes with each result
     searching = list(sent)
     sent.clear()
     call("PATCH", f"/api/v1/content/{item['id']}/", token=owner, body={"title": "Pruning old roses"})
 
-    assert searching == ["GetItem", "Query", "BatchGetItem"]
+    # + the page's bodies (a GetItem for one item, a BatchGetItem for more) and the site's settings
+    # (the view's local_time)
+    assert searching == ["GetItem", "Query", "BatchGetItem", "GetItem", "GetItem"]
     assert sent.count("TransactWriteItems") == 1 and "UpdateItem" not in sent

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from tests.integration.scheduling_support import create_site
 from tests.support.apigw import call
 from tests.support.fixtures import stored, token
 
@@ -17,6 +18,13 @@ WORDPRESS = {
 }
 
 S3 = {"config": {"bucket": "publisher-site-a", "public_base_url": "https://site-a.example"}}
+
+
+@pytest.fixture
+def site(owner) -> dict:
+    """A site with no integration yet: these tests set its first ones (the shared fixture's site
+    has a webhook integration)."""
+    return create_site(owner, url="https://garden.example.com")
 
 
 def put(owner, site, destination, body):

@@ -190,7 +190,7 @@ def search_content(
         raise Invalid("the search is invalid", problems)
     load_site(caller, site_id)
     ids, cursor = search.search_page(site_id, words, page)
-    return search.content_of(ids), cursor
+    return store.load_bodies(search.content_of(ids)), cursor
 
 
 def get_content(caller: Caller, content_id: str) -> dict[str, Any]:
