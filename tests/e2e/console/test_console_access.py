@@ -103,7 +103,7 @@ def test_given_a_deuteranopia_filter_when_statuses_show_then_each_has_its_own_ic
     icons = [icon for _, icon, _ in badges]
     words = [text.removeprefix(icon) for _, icon, text in badges]
     assert len(set(icons)) == len(badges) == 6, badges  # every site status, retrying included
-    assert words == ["Not published", "Scheduled", "Publishing", "Published", "Failed"]
+    assert words == ["Not published", "Scheduled", "Publishing", "Retrying", "Published", "Failed"]
     drawn = page.locator(f'.fc-event[data-content-id="{content_id}"]')
     show_day(page, tomorrow, MONTH_CELL)
     expect(drawn.locator(".icon")).to_have_text("◷")
