@@ -108,7 +108,7 @@ def test_given_a_published_post_when_retracted_then_a_signed_retracted_event_is_
 
     sent = receiver.received[0]
     assert sent.headers["X-Publisher-Event"] == "publication.retracted"
-    assert sent.headers["Idempotency-Key"] == f"r-1:retracted:{NOW}"
+    assert sent.headers["Idempotency-Key"] == f"r-1:retracted:{NOW * 1000}"
     assert json.loads(sent.body) == {"event": "publication.retracted", "external_id": "r-1"}
     assert verify_signature(SECRET, sent.headers["X-Publisher-Signature"], sent.body, now=NOW)
 
@@ -237,9 +237,9 @@ def test_given_retract_and_republish_twice_then_every_retraction_and_restore_has
     sent = [(r.headers["X-Publisher-Event"], r.headers["Idempotency-Key"]) for r in receiver.received]
     assert sent == [
         ("publication.updated", "01JCONTENT:abc123"),
-        ("publication.retracted", f"r-1:retracted:{NOW + 60}"),
-        ("publication.updated", f"01JCONTENT:abc123:restored:{NOW + 61}"),  # not a repeat of the first
-        ("publication.retracted", f"r-1:retracted:{NOW + 120}"),  # not a repeat of the first retraction
-        ("publication.updated", f"01JCONTENT:abc123:restored:{NOW + 121}"),
+        ("publication.retracted", f"r-1:retracted:{(NOW + 60) * 1000}"),
+        ("publication.updated", f"01JCONTENT:abc123:restored:{(NOW + 61) * 1000}"),  # not the first
+        ("publication.retracted", f"r-1:retracted:{(NOW + 120) * 1000}"),  # not the first retraction
+        ("publication.updated", f"01JCONTENT:abc123:restored:{(NOW + 121) * 1000}"),
     ]
     assert json.loads(receiver.received[-1].body)["external_id"] == "r-1" and post.external_id == "r-1"

@@ -10,8 +10,9 @@ Every request carries
   scheme Stripe made familiar: the timestamp is signed with the body, so a receiver that
   checks it with `verify_signature` refuses altered bodies and replays older than 5 minutes;
 - `Idempotency-Key: <content_id>:<content_hash>` for a publication; a retraction
-  (`<external_id>:retracted:<t>`) and the republish that restores a retracted post
-  (`<content_id>:<content_hash>:restored:<t>`) carry the time they were sent: the same content
+  (`<external_id>:retracted:<ms>`) and the republish that restores a retracted post
+  (`<content_id>:<content_hash>:restored:<ms>`) carry the time they were sent, in milliseconds
+  (two retractions of one post within the same second are not rare in scripts): the same content
   may be retracted and restored again and again, and a receiver dropping repeated keys would
   otherwise drop every retraction and restore after the first (or a restore as a repeat of the
   update before the retraction). Receiving one of those twice changes nothing.
@@ -130,7 +131,7 @@ class WebhookDestination(Destination):
         self._post(
             "publication.retracted",
             payload,
-            idempotency_key=f"{external_id}:retracted:{int(self._clock())}",
+            idempotency_key=f"{external_id}:retracted:{self._sent_ms()}",
             action="Sending the retraction to the webhook",
         )
 
@@ -149,7 +150,7 @@ class WebhookDestination(Destination):
             event,
             payload,
             idempotency_key=f"{article.content_id}:{article.content_hash}"
-            + (f":restored:{int(self._clock())}" if restoring else ""),
+            + (f":restored:{self._sent_ms()}" if restoring else ""),
             action="Sending the article to the webhook",
         )
         answer = _json_object(reply)
@@ -161,6 +162,11 @@ class WebhookDestination(Destination):
             slug=article.slug,
             metadata={"event": event, "status_code": reply.status_code},
         )
+
+    def _sent_ms(self) -> int:
+        """The time of sending in milliseconds: what keeps one retraction's (or restore's) key
+        apart from the next one of the same post."""
+        return int(self._clock() * 1000)
 
     def _post(
         self, event: str, payload: Mapping[str, Any], *, idempotency_key: str | None, action: str
