@@ -38,6 +38,11 @@ def max_token_lifetime() -> timedelta:
     return timedelta(hours=_positive_number("MAX_TOKEN_LIFETIME_HOURS", 24))
 
 
+def work_queue_url() -> str:
+    """WORK_QUEUE_URL: the queue of bounded units of work (services/work.py)."""
+    return _required("WORK_QUEUE_URL")
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "false").strip().lower() in {"1", "true", "yes"}
 

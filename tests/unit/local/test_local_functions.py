@@ -54,7 +54,7 @@ def test_a_function_with_variables_of_its_own_is_refused() -> None:
         shared_environment(stack, function_specs(stack))
 
 
-def test_the_templates_queue_event_source_is_read_with_its_batch_settings() -> None:
+def test_the_templates_queue_event_sources_are_read_with_their_batch_settings() -> None:
     stack = offline_stack(load_template())
 
     sources = sqs_sources(stack.template, stack.resolver.resolve)
@@ -67,9 +67,17 @@ def test_the_templates_queue_event_source_is_read_with_its_batch_settings() -> N
             batch_size=10,
             batching_window_seconds=0,
             report_batch_item_failures=True,
-        )
+        ),
+        SqsSource(
+            function="WorkUnitsFunction",
+            event="WorkQueueMessages",
+            queue_arn="arn:aws:sqs:us-east-1:123456789012:WorkQueue",
+            batch_size=10,
+            batching_window_seconds=0,
+            report_batch_item_failures=True,
+        ),
     ]
-    assert sources[0].queue_name == "PublishQueue"
+    assert [source.queue_name for source in sources] == ["PublishQueue", "WorkQueue"]
 
 
 BATCH = ["m-1", "m-2", "m-3"]
