@@ -7,15 +7,16 @@ a retried message or an edit racing a publication can never both win.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from publisher.domain.statuses import Move, SiteStatus
 from publisher.store import history
 from publisher.store.changes import actions_for
-from publisher.store.common import conditional_update, status_condition, transact
-from publisher.store.models import DUE_SHARDS, ContentModel, RecordModel
+from publisher.paging import PageRequest, decode_cursor
+from publisher.store.common import conditional_update, query_page, status_condition, transact
+from publisher.store.models import ContentModel, RecordModel
 
 
 def as_read(content: ContentModel, move: Move) -> Any:
@@ -88,7 +89,14 @@ def write_together(
     transact(write, conflict)
 
 
-def due_until(until_iso: str) -> Iterator[ContentModel]:
-    """Scheduled content not yet handed to the queue, due at or before `until_iso` (every shard)."""
-    for shard in range(DUE_SHARDS):
-        yield from ContentModel.due_index.query(str(shard), ContentModel.due_at <= until_iso)
+def due_page(
+    shard: int, until_iso: str, limit: int, cursor: str | None = None
+) -> tuple[list[ContentModel], str | None]:
+    """One page (at most `limit` items, from `cursor`) of one shard of the due index: scheduled
+    content not yet handed to the queue, due at or before `until_iso`; and the next page's cursor."""
+    return query_page(
+        ContentModel.due_index.query,
+        str(shard),
+        ContentModel.due_at <= until_iso,
+        page=PageRequest(limit=limit, start_key=decode_cursor(cursor)),
+    )
