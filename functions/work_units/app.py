@@ -13,7 +13,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.services import work
+from publisher.services import (  # noqa: F401 - importing a module registers its units
+    process_scheduled,
+    scheduling,
+    work,
+)
 
 logger = Logger()
 metrics = Metrics()  # flushes what the units added (Powertools shares one metric set)

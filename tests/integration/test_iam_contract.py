@@ -66,9 +66,6 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "WorkUnitsFunction sqs:GetQueueAttributes *": (
         "AWSLambdaSQSQueueExecutionRole: the event source mapping reads the queue's attributes"
     ),
-    # The queued-work seam alone: no unit of this flow reaches WorkQueue yet (remove when one does).
-    "WorkUnitsFunction sqs:DeleteMessage *": "the event source mapping deletes the units that ran",
-    "WorkUnitsFunction sqs:SendMessage ${WorkQueue.Arn}": "a unit with more to do enqueues its continuation",
     # Code paths this flow does not drive (each names where the code makes the call):
     "CleanupFailedPublicationsFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
         "cleanup._resend deletes a pending record whose content moved on"
@@ -84,24 +81,19 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "PublisherApiFunction dynamodb:DeleteItem ${DeploymentsTable.Arn}": (
         "deployments.delete_deployment: DELETE /publisher/deployments/{id} of a finished deployment"
     ),
-    "ProcessScheduledPublicationsFunction dynamodb:UpdateItem ${RecordsTable.Arn}": (
+    "WorkUnitsFunction dynamodb:UpdateItem ${RecordsTable.Arn}": (
         "publishing._plan_records: a scheduled republish reuses the (content, destination) record"
     ),
     "ContentApiFunction dynamodb:Query ${IntegrationsTable.Arn}": "... to the site's integrations",
     "ContentApiFunction sqs:SendMessage ${PublishQueue.Arn}": "the same hand-over sends the message",
-    "ProcessScheduledPublicationsFunction dynamodb:* ${UniqueKeysTable.Arn}": (
+    "WorkUnitsFunction dynamodb:* ${UniqueKeysTable.Arn}": (
         "a missed slot with the `reschedule` policy moves to a new minute (claim new, release old)"
     ),
-    "ProcessScheduledPublicationsFunction dynamodb:UpdateItem ${UsageTable.Arn}": "... and its counters",
-    "ProcessScheduledPublicationsFunction dynamodb:GetItem ${SettingsTable.Arn}": "... site settings",
-    "ProcessScheduledPublicationsFunction dynamodb:GetItem ${ContentTable.Arn}": "... reading the item again",
+    "WorkUnitsFunction dynamodb:GetItem ${ContentTable.Arn}": "... reading the item again",
     "ContentApiFunction dynamodb:GetItem ${UniqueKeysTable.Arn}": (
         "POST /content/bulk/ with action publish checks an s3 integration's bucket claim"
     ),
     "ContentApiFunction dynamodb:Query ${UsageTable.Arn}": "GET /content/{id}/history/ (history entries)",
-    "ProcessScheduledPublicationsFunction dynamodb:PutItem ${UsageTable.Arn}": (
-        "a missed slot held or moved records a history entry (services/handover.py)"
-    ),
     "PublishWorkerFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
         "worker._current_records re-reads the other destinations' records (a site with two integrations)"
     ),
@@ -115,7 +107,7 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "PublisherApiFunction kms:Decrypt ${CredentialsKey.Arn}": (
         "retracting from WordPress/Ghost/Webflow/webhook opens their credentials (S3 has none)"
     ),
-    "ScheduleApprovedContentFunction dynamodb:DeleteItem ${UniqueKeysTable.Arn}": (
+    "WorkUnitsFunction dynamodb:DeleteItem ${UniqueKeysTable.Arn}": (
         "re-slotting releases the old minute claim (services/slot_claims.py)"
     ),
 }
@@ -250,10 +242,11 @@ def drive_every_function(stack: Stack) -> None:
     # the 15-minute job assigns slots; the 5-minute job hands due content to the queue
     now = datetime.now(UTC)
     run_schedule("ScheduleApprovedContentFunction")
-    due = make_content(other, site_status="scheduled", scheduled_publish_at=iso(now + timedelta(minutes=2)))
-    handed_over = run_schedule("ProcessScheduledPublicationsFunction")
     drain_units(stack)
-    assert handed_over["enqueued"] == 1, (handed_over, due.content_id)
+    due = make_content(other, site_status="scheduled", scheduled_publish_at=iso(now + timedelta(minutes=2)))
+    run_schedule("ProcessScheduledPublicationsFunction")
+    assert drain_units(stack) == 8  # a hand-over unit per due shard
+    assert content_now(due.content_id).enqueued_for, due.content_id
 
     # publish now, the worker from real SQS batches: S3 pages, a webhook that cannot be reached
     page = make_content(site, slug="iam-page")

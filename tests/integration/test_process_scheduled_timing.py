@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from publisher import bootstrap
-from publisher.services.handover import LOOKAHEAD
 from publisher.services import process_scheduled
+from publisher.services.handover import LOOKAHEAD
 from publisher.services.process_scheduled import hand_over_due
 from publisher.store.models import DUE_SHARDS
 from publisher.timeutil import iso

@@ -4,6 +4,7 @@ do (receive a batch, run each unit, delete what succeeded), on moto's real SQS."
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections import Counter
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from publisher.services import work
 from tests.support.handlers import FakeLambdaContext, load_handler_module
 
 QUEUE = "WorkQueue"
+log = logging.getLogger(__name__)
 
 
 def _queue(stack: Stack | None) -> tuple[Any, str]:
@@ -66,6 +68,7 @@ def drain_work(stack: Stack | None = None, max_batches: int = 1000) -> list[Any]
             try:
                 results.append(work.run(json.loads(message["Body"])))
             except Exception:
+                log.warning("unit failed; it stays on WorkQueue", exc_info=True)
                 continue
             finally:
                 if metrics.metric_set:

@@ -93,9 +93,9 @@ def enqueue_many(kind: str, payloads: Iterable[dict[str, Any]]) -> int:
 
 
 def run(body: dict[str, Any]) -> Any:
-    """Run the unit a message names; its result (a summary the unit logs, or None). An unknown kind (or a body that is not a unit) is logged and
-    dropped: retrying it could never succeed. The unit's own exceptions propagate (the message
-    comes back, then goes to the dead-letter queue)."""
+    """Run the unit a message names; its result (a summary, or None). An unknown kind (or a body
+    that is not a unit) is logged and dropped: retrying it could never succeed. The unit's own
+    exceptions propagate (the message comes back, then goes to the dead-letter queue)."""
     kind, payload = body.get("kind"), body.get("payload")
     handler = _units.get(kind) if isinstance(kind, str) else None
     if handler is None or not isinstance(payload, dict):

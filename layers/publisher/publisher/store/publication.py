@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from publisher.domain.statuses import Move, SiteStatus
+from publisher.paging import PageRequest, decode_cursor
 from publisher.store import history
 from publisher.store.changes import actions_for
-from publisher.paging import PageRequest, decode_cursor
 from publisher.store.common import conditional_update, query_page, status_condition, transact
 from publisher.store.models import ContentModel, RecordModel
 
