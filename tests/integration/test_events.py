@@ -21,14 +21,11 @@ EXPECTED = {
     "content-list.json": ("ContentApiFunction", 200),
     "publisher-queue.json": ("PublisherApiFunction", 200),
     "console-index.json": ("ConsoleFunction", 302),
-    "schedule-approved-content.json": (
-        "ScheduleApprovedContentFunction",
-        {"failed_sites": 0, "scheduled": 0},
-    ),
+    "schedule-approved-content.json": ("ScheduleApprovedContentFunction", {"units": 4}),  # auto-index shards
     "process-scheduled-publications.json": (
         "ProcessScheduledPublicationsFunction",
-        {"errors": 0, "enqueued": 0},
-    ),
+        {"units": 8},
+    ),  # due shards
     "cleanup-failed-publications.json": ("CleanupFailedPublicationsFunction", {"errors": 0, "retried": 0}),
     "publish-worker-sqs.json": ("PublishWorkerFunction", "batch"),
 }

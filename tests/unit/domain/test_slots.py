@@ -452,6 +452,7 @@ def test_given_the_same_site_then_its_minutes_are_the_same_every_time():
         {"daily_publish_limit": 4, "slots": [("14:00", "15:00"), ("09:00", "10:00")]},  # two windows
         {"daily_publish_limit": 2, "slots": [("09:00", "09:07"), ("12:00", "12:03")]},  # windows of minutes
         {"daily_publish_limit": None, "slots": [("09:00", "09:40"), ("18:00", "20:00")]},  # uncapped grid
+        {"daily_publish_limit": None, "slots": [("09:00", "09:10")]},  # uncapped, a window of 10 minutes
     ],
 )
 def test_given_any_site_then_its_shifted_times_stay_inside_the_slot_windows_and_apart(fields):
@@ -468,4 +469,8 @@ def test_given_any_site_then_its_shifted_times_stay_inside_the_slot_windows_and_
             minutes,
         )
         assert len(set(chosen)) == len(chosen) and chosen == sorted(chosen)
-        assert len(chosen) == len(unshifted)  # the shift never costs a site a place
+        assert len(chosen) == len(unshifted)
+        first_day = [moment for moment in chosen if moment.date() == chosen[0].date()]
+        assert len(first_day) == len(
+            [m for m in unshifted if m.date() == unshifted[0].date()]
+        )  # no place lost

@@ -9,7 +9,8 @@ How a day's candidate times are laid out (the same grid every day, in local wall
 - Without a daily cap, candidates are every 30 minutes from each slot's start.
 - Each site's candidates are shifted by its own jitter (`site_jitter`: 0 to 14 minutes from a hash
   of the site id), so sites with equal settings do not all publish in the same minutes. The shift
-  stays inside the part (capped) or the 30-minute step (uncapped), so inside the slot window.
+  stays inside half a part (capped) or the room the slot leaves after its last 30-minute step
+  (uncapped): inside the slot window, and a slot never loses a candidate to it.
 Candidates are taken earliest first; one that is before `now + lead`, already taken (same UTC
 minute) or nonexistent that day (DST gap) is skipped, so such a day simply gets fewer items;
 a wall time that happens twice (DST fall back) is used once, at its first occurrence (fold=0).
@@ -158,13 +159,12 @@ def _day_grid(settings: PublishingSettings, jitter: int = 0) -> list[int]:
     ]
     daily = settings.daily_publish_limit
     if daily is None:
-        shift = jitter % UNLIMITED_GRID_MINUTES
-        return [
-            minute + shift
-            for start, end in slots
-            for minute in range(start, end, UNLIMITED_GRID_MINUTES)
-            if minute + shift < end
-        ]
+        uncapped = []
+        for start, end in slots:
+            minutes = range(start, end, UNLIMITED_GRID_MINUTES)
+            room = min(UNLIMITED_GRID_MINUTES, end - minutes[-1]) if minutes else 1  # after the last one
+            uncapped += [minute + jitter % room for minute in minutes]
+        return uncapped
     total = sum(end - start for start, end in slots)
     parts = min(daily, total)
     step = ROUND_TO_MINUTES if parts and total // parts >= ROUND_TO_MINUTES else 1
