@@ -15,6 +15,7 @@ on 500 sites, handed over by the 5-minute job's units and published by the worke
 local runner; lateness p50/p95.
 
     .venv/bin/python -m scripts.bench_scale [--sites 100 1000] [--items 50] [--due 5] [--burst 500]
+                                            [--max-units N]
 
 Sizes are flags because 1,000 x 50 takes a long time to write into moto on a small machine.
 """
@@ -123,8 +124,9 @@ def seed(first: int, last: int, items: int, due: int, now: datetime) -> None:
                 writers[ContentModel].save(content)
 
 
-def drain(counter: CallCounter) -> list[UnitRun]:
-    """Every unit on WorkQueue (continuations included), one at a time, as WorkUnitsFunction runs it."""
+def drain(counter: CallCounter, max_units: int | None) -> list[UnitRun]:
+    """The units on WorkQueue (continuations included), one at a time, as WorkUnitsFunction runs
+    them; after `max_units` the rest is purged (a sample: moto's transactions slow as tables grow)."""
     import boto3
 
     from publisher.services import work
@@ -135,6 +137,9 @@ def drain(counter: CallCounter) -> list[UnitRun]:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
             "Messages", []
         )
+        if max_units is not None and len(runs) >= max_units:
+            sqs.purge_queue(QueueUrl=url)
+            return runs
         if not messages:
             return runs
         for message in messages:
@@ -148,7 +153,9 @@ def drain(counter: CallCounter) -> list[UnitRun]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def run_job(logical_id: str, sites: int, now: datetime, counter: CallCounter) -> JobRun:
+def run_job(
+    logical_id: str, sites: int, now: datetime, counter: CallCounter, max_units: int | None
+) -> JobRun:
     from tests.support.handlers import FakeLambdaContext, load_handler_module
 
     load_handler_module("WorkUnitsFunction")  # registers the units
@@ -163,7 +170,7 @@ def run_job(logical_id: str, sites: int, now: datetime, counter: CallCounter) ->
     handler(event, FakeLambdaContext(), clock=lambda: now)
     job = JobRun(logical_id, sites, time.perf_counter() - started)
     counter.take()
-    job.units = drain(counter)
+    job.units = drain(counter, max_units)
     return job
 
 
@@ -185,7 +192,7 @@ def report(job: JobRun, items_key: str) -> None:
     )
 
 
-def bench_jobs(sizes: list[int], items: int, due: int) -> None:
+def bench_jobs(sizes: list[int], items: int, due: int, max_units: int | None) -> None:
     from moto.server import ThreadedMotoServer
 
     from local.aws import provision
@@ -214,8 +221,8 @@ def bench_jobs(sizes: list[int], items: int, due: int) -> None:
                 seed(seeded, size, items, due, now)
                 seeded = size
                 wrote = time.perf_counter() - started
-                scheduling = run_job("ScheduleApprovedContentFunction", size, now, counter)
-                handover = run_job("ProcessScheduledPublicationsFunction", size, now, counter)
+                scheduling = run_job("ScheduleApprovedContentFunction", size, now, counter, max_units)
+                handover = run_job("ProcessScheduledPublicationsFunction", size, now, counter, max_units)
                 with contextlib.redirect_stdout(sys.__stdout__):
                     print(f"{size} sites (data written in {wrote:.0f} s)")
                     report(scheduling, "scheduled")
@@ -239,11 +246,12 @@ def main() -> None:
     parser.add_argument("--sites", type=int, nargs="+", default=[100, 1000], help="site counts, ascending")
     parser.add_argument("--items", type=int, default=50, help="approved items waiting per site (50)")
     parser.add_argument("--due", type=int, default=5, help="scheduled items due in 2 minutes per site (5)")
+    parser.add_argument("--max-units", type=int, help="run at most this many units per job (all)")
     parser.add_argument("--burst", type=int, default=500, help="items of the burst; 0 skips it (500)")
     args = parser.parse_args()
     if sorted(args.sites) != args.sites or args.sites[0] < 1 or args.items < 0 or args.due < 0:
         parser.error("--sites must be positive and ascending; --items and --due not negative")
-    bench_jobs(args.sites, args.items, args.due)
+    bench_jobs(args.sites, args.items, args.due, args.max_units)
     if args.burst:
         bench_burst(args.burst)
 

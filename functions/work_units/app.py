@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from publisher.services import (  # noqa: F401 - importing a module registers its units
+    cleanup,
     process_scheduled,
     scheduling,
     work,

@@ -26,7 +26,7 @@ EXPECTED = {
         "ProcessScheduledPublicationsFunction",
         {"units": 8},
     ),  # due shards
-    "cleanup-failed-publications.json": ("CleanupFailedPublicationsFunction", {"errors": 0, "retried": 0}),
+    "cleanup-failed-publications.json": ("CleanupFailedPublicationsFunction", {"units": 8}),  # retry shards
     "publish-worker-sqs.json": ("PublishWorkerFunction", "batch"),
 }
 

@@ -67,10 +67,10 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
         "AWSLambdaSQSQueueExecutionRole: the event source mapping reads the queue's attributes"
     ),
     # Code paths this flow does not drive (each names where the code makes the call):
-    "CleanupFailedPublicationsFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
+    "WorkUnitsFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
         "cleanup._resend deletes a pending record whose content moved on"
     ),
-    "CleanupFailedPublicationsFunction dynamodb:UpdateItem ${DeploymentsTable.Arn}": (
+    "WorkUnitsFunction dynamodb:UpdateItem ${DeploymentsTable.Arn}": (
         "kept from the former CRUD grant for items of a deployment (record.deployment_id) the cleanup"
         " settles; not driven here - verify before removing"
     ),
@@ -81,15 +81,11 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "PublisherApiFunction dynamodb:DeleteItem ${DeploymentsTable.Arn}": (
         "deployments.delete_deployment: DELETE /publisher/deployments/{id} of a finished deployment"
     ),
-    "WorkUnitsFunction dynamodb:UpdateItem ${RecordsTable.Arn}": (
-        "publishing._plan_records: a scheduled republish reuses the (content, destination) record"
-    ),
     "ContentApiFunction dynamodb:Query ${IntegrationsTable.Arn}": "... to the site's integrations",
     "ContentApiFunction sqs:SendMessage ${PublishQueue.Arn}": "the same hand-over sends the message",
     "WorkUnitsFunction dynamodb:* ${UniqueKeysTable.Arn}": (
         "a missed slot with the `reschedule` policy moves to a new minute (claim new, release old)"
     ),
-    "WorkUnitsFunction dynamodb:GetItem ${ContentTable.Arn}": "... reading the item again",
     "ContentApiFunction dynamodb:GetItem ${UniqueKeysTable.Arn}": (
         "POST /content/bulk/ with action publish checks an s3 integration's bucket claim"
     ),
@@ -323,8 +319,9 @@ def drive_every_function(stack: Stack) -> None:
     gone.site_status = "failed"
     gone.refresh_index_keys()
     gone.save()
-    summary = run_schedule("CleanupFailedPublicationsFunction")
-    assert summary, summary
+    run_schedule("CleanupFailedPublicationsFunction")
+    assert drain_units(stack) == 8  # a cleanup unit per retry shard
+    assert record_now(lost.record_id).updated_at != lost.updated_at  # retried by its unit
 
     # the public routes and the console (no token, no authorizer)
     ok(call("GET", "/api/v1/health/"))
