@@ -21,7 +21,7 @@ from publisher.timeutil import iso
 from tests.support.apigw import call
 from tests.support.fixtures import token
 from tests.support.handlers import FakeLambdaContext, load_handler_module
-from tests.support.work_queue import drain_work, totals
+from tests.support.work_queue import run_units, totals
 
 BUCKET = "publisher-site-garden"
 PUBLIC_BASE_URL = "https://garden.example.com/blog"
@@ -169,7 +169,7 @@ def run_job(logical_id: str, now: datetime) -> dict[str, Any]:
     event = scheduled_event(f"arn:aws:events:us-east-1:123456789012:rule/{logical_id}", now)
     reply = handler(event, FakeLambdaContext(), clock=lambda: now)
     assert reply["units"] > 0, reply
-    return totals(drain_work())
+    return totals(run_units())
 
 
 # --- the event bus ---------------------------------------------------------------------------

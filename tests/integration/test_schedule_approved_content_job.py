@@ -25,7 +25,7 @@ from tests.integration.scheduling_support import (
     stored_content,
 )
 from tests.support.handlers import FakeLambdaContext, load_handler_module
-from tests.support.work_queue import drain_work, totals
+from tests.support.work_queue import run_units, totals
 
 MONDAY = 0
 AUTO = {"auto_publish_enabled": True, "daily_publish_limit": 2, "timezone": "Europe/Paris"}
@@ -49,7 +49,7 @@ def run_job(moment: datetime) -> dict:
     """The job's invocation, then the units it enqueued; its reply with their summaries added up."""
     handler = load_handler_module("ScheduleApprovedContentFunction").lambda_handler
     reply = handler(scheduled_event(moment), FakeLambdaContext())
-    return {**reply, **JobSummary().as_dict(), **totals(drain_work())}
+    return {**reply, **JobSummary().as_dict(), **totals(run_units())}
 
 
 def emitted_metrics(output: str) -> dict[str, float]:

@@ -20,7 +20,7 @@ from tests.integration.publishing_support import (
 from tests.integration.scheduling_support import create_content, put_settings, schedule
 from tests.support.fixtures import token
 from tests.support.handlers import FakeLambdaContext, load_handler_module
-from tests.support.work_queue import drain_work, totals
+from tests.support.work_queue import run_units, totals
 
 OPEN_ALL_DAY = {
     "publish_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
@@ -118,7 +118,7 @@ def test_given_the_job_assigns_a_slot_minutes_away_then_it_is_queued_at_once(aws
 
     handler = load_handler_module("ScheduleApprovedContentFunction").lambda_handler
     handler(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/s", now), FakeLambdaContext())
-    summary = totals(drain_work())
+    summary = totals(run_units())
 
     assert summary["scheduled"] == 1
     stored = content_now(content_id)

@@ -44,7 +44,7 @@ def clear_runs() -> None:
 def test_an_enqueued_unit_runs_once_with_its_payload_and_leaves_the_queue(aws: Stack) -> None:
     work.enqueue("test-echo", {"site_id": "site-1", "n": 3})
 
-    assert len(drain_work(aws)) == 1
+    assert drain_work(aws) == 1
     assert RAN == [("test-echo", {"site_id": "site-1", "n": 3})]
     assert receive_work(aws) == []
 
@@ -53,14 +53,14 @@ def test_enqueue_many_sends_every_payload_in_batches_of_ten(aws: Stack) -> None:
     sent = work.enqueue_many("test-echo", ({"i": i} for i in range(23)))
 
     assert sent == 23
-    assert len(drain_work(aws)) == 23
+    assert drain_work(aws) == 23
     assert sorted(payload["i"] for _, payload in RAN) == list(range(23))
 
 
 def test_a_unit_with_more_to_do_continues_from_its_cursor_instead_of_looping(aws: Stack) -> None:
     work.enqueue("test-pages", {"cursor": 0, "total": 10})
 
-    assert len(drain_work(aws)) == 3  # 0-4, 4-8, 8-10: one message each
+    assert drain_work(aws) == 3  # 0-4, 4-8, 8-10: one message each
     assert [payload for _, payload in RAN] == [
         {"from": 0, "to": 4},
         {"from": 4, "to": 8},

@@ -53,7 +53,13 @@ def invoke_units(stack: Stack, messages: list[dict[str, Any]]) -> dict[str, Any]
     return reply
 
 
-def drain_work(stack: Stack | None = None, max_batches: int = 1000) -> list[Any]:
+def drain_work(stack: Stack | None = None, max_batches: int = 1000) -> int:
+    """Run WorkQueue's visible units (and the continuations they enqueue) until none is visible;
+    the number of messages delivered."""
+    return len(run_units(stack, max_batches))
+
+
+def run_units(stack: Stack | None = None, max_batches: int = 1000) -> list[Any]:
     """Run WorkQueue's visible units (and the continuations they enqueue) until none is visible,
     each as WorkUnitsFunction runs it (work.run, then its metrics flushed); what each unit
     returned. A unit that raises stays on the queue (invisible for its visibility timeout)."""
