@@ -78,6 +78,9 @@ bench: install  ## cold-start import times and the other benchmarks
 bench-cost: install  ## DynamoDB billed units and $ per million publications of the typical flow, on moto
 	$(PY) scripts/bench_cost.py
 
+bench-scale: install  ## the jobs' invocation time and largest unit at 100 and 1,000 sites x 50 items, and a 500-item burst (long)
+	$(PY) -m scripts.bench_scale
+
 bench-lateness: install  ## end-to-end lateness of 50 scheduled items through the local runner (~4 min)
 	$(PY) -m scripts.bench_lateness
 
@@ -90,4 +93,4 @@ bench-console: install console chromium  ## cold-load bytes of each console page
 clean:  ## remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam .pytest_cache .ruff_cache test-output
 
-.PHONY: help install console chromium run demo token lint test build e2e e2e-console bench bench-cost bench-lateness bench-wordpress bench-console clean
+.PHONY: help install console chromium run demo token lint test build e2e e2e-console bench bench-cost bench-scale bench-lateness bench-wordpress bench-console clean

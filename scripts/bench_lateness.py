@@ -66,7 +66,7 @@ class Options:
 
     @property
     def sites(self) -> int:
-        return min(self.count, math.ceil(ONE_ITEM_PER / self.spacing))
+        return min(self.count, math.ceil(ONE_ITEM_PER / self.spacing)) if self.spacing else self.count
 
 
 class Api:
@@ -223,14 +223,19 @@ def parse(argv: list[str]) -> Options:
         prog="python -m scripts.bench_lateness", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--count", type=int, default=50, help="items to schedule (50)")
-    parser.add_argument("--spacing", type=int, default=2, help="seconds between scheduled times (2)")
+    parser.add_argument(
+        "--spacing",
+        type=int,
+        default=2,
+        help="seconds between scheduled times (2; 0: all at once, a site each)",
+    )
     parser.add_argument("--lead", type=int, default=90, help="seconds from scheduling to the first item (90)")
     parser.add_argument("--clock-speed", type=float, default=60, help="the runner's schedule speed (60)")
     parser.add_argument("--timeout", type=float, default=360, help="give up after this many seconds (360)")
     parser.add_argument("--log", type=Path, help="keep the runner's log in this file")
     args = parser.parse_args(argv)
-    if args.count < 1 or args.spacing < 1 or args.lead < 1 or args.timeout <= 0 or args.clock_speed <= 0:
-        parser.error("count, spacing, lead, timeout and clock speed must be positive")
+    if args.count < 1 or args.spacing < 0 or args.lead < 1 or args.timeout <= 0 or args.clock_speed <= 0:
+        parser.error("count, lead, timeout and clock speed must be positive, spacing not negative")
     return Options(args.count, args.spacing, args.lead, args.clock_speed, args.timeout, args.log)
 
 

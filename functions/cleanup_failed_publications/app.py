@@ -1,5 +1,6 @@
 """CleanupFailedPublications job (EventBridge, daily): retry failed publications with backoff,
-recover stuck ones, resend lost messages."""
+recover stuck ones, resend lost messages. It enqueues one unit per retry shard and returns;
+WorkUnitsFunction runs the units."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -18,4 +19,4 @@ metrics = Metrics()  # flushes what the services added (Powertools shares one me
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext, clock: Callable[[], datetime] = utcnow) -> dict:
     """`clock` is the injection point for tests; Lambda calls with (event, context)."""
-    return clean_up_failed_publications(clock()).as_dict()
+    return {"job": "clean_up_failed_publications", **clean_up_failed_publications(clock())}

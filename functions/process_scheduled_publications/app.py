@@ -1,5 +1,6 @@
 """ProcessScheduledPublications job (EventBridge, every 5 minutes): hand due and soon-due content
-to the publish queue with DelaySeconds = due - now."""
+to the publish queue with DelaySeconds = due - now. It enqueues one unit per due shard and returns;
+WorkUnitsFunction runs the units."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -18,4 +19,4 @@ metrics = Metrics()  # flushes what the services added (Powertools shares one me
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext, clock: Callable[[], datetime] = utcnow) -> dict:
     """`clock` is the injection point for tests; Lambda calls with (event, context)."""
-    return process_scheduled_publications(clock()).as_dict()
+    return {"job": "process_scheduled_publications", **process_scheduled_publications(clock())}

@@ -1,33 +1,31 @@
 """ScheduleApprovedContent job (EventBridge, every 15 minutes): auto-approve where enabled and give
-approved, unscheduled content of auto-publishing sites the next free slots."""
+approved, unscheduled content of auto-publishing sites the next free slots. It enqueues one unit
+per shard of the auto-publishing sites and returns; WorkUnitsFunction runs the units."""
 
+from collections.abc import Callable
 from datetime import datetime
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from publisher.services.scheduling import schedule_approved_content
 from publisher.timeutil import parse_iso, utcnow
 
 logger = Logger()
-metrics = Metrics()
 
 
-def _now(event: dict) -> datetime:
+def _now(event: dict, clock: Callable[[], datetime]) -> datetime:
     """The schedule's nominal time (the event's `time`), never earlier than the clock."""
     try:
         nominal = parse_iso(event["time"])
     except (KeyError, TypeError, ValueError):
-        return utcnow()
-    return max(nominal, utcnow())
+        return clock()
+    return max(nominal, clock())
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    summary = schedule_approved_content(_now(event))
-    metrics.add_metric(name="ItemsScheduled", unit=MetricUnit.Count, value=summary.scheduled)
-    metrics.add_metric(name="ItemsAutoApproved", unit=MetricUnit.Count, value=summary.approved)
-    logger.info("scheduling run finished", extra=summary.as_dict())
-    return {"job": "schedule_approved_content", **summary.as_dict()}
+def lambda_handler(event: dict, context: LambdaContext, clock: Callable[[], datetime] = utcnow) -> dict:
+    """`clock` is the injection point for tests; Lambda calls with (event, context)."""
+    summary = schedule_approved_content(_now(event, clock))
+    logger.info("scheduling units enqueued", extra=summary)
+    return {"job": "schedule_approved_content", **summary}

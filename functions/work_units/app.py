@@ -13,7 +13,13 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.services import deletion, work  # noqa: F401 (deletion: content.delete, site.delete)
+from publisher.services import (  # noqa: F401 - importing a module registers its units
+    cleanup,
+    deletion,
+    process_scheduled,
+    scheduling,
+    work,
+)
 
 logger = Logger()
 metrics = Metrics()  # flushes what the units added (Powertools shares one metric set)

@@ -21,6 +21,7 @@ from publisher.timeutil import iso
 from tests.support.apigw import call
 from tests.support.fixtures import token
 from tests.support.handlers import FakeLambdaContext, load_handler_module
+from tests.support.work_queue import run_units, totals
 
 BUCKET = "publisher-site-garden"
 PUBLIC_BASE_URL = "https://garden.example.com/blog"
@@ -162,10 +163,13 @@ def drain(stack: Stack, worker: Any = None, rounds: int = 5) -> int:
 
 
 def run_job(logical_id: str, now: datetime) -> dict[str, Any]:
-    """A scheduled function, with the EventBridge event and its clock at `now`."""
+    """A scheduled function, with the EventBridge event and its clock at `now`, then the units of
+    work it enqueued (drained from WorkQueue, one per shard); the units' summaries added up."""
     handler = load_handler_module(logical_id).lambda_handler
     event = scheduled_event(f"arn:aws:events:us-east-1:123456789012:rule/{logical_id}", now)
-    return handler(event, FakeLambdaContext(), clock=lambda: now)
+    reply = handler(event, FakeLambdaContext(), clock=lambda: now)
+    assert reply["units"] > 0, reply
+    return totals(run_units())
 
 
 # --- the event bus ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from tests.integration.publishing_support import (
 from tests.integration.scheduling_support import create_content, put_settings, schedule
 from tests.support.apigw import call
 from tests.support.fixtures import token
+from tests.support.work_queue import drain_work
 
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -98,9 +99,11 @@ def test_given_jobs_and_worker_when_they_move_content_then_history_names_system_
     now = datetime.now(UTC)
 
     schedule_approved_content(now)
+    drain_work()
     due = content_now(item["id"]).scheduled_publish_at
     assert due is not None
     process_scheduled_publications(parse_iso(due))
+    drain_work()
     drain(aws)
 
     entries = history(owner, item["id"]).json["data"]

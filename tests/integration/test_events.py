@@ -21,15 +21,12 @@ EXPECTED = {
     "content-list.json": ("ContentApiFunction", 200),
     "publisher-queue.json": ("PublisherApiFunction", 200),
     "console-index.json": ("ConsoleFunction", 302),
-    "schedule-approved-content.json": (
-        "ScheduleApprovedContentFunction",
-        {"failed_sites": 0, "scheduled": 0},
-    ),
+    "schedule-approved-content.json": ("ScheduleApprovedContentFunction", {"units": 4}),  # auto-index shards
     "process-scheduled-publications.json": (
         "ProcessScheduledPublicationsFunction",
-        {"errors": 0, "enqueued": 0},
-    ),
-    "cleanup-failed-publications.json": ("CleanupFailedPublicationsFunction", {"errors": 0, "retried": 0}),
+        {"units": 16},
+    ),  # a hand-over and an unpublish unit per due shard
+    "cleanup-failed-publications.json": ("CleanupFailedPublicationsFunction", {"units": 8}),  # retry shards
     "publish-worker-sqs.json": ("PublishWorkerFunction", "batch"),
     # the sample's site has no notification settings: nothing to send, nothing fails
     "notifier-publication-failed.json": (

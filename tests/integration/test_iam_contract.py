@@ -74,41 +74,26 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "WorkUnitsFunction kms:Decrypt ${CredentialsKey.Arn}": (
         "deletion's retract of a destination with credentials (records.retract_record); the flow retracts s3"
     ),
-    "CleanupFailedPublicationsFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
+    "WorkUnitsFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
         "cleanup._resend deletes a pending record whose content moved on"
     ),
-    "CleanupFailedPublicationsFunction dynamodb:UpdateItem ${DeploymentsTable.Arn}": (
+    "WorkUnitsFunction dynamodb:UpdateItem ${DeploymentsTable.Arn}": (
         "kept from the former CRUD grant for items of a deployment (record.deployment_id) the cleanup"
         " settles; not driven here - verify before removing"
     ),
     "ContentApiFunction * ${RecordsTable.Arn}*": "content API: an item due within minutes is handed over",
-    "ProcessScheduledPublicationsFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
-        "publishing._plan_records reads a content's existing records back (keys-only content-index)"
-    ),
     "PublisherApiFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
         "records.delete_record: DELETE /publisher/records/{id} by an admin or owner"
     ),
     "PublisherApiFunction dynamodb:DeleteItem ${DeploymentsTable.Arn}": (
         "deployments.delete_deployment: DELETE /publisher/deployments/{id} of a finished deployment"
     ),
-    "ProcessScheduledPublicationsFunction dynamodb:UpdateItem ${RecordsTable.Arn}": (
-        "publishing._plan_records: a scheduled republish reuses the (content, destination) record"
-    ),
     "ContentApiFunction sqs:SendMessage ${PublishQueue.Arn}": "the same hand-over sends the message",
-    "ProcessScheduledPublicationsFunction dynamodb:* ${UniqueKeysTable.Arn}": (
-        "a missed slot with the `reschedule` policy moves to a new minute (claim new, release old)"
-    ),
-    "ProcessScheduledPublicationsFunction dynamodb:UpdateItem ${UsageTable.Arn}": "... and its counters",
-    "ProcessScheduledPublicationsFunction dynamodb:GetItem ${SettingsTable.Arn}": "... site settings",
-    "ProcessScheduledPublicationsFunction dynamodb:GetItem ${ContentTable.Arn}": "... reading the item again",
     "ContentApiFunction dynamodb:GetItem ${UniqueKeysTable.Arn}": (
         "POST /content/bulk/ with action publish checks an s3 integration's bucket claim"
     ),
     "PublisherApiFunction kms:Decrypt ${CredentialsKey.Arn}": (
         "retracting from WordPress/Ghost/Webflow/webhook opens their credentials (S3 has none)"
-    ),
-    "ScheduleApprovedContentFunction dynamodb:DeleteItem ${UniqueKeysTable.Arn}": (
-        "re-slotting releases the old minute claim (services/slot_claims.py)"
     ),
 }
 
@@ -269,10 +254,11 @@ def drive_every_function(stack: Stack) -> None:
     # the 15-minute job assigns slots; the 5-minute job hands due content to the queue
     now = datetime.now(UTC)
     run_schedule("ScheduleApprovedContentFunction")
-    due = make_content(other, site_status="scheduled", scheduled_publish_at=iso(now + timedelta(minutes=2)))
-    handed_over = run_schedule("ProcessScheduledPublicationsFunction")
     drain_units(stack)
-    assert handed_over["enqueued"] == 1, (handed_over, due.content_id)
+    due = make_content(other, site_status="scheduled", scheduled_publish_at=iso(now + timedelta(minutes=2)))
+    run_schedule("ProcessScheduledPublicationsFunction")
+    assert drain_units(stack) == 16  # a hand-over unit and an unpublish unit per due shard
+    assert content_now(due.content_id).enqueued_for, due.content_id
 
     # publish now, the worker from real SQS batches: S3 pages, a webhook that cannot be reached
     page = make_content(site, slug="iam-page")
@@ -337,7 +323,9 @@ def drive_every_function(stack: Stack) -> None:
     expiring.unpublish_at = iso(now - timedelta(minutes=1))  # due (the API takes future times only)
     expiring.refresh_index_keys()
     expiring.save()
-    assert run_schedule("ProcessScheduledPublicationsFunction")["unpublish_enqueued"] == 1
+    run_schedule("ProcessScheduledPublicationsFunction")
+    drain_units(stack)
+    assert content_now(expiring.content_id).unpublish_enqueued_for == expiring.unpublish_at
     while poll_worker(stack):
         pass
     assert [r.status for r in records_of(expiring.content_id)] == ["retracted"]
@@ -364,8 +352,9 @@ def drive_every_function(stack: Stack) -> None:
     gone.site_status = "failed"
     gone.refresh_index_keys()
     gone.save()
-    summary = run_schedule("CleanupFailedPublicationsFunction")
-    assert summary, summary
+    run_schedule("CleanupFailedPublicationsFunction")
+    assert drain_units(stack) == 8  # a cleanup unit per retry shard
+    assert record_now(lost.record_id).metadata.get("cleanup_retries") == 1  # retried by its unit
 
     # the public routes and the console (no token, no authorizer)
     ok(call("GET", "/api/v1/health/"))

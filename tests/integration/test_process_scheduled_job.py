@@ -5,6 +5,7 @@ site's missed_schedule_policy. The job runs through its handler with the EventBr
 from __future__ import annotations
 
 import json
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,11 +47,14 @@ def scheduled(site: dict, at: datetime, **fields: Any) -> ContentModel:
 
 
 def sent_batches() -> list[dict]:
-    """The SendMessageBatch calls the code makes through its (real) SQS client."""
+    """The SendMessageBatch calls the code makes to PublishQueue through its (real) SQS client."""
     calls: list[dict] = []
-    bootstrap.aws_client("sqs").meta.events.register(
-        "provide-client-params.sqs.SendMessageBatch", lambda params, **_: calls.append(dict(params))
-    )
+
+    def remember(params: dict, **_: Any) -> None:
+        if params["QueueUrl"] == os.environ["PUBLISH_QUEUE_URL"]:
+            calls.append(dict(params))
+
+    bootstrap.aws_client("sqs").meta.events.register("provide-client-params.sqs.SendMessageBatch", remember)
     return calls
 
 

@@ -5,13 +5,17 @@ run does not make the items it reaches last late by the time it took)."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from publisher import bootstrap
-from publisher.services.process_scheduled import process_scheduled_publications
+from publisher.services import process_scheduled
+from publisher.services.handover import LOOKAHEAD
+from publisher.services.process_scheduled import hand_over_due
+from publisher.store.models import DUE_SHARDS
 from publisher.timeutil import iso
 from tests.integration.publishing_support import make_content, run_job
 
@@ -30,6 +34,8 @@ def sent_delays() -> list[tuple[str, int]]:
     sent: list[tuple[str, int]] = []
 
     def remember(params, **_) -> None:
+        if params["QueueUrl"] != os.environ["PUBLISH_QUEUE_URL"]:
+            return  # the job's units on WorkQueue
         for entry in params["Entries"]:
             sent.append((json.loads(entry["MessageBody"])["scheduled_for"], entry["DelaySeconds"]))
 
@@ -45,10 +51,13 @@ def ticking(step: float) -> Iterator[float]:
         reading += step
 
 
-def test_given_a_fraction_of_a_second_left_when_handed_over_then_the_delay_is_rounded_up(aws, site):
+def test_given_a_fraction_of_a_second_left_when_handed_over_then_the_delay_is_rounded_up(
+    aws, site, monkeypatch
+):
     due = NOW + timedelta(minutes=2)
     make_content(site, site_status="scheduled", scheduled_publish_at=iso(due))
     sent = sent_delays()
+    monkeypatch.setattr(process_scheduled, "wall_clock", lambda: 1_800_000_000.0)  # no time passes
 
     run_job(JOB, NOW - timedelta(milliseconds=400))  # 120.4 s before due
 
@@ -62,9 +71,16 @@ def test_given_a_run_that_takes_time_when_it_hands_over_then_each_delay_counts_f
     for _ in range(3):  # straight into the table: three items of the same time, for the arithmetic
         make_content(site, site_status="scheduled", scheduled_publish_at=iso(due))
     sent = sent_delays()
-    timer = ticking(step=2.0)
+    timer = ticking(step=2.0)  # the unit's clock: 2 s further on at each hand-over
+    next(timer)  # 0: the run's start
 
-    summary = process_scheduled_publications(NOW, timer=lambda: next(timer))
+    enqueued = 0
+    for shard in range(DUE_SHARDS):
+        summary, rest = hand_over_due(
+            shard, iso(NOW + LOOKAHEAD), NOW, lambda: NOW + timedelta(seconds=next(timer))
+        )
+        enqueued += summary.enqueued
+        assert rest is None
 
-    assert summary.enqueued == 3
+    assert enqueued == 3
     assert sorted(delay for _, delay in sent) == [114, 116, 118]  # handed over 2, 4 and 6 s into the run

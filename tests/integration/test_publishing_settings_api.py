@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.slots import assign_slots
+from publisher.domain.slots import assign_slots, site_jitter
 from publisher.timeutil import iso, parse_iso
 from tests.integration.scheduling_support import (
     counters,
@@ -170,7 +170,8 @@ def test_given_settings_in_a_time_zone_then_the_preview_lists_slots_in_utc_and_l
     assert (data["site_id"], data["timezone"]) == (site["id"], "Europe/Paris")
     slots = [slot["scheduled_publish_at"] for slot in data["slots"]]
     assert slots in (
-        [iso(slot) for slot in assign_slots(settings, [], moment, 4)] for moment in (before, after)
+        [iso(slot) for slot in assign_slots(settings, [], moment, 4, jitter=site_jitter(site["id"]))]
+        for moment in (before, after)
     )
     for slot in data["slots"]:
         local = datetime.fromisoformat(slot["local_time"])

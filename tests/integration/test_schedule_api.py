@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.slots import assign_slots
+from publisher.domain.slots import assign_slots, site_jitter
 from publisher.store.content import approved_unscheduled
 from publisher.store.models import UsageCounterModel
 from publisher.timeutil import iso, parse_iso
@@ -61,7 +61,10 @@ def test_given_approved_content_when_scheduling_without_a_time_then_it_takes_the
     assert reply.status == 200, reply.body
     data = reply.json["data"]
     # assign_slots is monotone in `now`, so the answer is its answer at one end of the call.
-    possible = {iso(assign_slots(defaults, [], moment, 1)[0]) for moment in (before, after)}
+    possible = {
+        iso(assign_slots(defaults, [], moment, 1, jitter=site_jitter(site["id"]))[0])
+        for moment in (before, after)
+    }
     assert data["site_status"] == "scheduled" and data["scheduled_publish_at"] in possible
     when = parse_iso(data["scheduled_publish_at"])
     day, week, month = when.strftime("%Y-%m-%d"), when.strftime("%G-W%V"), when.strftime("%Y-%m")
@@ -86,7 +89,8 @@ def test_given_a_day_whose_counter_is_already_full_then_the_slot_goes_to_the_nex
     item = approved(owner, site)
     now = datetime.now(UTC)
     blocked = {
-        f"{assign_slots(settings, [], moment, 1)[0]:%Y-%m-%d}" for moment in (now, now + timedelta(minutes=2))
+        f"{assign_slots(settings, [], moment, 1, jitter=site_jitter(site['id']))[0]:%Y-%m-%d}"
+        for moment in (now, now + timedelta(minutes=2))
     }
     for day in blocked:
         UsageCounterModel(site_id=site["id"], period=f"day#{day}", count=1).save()

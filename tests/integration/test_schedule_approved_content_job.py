@@ -11,7 +11,8 @@ from datetime import datetime
 import pytest
 
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.slots import assign_slots
+from publisher.domain.slots import assign_slots, site_jitter
+from publisher.services.scheduling import JobSummary
 from publisher.store.content import approved_unscheduled
 from publisher.timeutil import iso
 from tests.integration.scheduling_support import (
@@ -26,6 +27,7 @@ from tests.integration.scheduling_support import (
 )
 from tests.support.apigw import call
 from tests.support.handlers import FakeLambdaContext, load_handler_module
+from tests.support.work_queue import run_units, totals
 
 MONDAY = 0
 AUTO = {"auto_publish_enabled": True, "daily_publish_limit": 2, "timezone": "Europe/Paris"}
@@ -46,8 +48,10 @@ def scheduled_event(moment: datetime) -> dict:
 
 
 def run_job(moment: datetime) -> dict:
+    """The job's invocation, then the units it enqueued; its reply with their summaries added up."""
     handler = load_handler_module("ScheduleApprovedContentFunction").lambda_handler
-    return handler(scheduled_event(moment), FakeLambdaContext())
+    reply = handler(scheduled_event(moment), FakeLambdaContext())
+    return {**reply, **JobSummary().as_dict(), **totals(run_units())}
 
 
 def emitted_metrics(output: str) -> dict[str, float]:
@@ -74,7 +78,7 @@ def test_given_approved_content_of_an_auto_publishing_site_then_it_gets_the_next
 ):
     put_settings(owner, site["id"], **AUTO)
     items = [create_content(owner, site["id"], title=f"Post {n}", status="approved")["id"] for n in range(5)]
-    expected = assign_slots(PublishingSettings(**AUTO), [], run_at, 5)
+    expected = assign_slots(PublishingSettings(**AUTO), [], run_at, 5, jitter=site_jitter(site["id"]))
 
     summary = run_job(run_at)
 
@@ -107,7 +111,7 @@ def test_given_a_second_run_then_nothing_already_scheduled_changes(aws, owner, s
 def test_given_items_already_scheduled_by_hand_then_the_job_fills_around_them(aws, owner, site, run_at):
     put_settings(owner, site["id"], **AUTO)
     settings = PublishingSettings(**AUTO)
-    first_slot = assign_slots(settings, [], run_at, 1)[0]
+    first_slot = assign_slots(settings, [], run_at, 1, jitter=site_jitter(site["id"]))[0]
     by_hand = create_content(owner, site["id"], title="By hand", status="approved")
     assert schedule(owner, by_hand["id"], {"scheduled_publish_at": iso(first_slot)}).status == 200
     waiting = create_content(owner, site["id"], title="Waiting", status="approved")
@@ -115,7 +119,7 @@ def test_given_items_already_scheduled_by_hand_then_the_job_fills_around_them(aw
     run_job(run_at)
 
     assert stored_content(waiting["id"]).scheduled_publish_at == iso(
-        assign_slots(settings, [first_slot], run_at, 1)[0]
+        assign_slots(settings, [first_slot], run_at, 1, jitter=site_jitter(site["id"]))[0]
     )
     assert stored_content(by_hand["id"]).scheduled_publish_at == iso(first_slot)
 

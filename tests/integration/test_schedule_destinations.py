@@ -5,6 +5,7 @@ one. The names are stored with the schedule and cleared by unschedule."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,11 +53,13 @@ def approved(owner, site):
 
 
 def sent_messages() -> list[dict]:
-    """The entries of every SendMessageBatch the code makes from now on (delayed messages are not
-    visible to a receive yet)."""
+    """The entries of every SendMessageBatch to the publish queue the code makes from now on
+    (delayed messages are not visible to a receive yet)."""
     entries: list[dict] = []
+    work_queue = os.environ["WORK_QUEUE_URL"]  # the jobs' units go there, not to the publish queue
     bootstrap.aws_client("sqs").meta.events.register(
-        "provide-client-params.sqs.SendMessageBatch", lambda params, **_: entries.extend(params["Entries"])
+        "provide-client-params.sqs.SendMessageBatch",
+        lambda params, **_: entries.extend(params["Entries"] if params["QueueUrl"] != work_queue else []),
     )
     return entries
 

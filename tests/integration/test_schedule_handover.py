@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from local.events import scheduled_event
+from publisher.domain.slots import site_jitter
 from publisher.timeutil import iso
 from tests.integration.publishing_support import (
     content_now,
@@ -19,6 +20,7 @@ from tests.integration.publishing_support import (
 from tests.integration.scheduling_support import create_content, put_settings, schedule
 from tests.support.fixtures import token
 from tests.support.handlers import FakeLambdaContext, load_handler_module
+from tests.support.work_queue import run_units, totals
 
 OPEN_ALL_DAY = {
     "publish_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
@@ -99,7 +101,8 @@ def test_given_the_job_assigns_a_slot_minutes_away_then_it_is_queued_at_once(aws
     site = create_site(owner)
     webhook_integration(site["id"])
     now = datetime.now(UTC)
-    start = (now + timedelta(minutes=5, seconds=65)).replace(second=0, microsecond=0)
+    shift = timedelta(minutes=site_jitter(site["id"]))  # the site's minute inside its window
+    start = (now + timedelta(minutes=5, seconds=65) - shift).replace(second=0, microsecond=0)
     end = start + timedelta(minutes=20)
     if end.date() != start.date():
         pytest.skip("the window would cross midnight UTC")
@@ -115,14 +118,13 @@ def test_given_the_job_assigns_a_slot_minutes_away_then_it_is_queued_at_once(aws
     content_id = approved_content(owner, site["id"])
 
     handler = load_handler_module("ScheduleApprovedContentFunction").lambda_handler
-    summary = handler(
-        scheduled_event("arn:aws:events:us-east-1:123456789012:rule/s", now), FakeLambdaContext()
-    )
+    handler(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/s", now), FakeLambdaContext())
+    summary = totals(run_units())
 
     assert summary["scheduled"] == 1
     stored = content_now(content_id)
-    assert stored.scheduled_publish_at == iso(start)
-    assert stored.enqueued_for == iso(start)
+    assert stored.scheduled_publish_at == iso(start + shift)
+    assert stored.enqueued_for == iso(start + shift)
     attributes = aws.client("sqs").get_queue_attributes(
         QueueUrl=aws.queue_urls["PublishQueue"], AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )

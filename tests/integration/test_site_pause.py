@@ -12,7 +12,6 @@ import pytest
 
 from publisher.bootstrap import ready_store
 from publisher.services.handover import HELD
-from publisher.services.scheduling import schedule_approved_content
 from publisher.store.models import HistoryEntryModel
 from publisher.timeutil import iso
 from tests.integration.publishing_support import (
@@ -112,7 +111,7 @@ def test_given_a_paused_site_then_the_15_minute_job_skips_it_and_counts_it(aws, 
     waiting = make_content(site, status="review")
     assert pause(site["id"]).status == 200
 
-    summary = schedule_approved_content(datetime.now(UTC)).as_dict()
+    summary = run_job("ScheduleApprovedContentFunction", datetime.now(UTC))
 
     assert (summary["paused"], summary["approved"], summary["scheduled"]) == (1, 0, 0)
     assert content_now(waiting.content_id).status == "review"

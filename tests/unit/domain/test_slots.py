@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.slots import assign_slots, check_explicit_time, no_slot_reason, period_keys
+from publisher.domain.slots import (
+    JITTER_MINUTES,
+    assign_slots,
+    check_explicit_time,
+    no_slot_reason,
+    period_keys,
+    site_jitter,
+)
 
 FRIDAY_EVENING = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)  # after the default 09:00-17:00 slot
 
@@ -448,3 +455,60 @@ def test_given_publish_days_that_are_all_blacked_out_then_the_reason_says_so():
     reason = no_slot_reason(blocked, [], FRIDAY_EVENING, horizon_days=30)
 
     assert reason.startswith("no slot is free through 2026-12-20 (UTC)")
+
+
+# --- a site's jitter -----------------------------------------------------------------------
+
+SITES = [f"site-{n:03d}" for n in range(200)]
+
+
+def test_given_equal_settings_then_different_sites_publish_in_different_minutes():
+    defaults = settings()
+    firsts = {
+        site: assign_slots(defaults, [], FRIDAY_EVENING, 1, jitter=site_jitter(site))[0] for site in SITES[:2]
+    }
+
+    assert site_jitter("site-000") != site_jitter("site-001")
+    assert firsts["site-000"] != firsts["site-001"]
+    assert len({site_jitter(site) for site in SITES}) == JITTER_MINUTES  # every shift is used
+
+
+def test_given_the_same_site_then_its_minutes_are_the_same_every_time():
+    jitter = site_jitter("01JSAMESITE")
+
+    assert jitter == site_jitter("01JSAMESITE")
+    assert assign_slots(settings(), [], FRIDAY_EVENING, 6, jitter=jitter) == assign_slots(
+        settings(), [], FRIDAY_EVENING, 6, jitter=jitter
+    )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},  # 09:00-17:00, 3 a day: parts of 160 minutes
+        {"daily_publish_limit": 10, "slots": [("09:00", "09:50")]},  # parts of 5 minutes
+        {"daily_publish_limit": 4, "slots": [("14:00", "15:00"), ("09:00", "10:00")]},  # two windows
+        {"daily_publish_limit": 2, "slots": [("09:00", "09:07"), ("12:00", "12:03")]},  # windows of minutes
+        {"daily_publish_limit": None, "slots": [("09:00", "09:40"), ("18:00", "20:00")]},  # uncapped grid
+        {"daily_publish_limit": None, "slots": [("09:00", "09:10")]},  # uncapped, a window of 10 minutes
+    ],
+)
+def test_given_any_site_then_its_shifted_times_stay_inside_the_slot_windows_and_apart(fields):
+    rules = settings(**fields)
+    windows = [
+        (start.hour * 60 + start.minute, end.hour * 60 + end.minute) for start, end in rules.time_slots
+    ]
+    unshifted = assign_slots(rules, [], FRIDAY_EVENING, 20)
+    for site in SITES[:40]:
+        chosen = assign_slots(rules, [], FRIDAY_EVENING, 20, jitter=site_jitter(site))
+        minutes = [moment.hour * 60 + moment.minute for moment in chosen]  # UTC is the default zone
+        assert all(any(start <= minute < end for start, end in windows) for minute in minutes), (
+            site,
+            minutes,
+        )
+        assert len(set(chosen)) == len(chosen) and chosen == sorted(chosen)
+        assert len(chosen) == len(unshifted)
+        first_day = [moment for moment in chosen if moment.date() == chosen[0].date()]
+        assert len(first_day) == len(
+            [m for m in unshifted if m.date() == unshifted[0].date()]
+        )  # no place lost

@@ -7,6 +7,10 @@ How a day's candidate times are laid out (the same grid every day, in local wall
   minute). Default settings (09:00-17:00, 3 a day) give 10:20, 13:00 and 15:40. If D < N,
   every minute is a candidate.
 - Without a daily cap, candidates are every 30 minutes from each slot's start.
+- Each site's candidates are shifted by its own jitter (`site_jitter`: 0 to 14 minutes from a hash
+  of the site id), so sites with equal settings do not all publish in the same minutes. The shift
+  stays inside half a part (capped) or the room the slot leaves after its last 30-minute step
+  (uncapped): inside the slot window, and a slot never loses a candidate to it.
 Candidates are taken earliest first; one that is before `now + lead`, already taken (same UTC
 minute) or nonexistent that day (DST gap) is skipped, so such a day simply gets fewer items;
 a wall time that happens twice (DST fall back) is used once, at its first occurrence (fold=0).
@@ -16,6 +20,7 @@ new times, with the same keys (`period_keys`) the store uses for its atomic coun
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +33,13 @@ UNLIMITED_GRID_MINUTES = 30
 ROUND_TO_MINUTES = 5
 """Capped candidates fall on 5-minute marks when they are at least that far apart."""
 PERIODS = ("daily", "weekly", "monthly")
+JITTER_MINUTES = 15
+"""A site's candidates move by 0..JITTER_MINUTES-1 minutes (less where the grid is denser)."""
+
+
+def site_jitter(site_id: str) -> int:
+    """The site's shift of its candidate minutes: stable for the site, spread across sites."""
+    return int(hashlib.sha256(site_id.encode()).hexdigest()[:8], 16) % JITTER_MINUTES
 
 
 def period_keys(local: date) -> tuple[str, str, str]:
@@ -48,13 +60,14 @@ def assign_slots(
     *,
     lead: timedelta = timedelta(minutes=5),
     horizon_days: int = 400,
+    jitter: int = 0,
 ) -> list[datetime]:
     """Up to `count` new publish times (aware UTC, ascending) for a site.
 
     `taken` holds the times of the site's items already scheduled, publishing or published (any
     time zone); they count toward the caps and their minutes are never reused. Local dates from
     that of `now + lead` through `horizon_days` later are searched; fewer than `count` times
-    come back when they are exhausted.
+    come back when they are exhausted. `jitter` is the site's shift (`site_jitter`).
     """
     _require_aware(now, "now")
     if count < 0 or lead < timedelta(0):
@@ -65,7 +78,7 @@ def assign_slots(
     earliest = now + lead
     publish_weekdays = {DAYS.index(day) for day in settings.publish_days}
     blackout = set(settings.blackout_dates)
-    grid = _day_grid(settings)
+    grid = _day_grid(settings, jitter)
 
     chosen: list[datetime] = []
     first_day = earliest.astimezone(zone).date()
@@ -175,26 +188,35 @@ def _minute(moment: datetime) -> int:
     return int(moment.timestamp()) // 60
 
 
-def _day_grid(settings: PublishingSettings) -> list[int]:
-    """The day's candidate minutes after local midnight, ascending (see the module docstring)."""
+def _day_grid(settings: PublishingSettings, jitter: int = 0) -> list[int]:
+    """The day's candidate minutes after local midnight, ascending (see the module docstring),
+    each shifted by `jitter` minutes at most, never past its part of the slot window."""
+    if jitter < 0:
+        raise ValueError("jitter must not be negative")
     slots = [
         (start.hour * 60 + start.minute, end.hour * 60 + end.minute) for start, end in settings.time_slots
     ]
     daily = settings.daily_publish_limit
     if daily is None:
-        return [minute for start, end in slots for minute in range(start, end, UNLIMITED_GRID_MINUTES)]
+        uncapped = []
+        for start, end in slots:
+            minutes = range(start, end, UNLIMITED_GRID_MINUTES)
+            room = min(UNLIMITED_GRID_MINUTES, end - minutes[-1]) if minutes else 1  # after the last one
+            uncapped += [minute + jitter % room for minute in minutes]
+        return uncapped
     total = sum(end - start for start, end in slots)
     parts = min(daily, total)
     step = ROUND_TO_MINUTES if parts and total // parts >= ROUND_TO_MINUTES else 1
-    grid = []
+    shift = jitter % (total // (2 * parts)) if parts and total // (2 * parts) > 0 else 0
+    grid = set()
     for index in range(parts):
         offset = (2 * index + 1) * total // (2 * parts)
         for start, end in slots:
             if offset < end - start:
-                grid.append(start + offset // step * step)
+                grid.add(min(start + offset // step * step + shift, end - 1))
                 break
             offset -= end - start
-    return grid
+    return sorted(grid)
 
 
 def _instants(day: date, grid: list[int], zone: ZoneInfo) -> Iterator[datetime]:

@@ -1,7 +1,8 @@
 """CleanupFailedPublications (daily): everything the queue could not finish by itself.
 
 It reads the sparse retry index (every unsettled record carries `next_retry_at`, the time by
-which something should have happened to it) over all shards, never a Scan, and per record:
+which something should have happened to it), never a Scan: the job enqueues one unit of work per
+shard (services/work.py), each attends a page and continues with a cursor. Per record:
 
 - failed: retried (a new message) with exponential backoff, up to MAX_CLEANUP_RETRIES times;
   then left failed with the reason and out of the index;
@@ -35,12 +36,13 @@ from publisher.domain.statuses import (
 )
 from publisher.errors import Conflict
 from publisher.identity import act_as
+from publisher.services import work
 from publisher.services.handover import site_is_held
 from publisher.services.publishing import Dispatch, enabled_integrations, hand_over, start_publishing
 from publisher.store import content as content_store
 from publisher.store import records as store
 from publisher.store.common import status_condition
-from publisher.store.models import ContentModel, RecordModel
+from publisher.store.models import DUE_SHARDS, ContentModel, RecordModel
 from publisher.store.publication import Change, as_read, update_content
 from publisher.timeutil import iso, parse_iso
 
@@ -48,6 +50,9 @@ logger = Logger()
 metrics = Metrics()
 
 STUCK = "publishing did not finish within 30 minutes (the worker stopped)"
+CLEAN_UP_SHARD = "clean-up-retry-shard"
+PAGE = 100
+"""Records one unit attends before it enqueues its continuation (a page of one retry shard)."""
 
 
 @dataclass
@@ -65,12 +70,34 @@ class CleanupSummary:
         return dict(self.__dict__)
 
 
-def clean_up_failed_publications(now: datetime) -> CleanupSummary:
+def clean_up_failed_publications(now: datetime) -> dict[str, int]:
+    """One run of the job: one unit per shard of the retry index (no Scan, nothing per record
+    here); each unit attends a page of its shard and hands the rest to its continuation."""
+    ready_store()
+    payloads = [{"shard": shard, "now": iso(now)} for shard in range(DUE_SHARDS)]
+    return {"units": work.enqueue_many(CLEAN_UP_SHARD, payloads)}
+
+
+@work.unit(CLEAN_UP_SHARD)
+def clean_up_shard_unit(payload: dict[str, Any]) -> dict[str, int]:
+    now = parse_iso(payload["now"])
+    summary, cursor = clean_up_page(int(payload["shard"]), now, payload.get("cursor"))
+    if cursor:
+        work.enqueue(CLEAN_UP_SHARD, {**payload, "cursor": cursor})
+    return summary.as_dict()
+
+
+def clean_up_page(
+    shard: int, now: datetime, cursor: str | None = None, limit: int = PAGE
+) -> tuple[CleanupSummary, str | None]:
+    """Attend one page of a retry shard; the summary and the cursor of the rest (None: done).
+    Every change is conditional on the state read, so a page attended twice changes nothing more."""
     ready_store()
     act_as("system:cleanup-failed-publications", "system")
     summary = CleanupSummary()
     held: dict[str, bool] = {}
-    for record in list(store.needing_attention(iso(now))):
+    records, cursor = store.needing_attention_page(shard, iso(now), limit, cursor)
+    for record in records:
         if site_is_held(record.site_id, held):
             summary.paused += 1
             continue
@@ -83,8 +110,8 @@ def clean_up_failed_publications(now: datetime) -> CleanupSummary:
             )
     for name, value in summary.as_dict().items():
         metrics.add_metric(name=f"Cleanup{name.title().replace('_', '')}", unit=MetricUnit.Count, value=value)
-    logger.info("cleanup done", extra=summary.as_dict())
-    return summary
+    logger.info("cleanup done", extra={"shard": shard, **summary.as_dict()})
+    return summary, cursor
 
 
 def _attend(record: RecordModel, now: datetime, summary: CleanupSummary) -> None:

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from publisher.bootstrap import ready_store
 from publisher.domain.content import ScheduleRequest
 from publisher.domain.publishing_settings import DAYS, PublishingSettings
-from publisher.domain.slots import assign_slots, check_explicit_time
+from publisher.domain.slots import assign_slots, check_explicit_time, site_jitter
 from publisher.domain.statuses import ContentStatus, SiteStatus
 from publisher.errors import Conflict, Invalid
 from publisher.identity import Caller, act_as
-from publisher.services import handover, slot_claims
+from publisher.paging import PageRequest, decode_cursor
+from publisher.services import handover, slot_claims, work
 from publisher.services.content import load_content
 from publisher.services.publishing import enabled_integrations
 from publisher.services.settings import settings_for
@@ -27,10 +30,11 @@ from publisher.services.views import content_view
 from publisher.store import content as store
 from publisher.store import settings as settings_store
 from publisher.store import usage
-from publisher.store.models import ContentModel
+from publisher.store.models import AUTO_SHARDS, ContentModel
 from publisher.timeutil import iso, parse_iso, utcnow
 
 logger = Logger()
+metrics = Metrics()
 
 BUSY_RETRIES = 5
 NO_SLOT = "no free slot within 400 days under the site's publishing days, slots and limits"
@@ -154,7 +158,9 @@ def preview(caller: Caller, site_id: str, count: int) -> dict[str, Any]:
     settings = settings_for(site_id)
     now = utcnow()
     taken = slot_claims.calendar_times_of(site_id, slot_claims.window_start(settings, now + slot_claims.LEAD))
-    slots = assign_slots(settings, taken.values(), now, count, lead=slot_claims.LEAD)
+    slots = assign_slots(
+        settings, taken.values(), now, count, lead=slot_claims.LEAD, jitter=site_jitter(site_id)
+    )
     zone = settings.zone
     return {
         "site_id": site_id,
@@ -172,6 +178,18 @@ def preview(caller: Caller, site_id: str, count: int) -> dict[str, Any]:
 
 
 # --- the 15-minute job --------------------------------------------------------------------
+#
+# The job's own invocation enqueues one unit per shard of the auto-index and returns. A shard unit
+# reads one page of the sites with automation on (no Scan) and enqueues one unit per site, then its
+# continuation with the page's cursor; a site unit does one site, at most ITEMS_PAGE items, and
+# enqueues the site again when it filled its page (what it scheduled left the unscheduled index).
+
+SCHEDULE_SHARD = "schedule-sites"
+SCHEDULE_SITE = "schedule-site"
+SITES_PAGE = 100
+"""Sites one shard unit enqueues before it hands the rest of its shard to its continuation."""
+ITEMS_PAGE = 100
+"""Waiting items one site unit schedules before it enqueues the site again."""
 
 
 @dataclass
@@ -188,32 +206,56 @@ class JobSummary:
         return asdict(self)
 
 
-def schedule_approved_content(now: datetime) -> JobSummary:
-    """For every site with automation on (auto-index, no Scan) whose publishing is not paused:
-    approve content in review when auto-approval is on; give approved, unscheduled content the next
-    free slots when auto-publish is on. Only not_published items are touched, so a re-run changes
-    nothing already scheduled."""
+def schedule_approved_content(now: datetime) -> dict[str, int]:
+    """One unit per shard of the sites with automation on; the units do the sites. Only
+    not_published items are touched, so a unit (or a run) run again changes nothing scheduled."""
+    ready_store()
+    payloads = [{"shard": shard, "now": iso(now)} for shard in range(AUTO_SHARDS)]
+    return {"units": work.enqueue_many(SCHEDULE_SHARD, payloads)}
+
+
+@work.unit(SCHEDULE_SHARD)
+def schedule_shard_unit(payload: dict[str, Any]) -> dict[str, int]:
+    """One page of a shard's sites, a unit each; the rest of the shard to the continuation."""
+    ready_store()
+    page = PageRequest(limit=SITES_PAGE, start_key=decode_cursor(payload.get("cursor")))
+    site_ids, cursor = settings_store.sites_with_automation_page(int(payload["shard"]), page)
+    work.enqueue_many(SCHEDULE_SITE, [{"site_id": site_id, "now": payload["now"]} for site_id in site_ids])
+    if cursor:
+        work.enqueue(SCHEDULE_SHARD, {**payload, "cursor": cursor})
+    return {"site_units": len(site_ids)}
+
+
+@work.unit(SCHEDULE_SITE)
+def schedule_site_unit(payload: dict[str, Any]) -> dict[str, int]:
+    """Auto-approve and slot one site's waiting content (a page of it); its summary."""
     ready_store()
     act_as("system:schedule-approved-content", "system")
-    summary = JobSummary()
-    held: dict[str, bool] = {}
-    for stored in settings_store.sites_with_automation():
-        summary.sites += 1
-        if handover.site_is_held(stored.site_id, held):
-            summary.paused += 1
-            continue
-        try:
-            _automate_site(stored.site_id, PublishingSettings.model_validate(stored.document), now, summary)
-        except Exception:
-            summary.failed_sites += 1
-            logger.exception("scheduling a site failed", extra={"site_id": stored.site_id})
-    return summary
+    site_id, now = payload["site_id"], parse_iso(payload["now"])
+    summary = JobSummary(sites=1)
+    if handover.site_is_held(site_id, {}):
+        summary.paused += 1
+        return summary.as_dict()
+    try:
+        stored = settings_store.get_settings(site_id)
+        if stored is not None:
+            more = _automate_site(site_id, PublishingSettings.model_validate(stored.document), now, summary)
+            if more:
+                work.enqueue(SCHEDULE_SITE, payload)
+    except Exception:
+        summary.failed_sites += 1
+        logger.exception("scheduling a site failed", extra={"site_id": site_id})
+    metrics.add_metric(name="ItemsScheduled", unit=MetricUnit.Count, value=summary.scheduled)
+    metrics.add_metric(name="ItemsAutoApproved", unit=MetricUnit.Count, value=summary.approved)
+    return summary.as_dict()
 
 
-def _automate_site(site_id: str, settings: PublishingSettings, now: datetime, summary: JobSummary) -> None:
+def _automate_site(site_id: str, settings: PublishingSettings, now: datetime, summary: JobSummary) -> bool:
+    """True when the site has more waiting items than this unit took (its page was full and all of
+    it found a slot): the site's unit runs again for the rest."""
     waiting: dict[str, ContentModel] = {}
     if settings.auto_approval_enabled:
-        for item in list(store.with_status(site_id, ContentStatus.REVIEW)):
+        for item in islice(store.with_status(site_id, ContentStatus.REVIEW), ITEMS_PAGE):
             try:
                 store.edit_content(item, {"status": ContentStatus.APPROVED.value, "updated_at": iso(now)})
             except Conflict:
@@ -222,15 +264,15 @@ def _automate_site(site_id: str, settings: PublishingSettings, now: datetime, su
             if item.site_status == SiteStatus.NOT_PUBLISHED:
                 waiting[item.content_id] = item
     if not settings.auto_publish_enabled:
-        return
-    for item in store.approved_unscheduled(site_id):
+        return summary.approved >= ITEMS_PAGE
+    for item in islice(store.approved_unscheduled(site_id), ITEMS_PAGE):
         waiting.setdefault(item.content_id, item)
     if not waiting:
-        return
+        return False
     items = sorted(waiting.values(), key=lambda item: (item.created_at, item.content_id))
     if not enabled_integrations(site_id):
         _left_unscheduled(items, NOWHERE_TO_PUBLISH.format(site_id=site_id), summary)
-        return
+        return False
     result = slot_claims.assign_next_slots(site_id, settings, items, now)
     summary.scheduled += len(result.scheduled)
     if result.unslotted:
@@ -242,6 +284,7 @@ def _automate_site(site_id: str, settings: PublishingSettings, now: datetime, su
         "site scheduled",
         extra={"site_id": site_id, "scheduled": len(result.scheduled), "unslotted": len(result.unslotted)},
     )
+    return len(items) >= ITEMS_PAGE and not result.unslotted and not result.gave_up
 
 
 BUSY_UNTIL_NEXT_RUN = (

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.slots import assign_slots, no_slot_reason
+from publisher.domain.slots import assign_slots, no_slot_reason, site_jitter
 from publisher.domain.statuses import SiteStatus
 from publisher.store import content as store
 from publisher.store import usage
@@ -169,7 +169,9 @@ def assign_next_slots(
         for content_id in pending_ids:
             if content_id not in mine:
                 taken.pop(content_id, None)  # a reschedule frees the item's own time
-        slots = assign_slots(settings, [*taken.values(), *phantoms], now, len(pending), lead=LEAD)
+        slots = assign_slots(
+            settings, [*taken.values(), *phantoms], now, len(pending), lead=LEAD, jitter=site_jitter(site_id)
+        )
         raced = False
         for item, when in zip(list(pending), slots, strict=False):
             outcome = try_move(item, settings, when, now)

@@ -23,7 +23,7 @@ from publisher.domain.publishing import LOOKAHEAD, UnpublishMessage, handover_de
 from publisher.errors import Conflict
 from publisher.store import history
 from publisher.store.models import ContentModel
-from publisher.store.publication import mark_unpublish, unpublish_due_until
+from publisher.store.publication import mark_unpublish, unpublish_due_page
 from publisher.timeutil import iso, parse_iso, utcnow
 
 logger = Logger()
@@ -70,11 +70,15 @@ def hand_over_unpublish(content: ContentModel, clock: Callable[[], datetime]) ->
     return True
 
 
-def hand_over_due_unpublishing(now: datetime, clock: Callable[[], datetime]) -> int:
-    """Every content due to unpublish before the job's next run (every shard of the unpublish
-    index, no Scan); the number handed over. A failure of one item is logged, the rest go on."""
+def hand_over_due_unpublishing(
+    shard: int, until: str, clock: Callable[[], datetime], cursor: str | None, limit: int
+) -> tuple[int, str | None]:
+    """One page of one shard of the unpublish index (content due to unpublish at or before
+    `until`, no Scan): the number handed over and the cursor of the rest (None when done). A
+    failure of one item is logged, the rest go on."""
     handed = 0
-    for content in list(unpublish_due_until(iso(now + LOOKAHEAD))):
+    items, cursor = unpublish_due_page(shard, until, limit, cursor)
+    for content in items:
         try:
             handed += hand_over_unpublish(content, clock)
         except Exception:
@@ -82,7 +86,7 @@ def hand_over_due_unpublishing(now: datetime, clock: Callable[[], datetime]) -> 
                 "unpublish hand-over failed; the next run tries again",
                 extra={"content_id": content.content_id},
             )
-    return handed
+    return handed, cursor
 
 
 def hand_over_unpublish_if_soon(content: ContentModel, now: datetime) -> bool:

@@ -26,7 +26,8 @@ from publisher.config import work_queue_url
 
 logger = Logger()
 
-Unit = Callable[[dict[str, Any]], None]
+Unit = Callable[[dict[str, Any]], Any]
+"""`handler(payload)`; what it returns (a summary, or None) is what `run` returns."""
 MAX_DELAY_SECONDS = 900  # SQS's DelaySeconds limit
 
 _units: dict[str, Unit] = {}
@@ -91,13 +92,13 @@ def enqueue_many(kind: str, payloads: Iterable[dict[str, Any]]) -> int:
     return sent
 
 
-def run(body: dict[str, Any]) -> None:
-    """Run the unit a message names. An unknown kind (or a body that is not a unit) is logged and
-    dropped: retrying it could never succeed. The unit's own exceptions propagate (the message
-    comes back, then goes to the dead-letter queue)."""
+def run(body: dict[str, Any]) -> Any:
+    """Run the unit a message names; its result (a summary, or None). An unknown kind (or a body
+    that is not a unit) is logged and dropped: retrying it could never succeed. The unit's own
+    exceptions propagate (the message comes back, then goes to the dead-letter queue)."""
     kind, payload = body.get("kind"), body.get("payload")
     handler = _units.get(kind) if isinstance(kind, str) else None
     if handler is None or not isinstance(payload, dict):
         logger.error("work message dropped: no such unit", extra={"kind": str(kind)[:100]})
-        return
-    handler(payload)
+        return None
+    return handler(payload)

@@ -7,16 +7,17 @@ a retried message or an edit racing a publication can never both win.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from publisher.domain.statuses import Move, SiteStatus
 from publisher.errors import Conflict
+from publisher.paging import PageRequest, decode_cursor
 from publisher.store import history
 from publisher.store.changes import actions_for
-from publisher.store.common import BUSY, conditional_update, run_transaction, status_condition
-from publisher.store.models import DUE_SHARDS, ContentModel, RecordModel
+from publisher.store.common import BUSY, conditional_update, query_page, run_transaction, status_condition
+from publisher.store.models import ContentModel, RecordModel
 from publisher.store.usage import CapFull, Increments, add_increments
 
 BUSY_RETRIES = 5
@@ -107,10 +108,17 @@ def write_together(
     raise Conflict(conflict)
 
 
-def unpublish_due_until(until_iso: str) -> Iterator[ContentModel]:
-    """Content whose `unpublish_at` is at or before `until_iso` and not yet handed to the queue."""
-    for shard in range(DUE_SHARDS):
-        yield from ContentModel.unpublish_index.query(str(shard), ContentModel.unpublish_due <= until_iso)
+def unpublish_due_page(
+    shard: int, until_iso: str, limit: int, cursor: str | None = None
+) -> tuple[list[ContentModel], str | None]:
+    """One page of one shard of the unpublish index: content whose `unpublish_at` is at or before
+    `until_iso` and not yet handed to the queue; and the next page's cursor."""
+    return query_page(
+        ContentModel.unpublish_index.query,
+        str(shard),
+        ContentModel.unpublish_due <= until_iso,
+        page=PageRequest(limit=limit, start_key=decode_cursor(cursor)),
+    )
 
 
 def mark_unpublish(content: ContentModel, moment: str | None) -> None:
@@ -124,7 +132,14 @@ def mark_unpublish(content: ContentModel, moment: str | None) -> None:
     update_content(content, {"unpublish_enqueued_for": moment}, condition, "changed meanwhile")
 
 
-def due_until(until_iso: str) -> Iterator[ContentModel]:
-    """Scheduled content not yet handed to the queue, due at or before `until_iso` (every shard)."""
-    for shard in range(DUE_SHARDS):
-        yield from ContentModel.due_index.query(str(shard), ContentModel.due_at <= until_iso)
+def due_page(
+    shard: int, until_iso: str, limit: int, cursor: str | None = None
+) -> tuple[list[ContentModel], str | None]:
+    """One page (at most `limit` items, from `cursor`) of one shard of the due index: scheduled
+    content not yet handed to the queue, due at or before `until_iso`; and the next page's cursor."""
+    return query_page(
+        ContentModel.due_index.query,
+        str(shard),
+        ContentModel.due_at <= until_iso,
+        page=PageRequest(limit=limit, start_key=decode_cursor(cursor)),
+    )

@@ -6,15 +6,15 @@ own writes, on `attempts`, which fences off a worker whose claim was taken over)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from publisher.paging import PageRequest
+from publisher.paging import PageRequest, decode_cursor
 from publisher.store.changes import actions_for
 from publisher.store.common import conditional_delete, conditional_save, conditional_update, query_page
-from publisher.store.models import DUE_SHARDS, RecordModel
+from publisher.store.models import RecordModel
 
 RecordPage = tuple[list[RecordModel], str | None]
 
@@ -95,7 +95,14 @@ def page_of(
     return kept, cursor
 
 
-def needing_attention(now_iso: str) -> Iterator[RecordModel]:
-    """Unsettled records whose `next_retry_at` has passed, over every shard of the retry index."""
-    for shard in range(DUE_SHARDS):
-        yield from RecordModel.retry_index.query(str(shard), RecordModel.next_retry_at <= now_iso)
+def needing_attention_page(
+    shard: int, now_iso: str, limit: int, cursor: str | None = None
+) -> tuple[list[RecordModel], str | None]:
+    """One page (at most `limit`, from `cursor`) of one shard of the retry index: unsettled records
+    whose `next_retry_at` has passed; and the next page's cursor (None at the shard's end)."""
+    return query_page(
+        RecordModel.retry_index.query,
+        str(shard),
+        RecordModel.next_retry_at <= now_iso,
+        page=PageRequest(limit=limit, start_key=decode_cursor(cursor)),
+    )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from pynamodb.exceptions import DoesNotExist
 
-from publisher.store.common import conditional_update
-from publisher.store.models import AUTO_SHARDS, PublishingSettingsModel, SiteModel
+from publisher.paging import PageRequest
+from publisher.store.common import conditional_update, query_page
+from publisher.store.models import PublishingSettingsModel, SiteModel
 
 
 def get_settings(site_id: str) -> PublishingSettingsModel | None:
@@ -23,10 +22,11 @@ def save_settings(item: PublishingSettingsModel) -> None:
     item.save()
 
 
-def sites_with_automation() -> Iterator[PublishingSettingsModel]:
-    """Settings of every site with auto-approval or auto-publish on, shard by shard (no Scan)."""
-    for shard in range(AUTO_SHARDS):
-        yield from PublishingSettingsModel.auto_index.query(str(shard))
+def sites_with_automation_page(shard: int, page: PageRequest) -> tuple[list[str], str | None]:
+    """One page of the ids of the sites with auto-approval or auto-publish on, in one shard of
+    the auto-index (no Scan), and the next page's cursor."""
+    items, cursor = query_page(PublishingSettingsModel.auto_index.query, str(shard), page=page)
+    return [item.site_id for item in items], cursor
 
 
 def set_feed_token_hash(site: SiteModel, token_hash: str) -> None:
