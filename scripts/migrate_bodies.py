@@ -15,7 +15,6 @@ The tables are found as the functions find them (the same environment variables)
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,10 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "publisher"), str(ROOT)]
 
-from publisher.bootstrap import ready_store  # noqa: E402
 from publisher.domain.statuses import ContentStatus  # noqa: E402
 from publisher.store import content as content_store  # noqa: E402
-from publisher.store.models import SiteModel  # noqa: E402
+from scripts.migration_sites import chosen_sites  # noqa: E402
 
 
 @dataclass
@@ -37,13 +35,9 @@ class BodySummary:
     changed: int = 0
 
 
-def sites_of(account_ids: Sequence[str]) -> list[str]:
-    return [site.site_id for account_id in account_ids for site in SiteModel.account_index.query(account_id)]
-
-
 def migrate(site_ids: Sequence[str]) -> BodySummary:
     summary = BodySummary()
-    for site_id in dict.fromkeys(site_ids):
+    for site_id in site_ids:
         for status in ContentStatus:
             for item in content_store.with_status(site_id, status.value):
                 if item.body_apart:
@@ -56,14 +50,7 @@ def migrate(site_ids: Sequence[str]) -> BodySummary:
 
 
 def main(argv: Sequence[str] | None = None) -> BodySummary:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--site-id", action="append", default=[])
-    parser.add_argument("--account-id", action="append", default=[])
-    args = parser.parse_args(argv)
-    if not args.site_id and not args.account_id:
-        parser.error("name at least one --site-id or --account-id")
-    ready_store()
-    summary = migrate([*args.site_id, *sites_of(args.account_id)])
+    summary = migrate(chosen_sites(__doc__.splitlines()[0], argv))
     print(
         f"bodies moved: {summary.moved}, already apart: {summary.already}, "
         f"edited meanwhile (run again): {summary.changed}"

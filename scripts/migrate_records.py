@@ -12,7 +12,6 @@ The tables are found as the functions find them (the same environment variables)
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,22 +19,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "publisher"), str(ROOT)]
 
-from publisher.bootstrap import ready_store  # noqa: E402
 from publisher.domain.statuses import SiteStatus  # noqa: E402
 from publisher.services.record_migration import FoldSummary, fold_records_of_content  # noqa: E402
 from publisher.store import content as content_store  # noqa: E402
-from publisher.store.models import SiteModel  # noqa: E402
-
-
-def sites_of(account_ids: Sequence[str]) -> Iterator[str]:
-    for account_id in account_ids:
-        for site in SiteModel.account_index.query(account_id):
-            yield site.site_id
+from scripts.migration_sites import chosen_sites  # noqa: E402
 
 
 def migrate(site_ids: Sequence[str]) -> FoldSummary:
     total = FoldSummary()
-    for site_id in dict.fromkeys(site_ids):
+    for site_id in site_ids:
         for content in content_store.with_site_status(site_id, list(SiteStatus)):
             done = fold_records_of_content(content.content_id)
             total.kept += done.kept
@@ -44,14 +36,7 @@ def migrate(site_ids: Sequence[str]) -> FoldSummary:
 
 
 def main(argv: Sequence[str] | None = None) -> FoldSummary:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--site-id", action="append", default=[])
-    parser.add_argument("--account-id", action="append", default=[])
-    args = parser.parse_args(argv)
-    if not args.site_id and not args.account_id:
-        parser.error("name at least one --site-id or --account-id")
-    ready_store()
-    summary = migrate([*args.site_id, *sites_of(args.account_id)])
+    summary = migrate(chosen_sites(__doc__.splitlines()[0], argv))
     print(f"records kept: {summary.kept}, folded into them and deleted: {summary.folded}")
     return summary
 
