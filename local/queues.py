@@ -129,24 +129,30 @@ class QueuePoller:
             self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
         return len(messages)
 
-    def run(self, stop: threading.Event) -> None:
+
+def keep_polling(name: str, poll_once: Callable[[], int], stop: threading.Event) -> threading.Thread:
+    """A thread calling `poll_once` until `stop` is set; a failed poll is logged and tried again a
+    second later (the queue pollers and the rule pollers alike)."""
+
+    def run() -> None:
         while not stop.is_set():
             try:
-                self.poll_once()
+                poll_once()
             except Exception:
                 if not stop.is_set():
-                    log.warning("polling %s failed; retrying", self.source.queue_name, exc_info=True)
+                    log.warning("%s: polling failed; retrying", name, exc_info=True)
                 stop.wait(1)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def start_pollers(
     sources: list[SqsSource], sqs: Any, invoke: Invoke, stop: threading.Event, wait_seconds: int = 1
 ) -> list[threading.Thread]:
     """One polling thread per SQS event source, until `stop` is set."""
-    threads = []
-    for source in sources:
-        poller = QueuePoller(source, sqs, invoke, wait_seconds)
-        thread = threading.Thread(target=poller.run, args=(stop,), name=f"sqs-{source.function}", daemon=True)
-        thread.start()
-        threads.append(thread)
-    return threads
+    return [
+        keep_polling(f"sqs-{source.function}", QueuePoller(source, sqs, invoke, wait_seconds).poll_once, stop)
+        for source in sources
+    ]

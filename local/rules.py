@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from local.queues import keep_polling
+
 log = logging.getLogger("local")
 
 Invoke = Callable[..., Any]  # Functions.invoke(logical_id, event, trigger)
@@ -94,15 +96,6 @@ class RulePoller:
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)
 
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                if not stop.is_set():
-                    log.warning("rule %s: polling failed; retrying", self.source.rule_name, exc_info=True)
-                stop.wait(1)
-
 
 def start_rules(
     sources: list[RuleSource],
@@ -113,11 +106,9 @@ def start_rules(
     wait_seconds: int = 1,
 ) -> list[threading.Thread]:
     """Each rule on its bus and one delivering thread per rule, until `stop` is set."""
-    threads = []
-    for source in sources:
-        poller = RulePoller(source, events, sqs, invoke, wait_seconds)
-        name = f"rule-{source.rule_name}"
-        thread = threading.Thread(target=poller.run, args=(stop,), name=name, daemon=True)
-        thread.start()
-        threads.append(thread)
-    return threads
+    return [
+        keep_polling(
+            f"rule-{source.rule_name}", RulePoller(source, events, sqs, invoke, wait_seconds).poll_once, stop
+        )
+        for source in sources
+    ]
