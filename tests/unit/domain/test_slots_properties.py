@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from publisher.domain.publishing_settings import DAYS, PublishingSettings
-from publisher.domain.slots import assign_slots, period_counts, period_keys, site_jitter
+from publisher.domain.slots import assign_slots, period_counts, period_keys
 
 # Zones with DST gaps and repeats at various hours, half-hour shifts (Lord Howe), odd offsets
 # (Kathmandu, Chatham) and a DST change at midnight (Santiago).

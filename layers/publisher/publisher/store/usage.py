@@ -39,6 +39,11 @@ def counter_keys(settings: PublishingSettings, when: datetime) -> list[Reservati
     return [(f"{prefix}#{key}", cap) for prefix, key, cap in zip(PREFIXES, keys, caps, strict=True)]
 
 
+def period_key(counter_key: str) -> str:
+    """`"day#2026-11-21"` → `"2026-11-21"` (the key `domain.slots.period_keys` gives)."""
+    return counter_key.split("#", 1)[1]
+
+
 def period_name(counter_key: str) -> str:
     """`"day#2026-11-21"` → `"daily"` (the word the limits use)."""
     return PERIODS[PREFIXES.index(counter_key.split("#", 1)[0])]
@@ -132,6 +137,21 @@ def current(site_id: str, keys: Iterable[str]) -> dict[str, int]:
             found[key] = int(UsageCounterModel.get(site_id, key, consistent_read=True).count or 0)
         except UsageCounterModel.DoesNotExist:
             found[key] = 0
+    return found
+
+
+def counts_from(site_id: str, settings: PublishingSettings, moment: datetime) -> dict[str, int]:
+    """The site's capped counters of `moment`'s local day, week and month and of every later one,
+    keyed by period key as `domain.slots.period_keys` spells them ("2026-11-21"): what the scheduler
+    needs of the past. One consistent Query per capped period kind, each reading only the counters
+    of periods not yet over (they exist only where items are counted), however long the history."""
+    found: dict[str, int] = {}
+    for prefix, (key, cap) in zip(PREFIXES, counter_keys(settings, moment), strict=True):
+        if cap is None:
+            continue
+        upto = UsageCounterModel.period.between(key, f"{prefix}#~")
+        for item in UsageCounterModel.query(site_id, upto, consistent_read=True):
+            found[period_key(item.period)] = int(item.count or 0)
     return found
 
 
