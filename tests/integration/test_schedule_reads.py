@@ -115,3 +115,43 @@ def test_given_history_this_month_when_the_job_schedules_a_site_then_it_reads_as
 
     print(f"schedule-site unit, (operation, items read) with {HISTORIES} published: {reads}")
     assert_reads_independent_of_history(reads)
+
+
+def test_counts_from_reads_the_capped_counters_of_the_periods_not_over(aws):
+    ready_store()
+    site_id = "01JCOUNTS"
+    for period, count in {
+        "day#2026-11-30": 3,  # over
+        "day#2026-12-02": 2,
+        "day#2027-01-04": 1,
+        "week#2026-W48": 9,  # over
+        "week#2026-W49": 4,
+        "month#2026-11": 40,  # over
+        "month#2026-12": 7,
+    }.items():
+        UsageCounterModel(site_id=site_id, period=period, count=count).save()
+    UsageCounterModel(site_id="01JOTHER", period="day#2026-12-02", count=5).save()
+    wednesday = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+
+    every_cap = usage.counts_from(site_id, PublishingSettings(), wednesday)
+    daily_only = usage.counts_from(
+        site_id, PublishingSettings(weekly_publish_limit=None, monthly_publish_limit=None), wednesday
+    )
+    uncapped = PublishingSettings(
+        daily_publish_limit=None, weekly_publish_limit=None, monthly_publish_limit=None
+    )
+
+    assert every_cap == {"2026-12-02": 2, "2027-01-04": 1, "2026-W49": 4, "2026-12": 7}
+    assert daily_only == {"2026-12-02": 2, "2027-01-04": 1}
+    assert usage.counts_from(site_id, uncapped, wednesday) == {}
+
+
+def test_a_counter_expires_forty_days_after_the_moment_of_its_latest_increment(aws):
+    ready_store()
+    first_of_month = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+
+    assert usage.reserve("01JTTL", PublishingSettings(), first_of_month)
+
+    month = UsageCounterModel.get("01JTTL", "month#2026-12", consistent_read=True)
+    assert month.count == 1
+    assert month.expires_at == first_of_month + timedelta(days=40)  # after December is over

@@ -76,26 +76,28 @@ class Taken:
 
     def without(self, items: list[ContentModel], settings: PublishingSettings) -> Taken:
         """As if the items held no place (a reschedule frees the item's own time and counts)."""
-        counts = dict(self.counts)
         own = {item.content_id for item in items}
-        for item in items:
-            old = held_time(item)
-            for key in period_keys(old.astimezone(settings.zone)) if old else ():
-                if counts.get(key):
-                    counts[key] -= 1
-        return Taken(counts, {key: moment for key, moment in self.ahead.items() if key not in own})
+        ahead = {content_id: moment for content_id, moment in self.ahead.items() if content_id not in own}
+        return Taken(_without_places_of(items, self.counts, settings), ahead)
+
+
+def _without_places_of(
+    items: list[ContentModel], counts: dict[str, int], settings: PublishingSettings
+) -> dict[str, int]:
+    """The counts less the places the items hold in them (a reschedule frees its own place)."""
+    counts = dict(counts)
+    for item in items:
+        old = held_time(item)
+        for key in period_keys(old.astimezone(settings.zone)) if old else ():
+            if counts.get(key):
+                counts[key] -= 1
+    return counts
 
 
 def counts_at(item: ContentModel, settings: PublishingSettings, when: datetime) -> dict[str, int]:
-    """The counters of `when`'s capped local periods (a GetItem each), without the item's own place
-    where it already holds one of them (a reschedule within a day, week or month)."""
-    keys = usage.capped_keys(settings, when)
-    old = held_time(item)
-    own = set(usage.capped_keys(settings, old)) if old else set()
-    return {
-        usage.period_key(key): max(count - (key in own), 0)
-        for key, count in usage.current(item.site_id, keys).items()
-    }
+    """The counters of `when`'s local periods (and of later ones: the same Query as the
+    scheduler's), less the item's own place where it holds one of them."""
+    return _without_places_of([item], usage.counts_from(item.site_id, settings, when), settings)
 
 
 def read_taken(site_id: str, settings: PublishingSettings, now: datetime) -> Taken:

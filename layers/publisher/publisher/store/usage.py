@@ -25,7 +25,10 @@ from publisher.errors import Conflict
 from publisher.store.common import BUSY, LabelledTransaction, condition_failed, run_transaction
 from publisher.store.models import UsageCounterModel
 
-COUNTER_TTL = timedelta(days=400)
+COUNTER_KEPT = timedelta(days=40)
+"""A counter expires (TTL) this long after the moment of its latest +1 (a moment of its period): past
+the end of the period (a month is at most 31 days), when no cap reads it any more. Counters written
+before this kept 400 days: until they expire, `counts_from` also reads those past weeks and months."""
 PREFIXES = ("day", "week", "month")
 
 Reservation = tuple[str, int | None]
@@ -85,7 +88,7 @@ def add_increments(
     """Put the +1 of each capped counter into the transaction, conditioned on its cap unless
     `within_caps` is False (counted whatever the count); labels are the keys. Unlimited periods
     (cap None) are not counted."""
-    expires = when.astimezone(UTC) + COUNTER_TTL
+    expires = when.astimezone(UTC) + COUNTER_KEPT
     for key, cap in reservations:
         if cap is None:
             continue
@@ -143,20 +146,23 @@ def current(site_id: str, keys: Iterable[str]) -> dict[str, int]:
 def counts_from(site_id: str, settings: PublishingSettings, moment: datetime) -> dict[str, int]:
     """The site's capped counters of `moment`'s local day, week and month and of every later one,
     keyed by period key as `domain.slots.period_keys` spells them ("2026-11-21"): what the scheduler
-    needs of the past. One consistent Query per capped period kind, each reading only the counters
-    of periods not yet over (they exist only where items are counted), however long the history."""
+    needs of the past. One consistent Query on the site's counters from the earliest of those keys
+    ("day#…" < "month#…" < "week#…"): it reads the days from `moment`'s on, and the weeks and months
+    kept by the TTL (COUNTER_KEPT: a few past ones), however long the site's history."""
+    firsts = {key.split("#", 1)[0]: key for key, cap in counter_keys(settings, moment) if cap is not None}
+    if not firsts:
+        return {}
+    since = UsageCounterModel.period >= min(firsts.values())
     found: dict[str, int] = {}
-    for prefix, (key, cap) in zip(PREFIXES, counter_keys(settings, moment), strict=True):
-        if cap is None:
-            continue
-        upto = UsageCounterModel.period.between(key, f"{prefix}#~")
-        for item in UsageCounterModel.query(site_id, upto, consistent_read=True):
+    for item in UsageCounterModel.query(site_id, since, consistent_read=True):
+        first = firsts.get(item.period.split("#", 1)[0])
+        if first is not None and item.period >= first:
             found[period_key(item.period)] = int(item.count or 0)
     return found
 
 
 def counts(site_id: str) -> dict[str, int]:
-    """Every counter of a site (a Query on its partition: at most ~430 items thanks to the TTL)."""
+    """Every counter of a site (a Query on its partition: the periods not over and a few past ones, thanks to the TTL)."""
     return {item.period: int(item.count) for item in UsageCounterModel.query(site_id, consistent_read=True)}
 
 
@@ -167,15 +173,17 @@ def recount(site_id: str, settings: PublishingSettings, times: Iterable[datetime
     whichever is earlier. Not atomic with concurrent scheduling: run on a settings change only.
     """
     fresh: Counter[str] = Counter()
+    latest = now
     for moment in times:
         fresh.update(capped_keys(settings, moment))
+        latest = max(latest, moment)
     current = {key.split("#", 1)[0]: key for key, _ in counter_keys(settings, now)}
 
     def still_matters(key: str) -> bool:
         return key >= current[key.split("#", 1)[0]]
 
     existing = counts(site_id)
-    expires = now + COUNTER_TTL
+    expires = latest + COUNTER_KEPT  # after the last period any of them counts
     for key in sorted(set(existing) | set(fresh)):
         if still_matters(key) and existing.get(key, 0) != fresh.get(key, 0):
             UsageCounterModel(site_id=site_id, period=key, count=fresh.get(key, 0), expires_at=expires).save()
