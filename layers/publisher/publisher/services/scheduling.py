@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from publisher.bootstrap import ready_store
 from publisher.domain.content import ScheduleRequest
 from publisher.domain.publishing_settings import DAYS, PublishingSettings
-from publisher.domain.slots import assign_slots, check_explicit_time, site_jitter
+from publisher.domain.slots import check_explicit_time
 from publisher.domain.statuses import ContentStatus, SiteStatus
 from publisher.errors import Conflict, Invalid
 from publisher.identity import Caller, act_as
@@ -154,16 +154,7 @@ def preview(caller: Caller, site_id: str, count: int) -> dict[str, Any]:
     load_site(caller, site_id)
     settings = settings_for(site_id)
     now = utcnow()
-    taken = slot_claims.read_taken(site_id, settings, now)
-    slots = assign_slots(
-        settings,
-        taken.ahead.values(),
-        now,
-        count,
-        lead=slot_claims.LEAD,
-        jitter=site_jitter(site_id),
-        counts=taken.counts,
-    )
+    slots = slot_claims.read_taken(site_id, settings, now).proposals(site_id, settings, now, count, [])
     zone = settings.zone
     return {
         "site_id": site_id,

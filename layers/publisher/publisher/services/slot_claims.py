@@ -80,6 +80,20 @@ class Taken:
         ahead = {content_id: moment for content_id, moment in self.ahead.items() if content_id not in own}
         return Taken(_without_places_of(items, self.counts, settings), ahead)
 
+    def proposals(
+        self, site_id: str, settings: PublishingSettings, now: datetime, count: int, lost: list[datetime]
+    ) -> list[datetime]:
+        """The next `count` free slots (`assign_slots`), the `lost` minutes also taken."""
+        return assign_slots(
+            settings,
+            [*self.ahead.values(), *lost],
+            now,
+            count,
+            lead=LEAD,
+            jitter=site_jitter(site_id),
+            counts=self.counts,
+        )
+
 
 def _without_places_of(
     items: list[ContentModel], counts: dict[str, int], settings: PublishingSettings
@@ -101,6 +115,7 @@ def counts_at(item: ContentModel, settings: PublishingSettings, when: datetime) 
 
 
 def read_taken(site_id: str, settings: PublishingSettings, now: datetime) -> Taken:
+    """The site's counters (one consistent Query) and its calendar from `now + LEAD` on."""
     return Taken(usage.counts_from(site_id, settings, now + LEAD), times_ahead(site_id, now))
 
 
@@ -204,15 +219,7 @@ def assign_next_slots(
     while pending:
         taken = read_taken(site_id, settings, now).without(pending, settings)  # counters: consistent
         taken.ahead.update(mine)
-        slots = assign_slots(
-            settings,
-            [*taken.ahead.values(), *phantoms],
-            now,
-            len(pending),
-            lead=LEAD,
-            jitter=site_jitter(site_id),
-            counts=taken.counts,
-        )
+        slots = taken.proposals(site_id, settings, now, len(pending), phantoms)
         raced = False
         for item, when in zip(list(pending), slots, strict=False):
             outcome = try_move(item, settings, when, now)

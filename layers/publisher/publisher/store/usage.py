@@ -162,7 +162,8 @@ def counts_from(site_id: str, settings: PublishingSettings, moment: datetime) ->
 
 
 def counts(site_id: str) -> dict[str, int]:
-    """Every counter of a site (a Query on its partition: the periods not over and a few past ones, thanks to the TTL)."""
+    """Every counter of a site (a Query on its partition: the periods not over and, thanks to the
+    TTL, a few past ones)."""
     return {item.period: int(item.count) for item in UsageCounterModel.query(site_id, consistent_read=True)}
 
 
