@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
@@ -22,7 +23,7 @@ from pynamodb.expressions.condition import Condition
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.slots import PERIODS, period_keys
 from publisher.errors import Conflict
-from publisher.store.common import BUSY, LabelledTransaction, condition_failed, run_transaction
+from publisher.store.common import BUSY, LabelledTransaction, condition_failed, conflicted, run_transaction
 from publisher.store.models import UsageCounterModel
 
 COUNTER_KEPT = timedelta(days=40)
@@ -88,16 +89,35 @@ def add_increments(
     """Put the +1 of each capped counter into the transaction, conditioned on its cap unless
     `within_caps` is False (counted whatever the count); labels are the keys. Unlimited periods
     (cap None) are not counted."""
-    expires = when.astimezone(UTC) + COUNTER_KEPT
     for key, cap in reservations:
         if cap is None:
             continue
         counter = UsageCounterModel(site_id=site_id, period=key)
-        condition: Condition | None = None
-        if within_caps:
-            condition = UsageCounterModel.count.does_not_exist() | (UsageCounterModel.count < cap)
-        actions = [UsageCounterModel.count.add(1), UsageCounterModel.expires_at.set(expires)]
-        tx.update(counter, actions, condition=condition, label=key)
+        tx.update(counter, _plus_one(when), condition=_within(cap) if within_caps else None, label=key)
+
+
+def _plus_one(when: datetime) -> list[Any]:
+    expires = when.astimezone(UTC) + COUNTER_KEPT
+    return [UsageCounterModel.count.add(1), UsageCounterModel.expires_at.set(expires)]
+
+
+def _within(cap: int) -> Condition:
+    return UsageCounterModel.count.does_not_exist() | (UsageCounterModel.count < cap)
+
+
+def add_one(site_id: str, key: str, cap: int, when: datetime) -> str | None:
+    """+1 on one counter if it stays within `cap`, as a plain conditional UpdateItem (outside a
+    transaction, which would bill it twice): None when counted, else `key` (full) or BUSY."""
+    counter = UsageCounterModel(site_id=site_id, period=key)
+    try:
+        counter.update(actions=_plus_one(when), condition=_within(cap))
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return key
+        if conflicted(exc):
+            return BUSY
+        raise
+    return None
 
 
 def reserve(site_id: str, settings: PublishingSettings, when: datetime, *, attempts: int = 5) -> bool:
