@@ -4,10 +4,11 @@ job, the missed-slot policy of the hand-over, a new time zone in the settings).
 How caps hold under concurrency. `assign_slots` (pure) proposes times from the site's counters of
 the periods not yet over (`usage.counts_from`) and the minutes of the items still ahead on its
 calendar (`times_ahead`): neither read grows with the site's history. Each proposal is then
-written in ONE transaction that moves the content (on the condition of the state it was read in),
-claims the site's UTC minute (a UniqueKeyModel `slot#<site>#<minute>`, so two items never share
-one) and adds 1 to the local day/week/month counters on the condition that each stays within its
-cap. If the minute was taken by a concurrent writer, it is remembered as taken ("phantom": the
+written as `store.schedule_move` does: it claims the site's UTC minute (a UniqueKeyModel
+`slot#<site>#<minute>`, so two items never share one), adds 1 to the local day/week/month counters
+on the condition that each stays within its cap, then moves the content on the condition of the
+state it was read in, each a conditional write, a refused one giving back what the earlier ones
+took. If the minute was taken by a concurrent writer, it is remembered as taken ("phantom": the
 calendar's index may not show it yet); a full counter is read again (consistently); then a fresh
 proposal is made, a bounded number of times. The counters decide; the reads only make good first
 guesses. Places given back (unschedule, reschedule away) are released after the move commits, so a

@@ -1,8 +1,9 @@
 """Per-site publication counters per LOCAL day / ISO week / month, so caps hold under concurrency.
 
 A counter is `UsageCounterModel(site_id, "day#2026-11-21" | "week#2026-W47" | "month#2026-11")`.
-Reserving is an atomic +1 on the three counters of an instant, each conditioned on staying within
-its cap, in one transaction: two schedulers racing for the last place of a day cannot both win.
+Reserving is an atomic +1 on each counter of an instant, conditioned on staying within its cap
+(`add_one` before a schedule move; `add_increments` inside a publication's transaction): two
+schedulers racing for the last place of a day cannot both win.
 Unlimited periods are not counted (a write per period that no cap reads): setting a cap recounts
 the site's counters from its calendar (services/settings.py), so a cap set later starts from the truth.
 Releasing is a -1 that never goes below zero; it is applied after the move that frees the place,
