@@ -13,6 +13,7 @@ from publisher.domain.slots import (
     assign_slots,
     check_explicit_time,
     no_slot_reason,
+    period_counts,
     period_keys,
     site_jitter,
 )
@@ -512,3 +513,54 @@ def test_given_any_site_then_its_shifted_times_stay_inside_the_slot_windows_and_
         assert len(first_day) == len(
             [m for m in unshifted if m.date() == unshifted[0].date()]
         )  # no place lost
+
+
+# --- counts per period instead of the calendar's past ----------------------------------------
+
+
+def test_given_counts_then_caps_come_from_them_and_taken_only_blocks_minutes():
+    full_monday = {"2026-11-23": 3}  # e.g. the day's counter, its items scheduled long ago
+
+    chosen = assign_slots(settings(), [], FRIDAY_EVENING, 2, counts=full_monday)
+
+    assert utc_texts(chosen) == ["2026-11-24T10:20Z", "2026-11-24T13:00Z"]
+    # a taken minute is skipped, but with counts given it is not counted again
+    chosen = assign_slots(settings(), [at("2026-11-23T10:20Z")], FRIDAY_EVENING, 3, counts={})
+    assert utc_texts(chosen) == ["2026-11-23T13:00Z", "2026-11-23T15:40Z", "2026-11-24T10:20Z"]
+
+
+def test_given_a_month_of_history_then_its_counts_and_the_times_ahead_give_the_same_slots_with_jitter():
+    monthly = settings(daily_publish_limit=3, weekly_publish_limit=12, monthly_publish_limit=25)
+    jitter = site_jitter("01JHISTORY")
+    start_of_month = at("2026-11-02T00:00Z")
+    published = assign_slots(monthly, [], start_of_month, 12, lead=timedelta(0), jitter=jitter)
+    ahead = assign_slots(monthly, published, FRIDAY_EVENING, 6, jitter=jitter)  # Monday and Tuesday
+    history = published + ahead
+
+    from_counts = assign_slots(
+        monthly, ahead, FRIDAY_EVENING, 9, jitter=jitter, counts=period_counts(history, monthly.zone)
+    )
+
+    assert from_counts == assign_slots(monthly, history, FRIDAY_EVENING, 9, jitter=jitter)
+    # the weekly cap of 12 ends W48 after 6 more; the monthly cap of 25 leaves one for November 30
+    assert sum(moment.month == 11 for moment in from_counts) == 25 - 18
+
+
+def test_given_counts_then_explicit_times_and_the_no_slot_reason_read_them():
+    counts = {"2026-11-23": 3}
+
+    assert check_explicit_time(settings(), [], at("2026-11-23T20:00Z"), FRIDAY_EVENING, counts=counts) == (
+        "The daily publish limit (3) is already reached for 2026-11-23 (UTC)."
+    )
+    assert check_explicit_time(settings(), [], at("2026-11-24T20:00Z"), FRIDAY_EVENING, counts=counts) is None
+    monthly = settings(daily_publish_limit=1, weekly_publish_limit=None, monthly_publish_limit=5)
+    reason = no_slot_reason(monthly, [], FRIDAY_EVENING, horizon_days=5, counts={"2026-11": 5, "2026-12": 5})
+    assert reason.startswith("the monthly publish limit (5) is reached for 2026-11 (UTC)")
+
+
+def test_period_counts_count_each_time_in_its_local_day_week_and_month():
+    counts = period_counts(
+        [at("2026-11-24T03:00Z"), at("2026-11-24T15:00Z")], settings(timezone="America/New_York").zone
+    )
+
+    assert counts == {"2026-11-23": 1, "2026-11-24": 1, "2026-W48": 2, "2026-11": 2}

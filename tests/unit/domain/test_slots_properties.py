@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from publisher.domain.publishing_settings import DAYS, PublishingSettings
-from publisher.domain.slots import assign_slots, period_keys
+from publisher.domain.slots import assign_slots, period_counts, period_keys
 
 # Zones with DST gaps and repeats at various hours, half-hour shifts (Lord Howe), odd offsets
 # (Kathmandu, Chatham) and a DST change at midnight (Santiago).
@@ -181,3 +181,25 @@ def test_assigning_in_two_calls_equals_assigning_in_one(scenario: Scenario, fewe
     second = scenario.assign(more, taken=[*scenario.taken, *first])
 
     assert first + second == scenario.assign(fewer + more)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios(), st.integers(0, 30), st.integers(0, 14))
+def test_counts_per_period_and_the_times_ahead_give_what_the_whole_calendar_gives(
+    scenario: Scenario, count: int, jitter: int
+):
+    """What the scheduler reads (the counters, and the calendar from `now + lead` on) decides as
+    the whole calendar from the start of the month did."""
+    site = scenario.settings
+    earliest = scenario.now + scenario.lead
+    first_minute = earliest.replace(second=0, microsecond=0)
+    ahead = [moment for moment in scenario.taken if moment >= first_minute]
+    counts = period_counts(scenario.taken, site.zone)
+
+    from_counts = assign_slots(
+        site, ahead, scenario.now, count, lead=scenario.lead, jitter=jitter, counts=counts
+    )
+
+    assert from_counts == assign_slots(
+        site, scenario.taken, scenario.now, count, lead=scenario.lead, jitter=jitter
+    )

@@ -14,15 +14,18 @@ How a day's candidate times are laid out (the same grid every day, in local wall
 Candidates are taken earliest first; one that is before `now + lead`, already taken (same UTC
 minute) or nonexistent that day (DST gap) is skipped, so such a day simply gets fewer items;
 a wall time that happens twice (DST fall back) is used once, at its first occurrence (fold=0).
-Daily / ISO-weekly / monthly caps count the site's local calendar periods over `taken` plus the
-new times, with the same keys (`period_keys`) the store uses for its atomic counters.
+Daily / ISO-weekly / monthly caps count the site's local calendar periods, with the same keys
+(`period_keys`) the store uses for its atomic counters: from `counts` (items already counted per
+period key, as the store's counters hold them) when given, else from `taken` (then every counted
+item's time must be in it), plus the new times. With `counts`, `taken` only needs the times from
+`now + lead` on: an earlier minute is never a candidate.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -61,11 +64,13 @@ def assign_slots(
     lead: timedelta = timedelta(minutes=5),
     horizon_days: int = 400,
     jitter: int = 0,
+    counts: Mapping[str, int] | None = None,
 ) -> list[datetime]:
     """Up to `count` new publish times (aware UTC, ascending) for a site.
 
     `taken` holds the times of the site's items already scheduled, publishing or published (any
-    time zone); they count toward the caps and their minutes are never reused. Local dates from
+    time zone); their minutes are never reused. `counts` holds the items already counted per
+    period key (`period_keys`); without it they are counted from `taken`. Local dates from
     that of `now + lead` through `horizon_days` later are searched; fewer than `count` times
     come back when they are exhausted. `jitter` is the site's shift (`site_jitter`).
     """
@@ -74,7 +79,7 @@ def assign_slots(
         raise ValueError("count and lead must not be negative")
     zone = settings.zone
     caps = _caps(settings)
-    counts, taken_minutes = _tally(taken, zone)
+    counts, taken_minutes = _tally(taken, zone, counts)
     earliest = now + lead
     publish_weekdays = {DAYS.index(day) for day in settings.publish_days}
     blackout = set(settings.blackout_dates)
@@ -108,6 +113,7 @@ def no_slot_reason(
     *,
     lead: timedelta = timedelta(minutes=5),
     horizon_days: int = 400,
+    counts: Mapping[str, int] | None = None,
 ) -> str:
     """Why `assign_slots` (same arguments) finds no time for one more item, as one sentence: a cap
     of 0, else the cap already reached on the first publish day it looks at, and the date through
@@ -118,7 +124,7 @@ def no_slot_reason(
         if cap == 0:
             return f"the {period} publish limit is 0: nothing can be scheduled until it is raised"
     zone = settings.zone
-    counts, _ = _tally(taken, zone)
+    counts, _ = _tally(taken, zone, counts)
     first_day = (now + lead).astimezone(zone).date()
     last_day = first_day + timedelta(days=horizon_days)
     publish_weekdays = {DAYS.index(day) for day in settings.publish_days}
@@ -141,19 +147,24 @@ def no_slot_reason(
 
 
 def check_explicit_time(
-    settings: PublishingSettings, taken: Iterable[datetime], when: datetime, now: datetime
+    settings: PublishingSettings,
+    taken: Iterable[datetime],
+    when: datetime,
+    now: datetime,
+    *,
+    counts: Mapping[str, int] | None = None,
 ) -> str | None:
     """None when a user-chosen time is acceptable, else the reason as one readable sentence.
 
     An explicit time may fall outside the slots, publish days and blackout dates (the user
     chose it), but it must be in the future and keep every cap. When rescheduling, leave the
-    item itself out of `taken`.
+    item itself out of `taken` (or of `counts`, which replaces `taken` as in `assign_slots`).
     """
     _require_aware(when, "when")
     _require_aware(now, "now")
     if when <= now:
         return "The publish time must be in the future."
-    counts, _ = _tally(taken, settings.zone)
+    counts, _ = _tally(taken, settings.zone, counts)
     keys = period_keys(when.astimezone(settings.zone))
     for period, cap, key in zip(PERIODS, _caps(settings), keys, strict=True):
         if counts[key] >= cap:
@@ -172,15 +183,24 @@ def _caps(settings: PublishingSettings) -> tuple[float, float, float]:
     return tuple(float("inf") if limit is None else limit for limit in limits)
 
 
-def _tally(taken: Iterable[datetime], zone: ZoneInfo) -> tuple[Counter[str], set[int]]:
-    """Items per local period key, and the taken UTC minutes: one pass, O(len(taken))."""
+def period_counts(times: Iterable[datetime], zone: ZoneInfo) -> Counter[str]:
+    """Items per local period key (`period_keys`) of the given times: what counters would hold."""
     counts: Counter[str] = Counter()
-    minutes: set[int] = set()
-    for moment in taken:
+    for moment in times:
         _require_aware(moment, "taken")
         counts.update(period_keys(moment.astimezone(zone)))
-        minutes.add(_minute(moment))
-    return counts, minutes
+    return counts
+
+
+def _tally(
+    taken: Iterable[datetime], zone: ZoneInfo, counts: Mapping[str, int] | None
+) -> tuple[Counter[str], set[int]]:
+    """Items per local period key (`counts` as given, else from `taken`) and the taken UTC minutes."""
+    taken = list(taken)
+    for moment in taken:
+        _require_aware(moment, "taken")
+    tally = period_counts(taken, zone) if counts is None else Counter(counts)
+    return tally, {_minute(moment) for moment in taken}
 
 
 def _minute(moment: datetime) -> int:

@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from publisher.bootstrap import ready_store
 from publisher.domain.content import ScheduleRequest
 from publisher.domain.publishing_settings import DAYS, PublishingSettings
-from publisher.domain.slots import assign_slots, check_explicit_time, site_jitter
+from publisher.domain.slots import check_explicit_time
 from publisher.domain.statuses import ContentStatus, SiteStatus
 from publisher.errors import Conflict, Invalid
 from publisher.identity import Caller, act_as
@@ -116,11 +116,8 @@ def _schedule_at(item: ContentModel, settings: PublishingSettings, when: datetim
         raise Invalid(
             "the publish time must be in the future", {"scheduled_publish_at": ["must be in the future"]}
         )
-    taken = slot_claims.calendar_times_of(
-        item.site_id, slot_claims.window_start(settings, when), slot_claims.window_end(settings, when)
-    )
-    taken.pop(item.content_id, None)
-    reason = check_explicit_time(settings, taken.values(), when, now)
+    counts = slot_claims.counts_at(item, settings, when)
+    reason = check_explicit_time(settings, [], when, now, counts=counts)
     if reason:
         raise Conflict(reason)
     for _ in range(BUSY_RETRIES):
@@ -157,10 +154,7 @@ def preview(caller: Caller, site_id: str, count: int) -> dict[str, Any]:
     load_site(caller, site_id)
     settings = settings_for(site_id)
     now = utcnow()
-    taken = slot_claims.calendar_times_of(site_id, slot_claims.window_start(settings, now + slot_claims.LEAD))
-    slots = assign_slots(
-        settings, taken.values(), now, count, lead=slot_claims.LEAD, jitter=site_jitter(site_id)
-    )
+    slots = slot_claims.read_taken(site_id, settings, now).proposals(site_id, settings, now, count, [])
     zone = settings.zone
     return {
         "site_id": site_id,

@@ -1,15 +1,18 @@
 """Claiming slots under the caps: the engine every scheduling path uses (the API, the 15-minute
 job, the missed-slot policy of the hand-over, a new time zone in the settings).
 
-How caps hold under concurrency. `assign_slots` (pure) proposes times from what is already on the
-site's calendar; each proposal is then written in ONE transaction that moves the content (on the
-condition of the state it was read in), claims the site's UTC minute (a UniqueKeyModel
-`slot#<site>#<minute>`, so two items never share one) and adds 1 to the local day/week/month
-counters on the condition that each stays within its cap. If a counter or the minute was taken
-by a concurrent writer, the proposal is remembered as taken ("phantom") and a fresh proposal is
-made from freshly read state, a bounded number of times. The counters decide; the calendar read
-only makes good first guesses. Places given back (unschedule, reschedule away) are released after
-the move commits, so a crash in between errs on the side of an unused place, never an extra item.
+How caps hold under concurrency. `assign_slots` (pure) proposes times from the site's counters of
+the periods not yet over (`usage.counts_from`) and the minutes of the items still ahead on its
+calendar (`times_ahead`): neither read grows with the site's history. Each proposal is then
+written as `store.schedule_move` does: it claims the site's UTC minute (a UniqueKeyModel
+`slot#<site>#<minute>`, so two items never share one), adds 1 to the local day/week/month counters
+on the condition that each stays within its cap, then moves the content on the condition of the
+state it was read in, each a conditional write, a refused one giving back what the earlier ones
+took. If the minute was taken by a concurrent writer, it is remembered as taken ("phantom": the
+calendar's index may not show it yet); a full counter is read again (consistently); then a fresh
+proposal is made, a bounded number of times. The counters decide; the reads only make good first
+guesses. Places given back (unschedule, reschedule away) are released after the move commits, so a
+crash in between errs on the side of an unused place, never an extra item.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from publisher.domain.publishing_settings import PublishingSettings
-from publisher.domain.slots import assign_slots, no_slot_reason, site_jitter
+from publisher.domain.slots import assign_slots, no_slot_reason, period_keys, site_jitter
 from publisher.domain.statuses import SiteStatus
 from publisher.store import content as store
 from publisher.store import usage
@@ -45,23 +48,76 @@ def _local_midnight(day: Any, settings: PublishingSettings) -> datetime:
 
 def window_start(settings: PublishingSettings, moment: datetime) -> datetime:
     """The start of the local week or month of `moment`, whichever is earlier, less a day: every
-    item that counts toward a cap of that week or month lies after it."""
+    item that counts toward a cap of that week or month lies after it (what `recount_counters`
+    reads)."""
     day = moment.astimezone(settings.zone).date()
     first = min(day - timedelta(days=day.weekday()), day.replace(day=1))
     return _local_midnight(first, settings) - timedelta(days=1)
-
-
-def window_end(settings: PublishingSettings, moment: datetime) -> datetime:
-    day = moment.astimezone(settings.zone).date()
-    next_month = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    last = max(day + timedelta(days=7 - day.weekday()), next_month)
-    return _local_midnight(last, settings) + timedelta(days=1)
 
 
 def calendar_times_of(site_id: str, start: datetime, end: datetime | None = None) -> dict[str, datetime]:
     """content id → time of every item on the site's calendar from `start` (through `end`)."""
     times = store.calendar_times(site_id, iso(start), iso(end) if end else None)
     return {content_id: parse_iso(moment) for content_id, moment in times.items()}
+
+
+def times_ahead(site_id: str, now: datetime) -> dict[str, datetime]:
+    """content id → time of the site's calendar items from the first minute a slot may take on
+    (`now + LEAD`): the minutes a new slot must not reuse. Bounded by the future, not the past."""
+    return calendar_times_of(site_id, (now + LEAD).replace(second=0, microsecond=0))
+
+
+@dataclass
+class Taken:
+    """What a site's scheduler reads: items counted per period key from now's periods on (its
+    counters), and the times of the items ahead (their minutes)."""
+
+    counts: dict[str, int]
+    ahead: dict[str, datetime]
+
+    def without(self, items: list[ContentModel], settings: PublishingSettings) -> Taken:
+        """As if the items held no place (a reschedule frees the item's own time and counts)."""
+        own = {item.content_id for item in items}
+        ahead = {content_id: moment for content_id, moment in self.ahead.items() if content_id not in own}
+        return Taken(_without_places_of(items, self.counts, settings), ahead)
+
+    def proposals(
+        self, site_id: str, settings: PublishingSettings, now: datetime, count: int, lost: list[datetime]
+    ) -> list[datetime]:
+        """The next `count` free slots (`assign_slots`), the `lost` minutes also taken."""
+        return assign_slots(
+            settings,
+            [*self.ahead.values(), *lost],
+            now,
+            count,
+            lead=LEAD,
+            jitter=site_jitter(site_id),
+            counts=self.counts,
+        )
+
+
+def _without_places_of(
+    items: list[ContentModel], counts: dict[str, int], settings: PublishingSettings
+) -> dict[str, int]:
+    """The counts less the places the items hold in them (a reschedule frees its own place)."""
+    counts = dict(counts)
+    for item in items:
+        old = held_time(item)
+        for key in period_keys(old.astimezone(settings.zone)) if old else ():
+            if counts.get(key):
+                counts[key] -= 1
+    return counts
+
+
+def counts_at(item: ContentModel, settings: PublishingSettings, when: datetime) -> dict[str, int]:
+    """The counters of `when`'s local periods (and of later ones: the same Query as the
+    scheduler's), less the item's own place where it holds one of them."""
+    return _without_places_of([item], usage.counts_from(item.site_id, settings, when), settings)
+
+
+def read_taken(site_id: str, settings: PublishingSettings, now: datetime) -> Taken:
+    """The site's counters (one consistent Query) and its calendar from `now + LEAD` on."""
+    return Taken(usage.counts_from(site_id, settings, now + LEAD), times_ahead(site_id, now))
 
 
 def held_time(item: ContentModel) -> datetime | None:
@@ -158,20 +214,13 @@ def assign_next_slots(
     """Give each item (oldest first) the next free slot, in one pass when nothing races."""
     result = SlotResult()
     pending = list(items)
-    pending_ids = {item.content_id for item in items}
     mine: dict[str, datetime] = {}  # what this call scheduled (an index may lag behind it)
-    phantoms: list[datetime] = []  # proposals lost to concurrent writers: taken, though unseen
+    phantoms: list[datetime] = []  # minutes lost to concurrent writers: taken, though unseen
     races = 0
-    since = window_start(settings, now + LEAD)
     while pending:
-        taken = calendar_times_of(site_id, since)
-        taken.update(mine)
-        for content_id in pending_ids:
-            if content_id not in mine:
-                taken.pop(content_id, None)  # a reschedule frees the item's own time
-        slots = assign_slots(
-            settings, [*taken.values(), *phantoms], now, len(pending), lead=LEAD, jitter=site_jitter(site_id)
-        )
+        taken = read_taken(site_id, settings, now).without(pending, settings)  # counters: consistent
+        taken.ahead.update(mine)
+        slots = taken.proposals(site_id, settings, now, len(pending), phantoms)
         raced = False
         for item, when in zip(list(pending), slots, strict=False):
             outcome = try_move(item, settings, when, now)
@@ -181,8 +230,8 @@ def assign_next_slots(
             elif outcome == store.CONTENT:
                 result.changed.append(item)
             else:
-                if outcome != usage.BUSY:
-                    phantoms.append(when)
+                if outcome == store.MINUTE:
+                    phantoms.append(when)  # a full counter is read again, consistently
                 raced = True
                 break
             pending.remove(item)
@@ -199,8 +248,8 @@ def assign_next_slots(
 
 def why_no_slot(site_id: str, settings: PublishingSettings, now: datetime) -> str:
     """Why `assign_next_slots` found no slot for one more item now (the cap, and till when)."""
-    taken = calendar_times_of(site_id, window_start(settings, now + LEAD))
-    return no_slot_reason(settings, taken.values(), now, lead=LEAD)
+    counts = usage.counts_from(site_id, settings, now + LEAD)
+    return no_slot_reason(settings, [], now, lead=LEAD, counts=counts)
 
 
 def _back_off(races: int) -> None:
@@ -210,6 +259,9 @@ def _back_off(races: int) -> None:
 
 
 def recount_counters(site_id: str, settings: PublishingSettings, now: datetime) -> None:
-    """Recount the caps' counters in the site's (new) local periods from its calendar."""
+    """Recount the caps' counters in the site's (new) local periods from its calendar.
+
+    The one reader of the calendar's past (from the start of the local week or month): a settings
+    change is a rare admin operation, and the counters it rewrites are what scheduling reads."""
     times = calendar_times_of(site_id, window_start(settings, now)).values()
     usage.recount(site_id, settings, times, now)

@@ -84,6 +84,11 @@ def condition_failed(exc: Exception) -> bool:
     return _code(exc) == "ConditionalCheckFailedException"
 
 
+def conflicted(exc: Exception) -> bool:
+    """Whether a single-item write was refused for a transaction in progress on the same item."""
+    return _code(exc) == "TransactionConflictException"
+
+
 def conditional_save(item: Model, condition: Any, conflict: str) -> None:
     """PutItem under a condition; Conflict(conflict) when the condition fails."""
     try:

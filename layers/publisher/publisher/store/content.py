@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus, SiteStatus
@@ -27,16 +27,18 @@ from publisher.paging import PageRequest
 from publisher.store import history, search
 from publisher.store.changes import actions_for
 from publisher.store.common import (
-    LabelledTransaction,
+    BUSY,
     conditional_delete,
+    conditional_save,
     conditional_update,
+    conflicted,
     query_page,
     run_transaction,
     status_condition,
     transact,
 )
 from publisher.store.models import BODY_FIELDS, ContentBodyModel, ContentModel, UniqueKeyModel
-from publisher.store.usage import Reservation, add_increments
+from publisher.store.usage import Reservation, add_one, release_keys
 from publisher.timeutil import parse_iso
 
 SLUG_TAKEN = "that slug is already used by another content item of this site"
@@ -230,13 +232,18 @@ def schedule_move(
     moment: datetime,
     changed_at: str,
 ) -> str | None:
-    """Move approved content to `scheduled` at `when`, in ONE transaction with the claim of its minute
-    (`minute`, None when it keeps its own) and +1 on the counters of its new periods. The item's
+    """Move approved content to `scheduled` at `when`, after claiming its minute (`minute`, None when
+    it keeps its own) and +1 on the counters of its new periods within their caps. The item's
     `schedule_destinations`, as the caller set them in memory, are written with the move.
 
-    The content's condition is the state it was read in (site_status, scheduled_publish_at).
-    Returns None when committed, else what stood in the way: CONTENT (it changed), MINUTE (another
-    item holds that minute), a counter key (that cap is full) or usage.BUSY."""
+    Each step is one plain conditional write (a transaction would bill every item twice): the
+    minute's claim, each counter, then the content on the condition of the state it was read in
+    (site_status, scheduled_publish_at): the move is the commit. A step that fails gives back what
+    the earlier ones took; only a crash between steps leaves a place taken for nothing (a minute
+    until its claim expires, a counter's place until its period is over), never an extra item or
+    a shared minute, as a crash before a release does. Returns None when moved, else what stood in
+    the way: CONTENT (it changed), MINUTE (another item holds that minute), a counter key (that
+    cap is full) or usage.BUSY."""
     condition = (
         status_condition(ContentModel.site_status, SCHEDULE, item.site_status)
         & _same_schedule(item)
@@ -255,21 +262,46 @@ def schedule_move(
     named = {"destinations": item.schedule_destinations} if item.schedule_destinations else None
     entry = history.entry_for(item, changes, detail=named)
     actions = actions_for(probe, changes)
-
-    def write(tx: LabelledTransaction) -> None:
+    claimed: str | None = None
+    counted: list[str] = []
+    moved = False
+    try:
         if minute is not None:
-            claim = UniqueKeyModel(
-                key=minute, owner_id=item.content_id, expires_at=parse_iso(when) + MINUTE_CLAIM_KEPT
-            )
-            tx.save(claim, condition=UniqueKeyModel.key.does_not_exist(), label=MINUTE)
-        tx.update(item, actions, condition=condition, label=CONTENT)
-        add_increments(tx, item.site_id, reservations, moment)
+            if not _claim_minute(minute, item.content_id, when):
+                return MINUTE
+            claimed = minute
+        for key, cap in reservations:
+            if cap is not None:
+                if (full := add_one(item.site_id, key, cap, moment)) is not None:
+                    return full
+                counted.append(key)
+        try:
+            conditional_update(item, actions, condition, CHANGED)
+        except Conflict:
+            return CONTENT
+        except UpdateError as exc:
+            if conflicted(exc):
+                return BUSY
+            raise
+        moved = True
+    finally:
+        if not moved:  # give back what this attempt took
+            release_keys(item.site_id, counted)
+            if claimed:
+                release_minute(claimed, item.content_id)
+    actions_for(item, changes)  # the item in memory now says what was written
+    history.record(entry)
+    return None
 
-    outcome = run_transaction(write)
-    if outcome is None:
-        actions_for(item, changes)  # the item in memory now says what was written
-        history.record(entry)  # after the commit, not in it: a transaction bills every item twice
-    return outcome
+
+def _claim_minute(minute: str, content_id: str, when: str) -> bool:
+    """Claim a site's minute for an item (a conditional PutItem); False when another item holds it."""
+    claim = UniqueKeyModel(key=minute, owner_id=content_id, expires_at=parse_iso(when) + MINUTE_CLAIM_KEPT)
+    try:
+        conditional_save(claim, UniqueKeyModel.key.does_not_exist(), "minute taken")
+    except Conflict:
+        return False
+    return True
 
 
 def unschedule_move(item: ContentModel, changed_at: str) -> None:

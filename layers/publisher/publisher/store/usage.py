@@ -1,8 +1,9 @@
 """Per-site publication counters per LOCAL day / ISO week / month, so caps hold under concurrency.
 
 A counter is `UsageCounterModel(site_id, "day#2026-11-21" | "week#2026-W47" | "month#2026-11")`.
-Reserving is an atomic +1 on the three counters of an instant, each conditioned on staying within
-its cap, in one transaction: two schedulers racing for the last place of a day cannot both win.
+Reserving is an atomic +1 on each counter of an instant, conditioned on staying within its cap
+(`add_one` before a schedule move; `add_increments` inside a publication's transaction): two
+schedulers racing for the last place of a day cannot both win.
 Unlimited periods are not counted (a write per period that no cap reads): setting a cap recounts
 the site's counters from its calendar (services/settings.py), so a cap set later starts from the truth.
 Releasing is a -1 that never goes below zero; it is applied after the move that frees the place,
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
@@ -22,10 +24,13 @@ from pynamodb.expressions.condition import Condition
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.slots import PERIODS, period_keys
 from publisher.errors import Conflict
-from publisher.store.common import BUSY, LabelledTransaction, condition_failed, run_transaction
+from publisher.store.common import BUSY, LabelledTransaction, condition_failed, conflicted, run_transaction
 from publisher.store.models import UsageCounterModel
 
-COUNTER_TTL = timedelta(days=400)
+COUNTER_KEPT = timedelta(days=40)
+"""A counter expires (TTL) this long after the moment of its latest +1 (a moment of its period): past
+the end of the period (a month is at most 31 days), when no cap reads it any more. Counters written
+before this kept 400 days: until they expire, `counts_from` also reads those past weeks and months."""
 PREFIXES = ("day", "week", "month")
 
 Reservation = tuple[str, int | None]
@@ -37,6 +42,11 @@ def counter_keys(settings: PublishingSettings, when: datetime) -> list[Reservati
     keys = period_keys(when.astimezone(settings.zone))
     caps = (settings.daily_publish_limit, settings.weekly_publish_limit, settings.monthly_publish_limit)
     return [(f"{prefix}#{key}", cap) for prefix, key, cap in zip(PREFIXES, keys, caps, strict=True)]
+
+
+def period_key(counter_key: str) -> str:
+    """`"day#2026-11-21"` → `"2026-11-21"` (the key `domain.slots.period_keys` gives)."""
+    return counter_key.split("#", 1)[1]
 
 
 def period_name(counter_key: str) -> str:
@@ -80,16 +90,35 @@ def add_increments(
     """Put the +1 of each capped counter into the transaction, conditioned on its cap unless
     `within_caps` is False (counted whatever the count); labels are the keys. Unlimited periods
     (cap None) are not counted."""
-    expires = when.astimezone(UTC) + COUNTER_TTL
     for key, cap in reservations:
         if cap is None:
             continue
         counter = UsageCounterModel(site_id=site_id, period=key)
-        condition: Condition | None = None
-        if within_caps:
-            condition = UsageCounterModel.count.does_not_exist() | (UsageCounterModel.count < cap)
-        actions = [UsageCounterModel.count.add(1), UsageCounterModel.expires_at.set(expires)]
-        tx.update(counter, actions, condition=condition, label=key)
+        tx.update(counter, _plus_one(when), condition=_within(cap) if within_caps else None, label=key)
+
+
+def _plus_one(when: datetime) -> list[Any]:
+    expires = when.astimezone(UTC) + COUNTER_KEPT
+    return [UsageCounterModel.count.add(1), UsageCounterModel.expires_at.set(expires)]
+
+
+def _within(cap: int) -> Condition:
+    return UsageCounterModel.count.does_not_exist() | (UsageCounterModel.count < cap)
+
+
+def add_one(site_id: str, key: str, cap: int, when: datetime) -> str | None:
+    """+1 on one counter if it stays within `cap`, as a plain conditional UpdateItem (outside a
+    transaction, which would bill it twice): None when counted, else `key` (full) or BUSY."""
+    counter = UsageCounterModel(site_id=site_id, period=key)
+    try:
+        counter.update(actions=_plus_one(when), condition=_within(cap))
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return key
+        if conflicted(exc):
+            return BUSY
+        raise
+    return None
 
 
 def reserve(site_id: str, settings: PublishingSettings, when: datetime, *, attempts: int = 5) -> bool:
@@ -135,8 +164,27 @@ def current(site_id: str, keys: Iterable[str]) -> dict[str, int]:
     return found
 
 
+def counts_from(site_id: str, settings: PublishingSettings, moment: datetime) -> dict[str, int]:
+    """The site's capped counters of `moment`'s local day, week and month and of every later one,
+    keyed by period key as `domain.slots.period_keys` spells them ("2026-11-21"): what the scheduler
+    needs of the past. One consistent Query on the site's counters from the earliest of those keys
+    ("day#…" < "month#…" < "week#…"): it reads the days from `moment`'s on, and the weeks and months
+    kept by the TTL (COUNTER_KEPT: a few past ones), however long the site's history."""
+    firsts = {key.split("#", 1)[0]: key for key, cap in counter_keys(settings, moment) if cap is not None}
+    if not firsts:
+        return {}
+    since = UsageCounterModel.period >= min(firsts.values())
+    found: dict[str, int] = {}
+    for item in UsageCounterModel.query(site_id, since, consistent_read=True):
+        first = firsts.get(item.period.split("#", 1)[0])
+        if first is not None and item.period >= first:
+            found[period_key(item.period)] = int(item.count or 0)
+    return found
+
+
 def counts(site_id: str) -> dict[str, int]:
-    """Every counter of a site (a Query on its partition: at most ~430 items thanks to the TTL)."""
+    """Every counter of a site (a Query on its partition: the periods not over and, thanks to the
+    TTL, a few past ones)."""
     return {item.period: int(item.count) for item in UsageCounterModel.query(site_id, consistent_read=True)}
 
 
@@ -147,15 +195,17 @@ def recount(site_id: str, settings: PublishingSettings, times: Iterable[datetime
     whichever is earlier. Not atomic with concurrent scheduling: run on a settings change only.
     """
     fresh: Counter[str] = Counter()
+    latest = now
     for moment in times:
         fresh.update(capped_keys(settings, moment))
+        latest = max(latest, moment)
     current = {key.split("#", 1)[0]: key for key, _ in counter_keys(settings, now)}
 
     def still_matters(key: str) -> bool:
         return key >= current[key.split("#", 1)[0]]
 
     existing = counts(site_id)
-    expires = now + COUNTER_TTL
+    expires = latest + COUNTER_KEPT  # after the last period any of them counts
     for key in sorted(set(existing) | set(fresh)):
         if still_matters(key) and existing.get(key, 0) != fresh.get(key, 0):
             UsageCounterModel(site_id=site_id, period=key, count=fresh.get(key, 0), expires_at=expires).save()
