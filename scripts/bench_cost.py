@@ -21,8 +21,10 @@ DescribeTable (control plane) is free and only counted. Lambda duration is model
 own CPU time (its thread) + a fixed latency per AWS call and per destination request (printed with
 the prices); the jobs' invocation requests are a fixed cost per run, not per publication.
 
+Under each step: every billed item write — its units, operation, table, key, billed bytes, the item's
+own units (x2 in a transaction) and each index written (a changed index key: delete + put).
+
 Usage: python scripts/bench_cost.py          (make bench-cost)
-       python scripts/bench_cost.py --writes (also every billed item write: operation, table, key, WRU)
 """
 
 from __future__ import annotations
@@ -160,25 +162,58 @@ def tables_of(template: Mapping[str, Any], resolve: Any) -> dict[str, Table]:
     return tables
 
 
-def index_write_units(table: Table, before: Mapping | None, after: Mapping | None) -> int:
-    """Writes to the table's GSIs when an item goes from `before` to `after`."""
-    units = 0
+def index_writes(table: Table, before: Mapping | None, after: Mapping | None) -> dict[str, int]:
+    """Write units per GSI of the table when an item goes from `before` to `after` (changed ones)."""
+    units = {}
     for index in table.indexes.values():
         old, new = table.projected(index, before), table.projected(index, after)
         if old == new:
             continue
         if old is None or new is None:
-            units += write_units(item_size(old or new))
+            units[index.name] = write_units(item_size(old or new))
         elif any(old[key] != new[key] for key in index.keys):
-            units += write_units(item_size(old)) + write_units(item_size(new))  # delete + put
+            units[index.name] = write_units(item_size(old)) + write_units(item_size(new))  # delete + put
         else:
-            units += write_units(item_size(new))
+            units[index.name] = write_units(item_size(new))
     return units
+
+
+def index_write_units(table: Table, before: Mapping | None, after: Mapping | None) -> int:
+    """Writes to the table's GSIs when an item goes from `before` to `after`."""
+    return sum(index_writes(table, before, after).values())
 
 
 def item_write_units(table: Table, before: Mapping | None, after: Mapping | None, transactional: bool) -> int:
     base = write_units(max(item_size(before), item_size(after))) * (2 if transactional else 1)
     return base + index_write_units(table, before, after)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One billed item write: where each of its units goes."""
+
+    operation: str
+    table: str
+    key: str
+    size: int  # bytes billed: the larger of the item before and after
+    base: int  # units of the item itself (x2 in a transaction)
+    transactional: bool
+    indexes: dict[str, int]  # GSI name -> units (a changed key: delete + put)
+    failed: bool = False
+
+    @property
+    def units(self) -> int:
+        return self.base + sum(self.indexes.values())
+
+    def __str__(self) -> str:
+        table = self.table.rsplit("-", 1)[-1]
+        base = f"{self.base // 2} x2 (transaction)" if self.transactional else f"{self.base}"
+        indexes = ", ".join(f"{name} {units}" for name, units in sorted(self.indexes.items()))
+        failed = " (condition failed)" if self.failed else ""
+        return (
+            f"{self.units:3d} WRU  {self.operation:18} {table:8} {self.size:6d} B  item {base}"
+            f"{'; indexes: ' + indexes if indexes else ''}{failed}  [{self.key}]"
+        )
 
 
 # --- recording ----------------------------------------------------------------------------------
@@ -198,7 +233,7 @@ class Step:
     events: int = 0
     destination: int = 0
     units: Counter = field(default_factory=Counter)  # "table WRU|RRU" → units
-    writes: list[str] = field(default_factory=list)  # every billed item write (--writes prints them)
+    writes: list[Write] = field(default_factory=list)  # every billed item write
 
 
 _step: ContextVar[Step | None] = ContextVar("bench_step", default=None)
@@ -261,15 +296,20 @@ class Recorder:
             reply, error = None, exc
         for (table, key, transactional), before in zip(writes, befores, strict=True):
             after = self._get(table, key) if error is None else before
-            spec = self.tables[table]
-            units = (
-                item_write_units(spec, before, after, transactional)
-                if error is None
-                else write_units(item_size(before)) * (2 if transactional else 1)
+            size = max(item_size(before), item_size(after))
+            write = Write(
+                operation,
+                table,
+                "/".join(next(iter(value.values())) for value in key.values()),
+                size,
+                write_units(size) * (2 if transactional else 1),
+                transactional,
+                index_writes(self.tables[table], before, after) if error is None else {},
+                failed=error is not None,
             )
-            step.wru += units
-            step.units[f"{table} WRU"] += units
-            step.writes.append(f"{operation} {table.rsplit('-', 1)[-1]} {dict(key)} {units}")
+            step.wru += write.units
+            step.units[f"{table} WRU"] += write.units
+            step.writes.append(write)
         for table, units in self._reads(operation, params, reply):
             step.rru += units
             step.units[f"{table} RRU"] += units
@@ -501,9 +541,8 @@ def report(size: int, steps: list[Step], memory: Mapping[str, int]) -> dict[str,
     for current in steps:
         calls = ", ".join(f"{name} {count}" for name, count in sorted(current.calls.items()))
         print(f"  {current.name:32} {current.wru:7.1f} {current.rru:7.1f}  {calls}")
-        if "--writes" in sys.argv:
-            for write in current.writes:
-                print(f"      {write}")
+        for write in current.writes:
+            print(f"      {write}")
     wru, rru = sum(s.wru for s in steps), sum(s.rru for s in steps)
     print(f"  {'total':32} {wru:7.1f} {rru:7.1f}")
     by_table: Counter = Counter()
