@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,11 @@ WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWri
 def raw_item(aws, key: str) -> dict[str, Any] | None:
     table = aws.resolver.physical["ContentTable"]
     return aws.client("dynamodb").get_item(TableName=table, Key={"content_id": {"S": key}}).get("Item")
+
+
+def stored_html(body: dict[str, Any]) -> str:
+    """The html of a raw body item: zlib-compressed bytes."""
+    return zlib.decompress(body["html"]["B"]).decode()
 
 
 @pytest.fixture
@@ -59,7 +65,7 @@ def test_given_a_new_article_then_its_body_is_an_item_of_its_own_and_the_views_s
     body = raw_item(aws, f"body#{created['id']}")
     assert not {"html", "excerpt", "tags", "categories"} & set(small)
     assert small["content_hash"]["S"] == ContentModel.get(created["id"]).content_hash
-    assert (body["html"]["S"], body["excerpt"]["S"], body["tags"]["L"]) == (
+    assert (stored_html(body), body["excerpt"]["S"], body["tags"]["L"]) == (
         HTML,
         "Tomatoes.",
         [{"S": "garden"}],
@@ -71,6 +77,34 @@ def test_given_a_new_article_then_its_body_is_an_item_of_its_own_and_the_views_s
     ]
     by_account = call("GET", "/api/v1/content/", token=owner, query={"status": "draft"}).json["data"]
     assert [(item["id"], item["html"]) for item in by_account] == [(created["id"], HTML)]
+
+
+def test_given_a_body_then_its_html_is_stored_compressed_at_a_fraction_of_its_size(aws, owner, site):
+    created = create_content(owner, site["id"], html=HTML)
+
+    stored = raw_item(aws, f"body#{created['id']}")["html"]["B"]
+    assert len(stored) * 3 < len(HTML.encode())
+    assert view(owner, created["id"])["html"] == HTML
+
+
+def test_given_a_body_stored_uncompressed_before_then_it_reads_alike_and_an_edit_compresses_it(
+    aws, owner, site
+):
+    created = create_content(owner, site["id"], html=HTML)
+    table = aws.resolver.physical["ContentTable"]
+    key = {"content_id": {"S": f"body#{created['id']}"}}
+    aws.client("dynamodb").update_item(  # the body as written before compression: a string
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET html = :html",
+        ExpressionAttributeValues={":html": {"S": HTML}},
+    )
+
+    assert view(owner, created["id"]) == created
+    reply = call("PATCH", f"/api/v1/content/{created['id']}/", token=owner, body={"html": "<p>New.</p>"})
+
+    assert reply.status == 200 and reply.json["data"]["html"] == "<p>New.</p>"
+    assert stored_html(raw_item(aws, f"body#{created['id']}")) == "<p>New.</p>"
 
 
 def test_given_status_moves_then_only_the_small_item_is_written(aws, owner, site, written_keys):
@@ -94,7 +128,7 @@ def test_given_an_edit_of_the_body_then_body_and_hash_change_together(aws, owner
 
     assert reply.status == 200 and reply.json["data"]["html"] == "<p>New.</p>"
     assert sorted(written_keys) == sorted([created["id"], f"body#{created['id']}"])
-    assert raw_item(aws, f"body#{created['id']}")["html"]["S"] == "<p>New.</p>"
+    assert stored_html(raw_item(aws, f"body#{created['id']}")) == "<p>New.</p>"
     stored = ContentModel.get(created["id"], consistent_read=True)
     assert stored.content_hash != hash_before
     stored.html, stored.tags, stored.categories = "<p>New.</p>", [], []
@@ -141,7 +175,7 @@ def test_given_items_of_the_older_shape_when_migrated_then_views_are_unchanged_a
 
     assert (summary.moved, summary.already, summary.changed) == (1, 0, 0)
     assert "html" not in raw_item(aws, old.content_id)
-    assert raw_item(aws, f"body#{old.content_id}")["html"]["S"] == HTML
+    assert stored_html(raw_item(aws, f"body#{old.content_id}")) == HTML
     assert view(owner, old.content_id) == before
     again = script.main(["--site-id", site["id"]])
     assert (again.moved, again.already, again.changed) == (0, 1, 0)
@@ -161,7 +195,7 @@ def test_given_an_edit_between_read_and_migration_then_the_item_is_left_for_the_
         assert call("PATCH", f"/api/v1/content/{content_id}/", token=owner, body=body).status == 200
 
     assert "html" not in raw_item(aws, old.content_id)  # the edit of the body moved it out itself
-    assert raw_item(aws, f"body#{old.content_id}")["html"]["S"] == "<p>Edited.</p>"
+    assert stored_html(raw_item(aws, f"body#{old.content_id}")) == "<p>Edited.</p>"
     assert store.move_body_apart(read) is False
     assert view(owner, old.content_id)["html"] == "<p>Edited.</p>"
     assert store.move_body_apart(read_retitled) is False  # its hash would be the old title's

@@ -1,12 +1,15 @@
 """GET /content/?site_id=&q=: content whose title holds every word asked, case and accents
-ignored, through one small index item per (site, title word) kept in step with the title in the
-same transaction; no Scan, paged with the usual cursor."""
+ignored, through one small index item per (site, title word): put before a new item (and deleted
+if its create is refused), swapped in the transaction of a title's edit; no Scan, paged with the
+usual cursor."""
 
 from __future__ import annotations
 
 import pytest
 
+from publisher.ids import new_id
 from publisher.store.models import TitleWordModel
+from publisher.store.search import put_words
 from tests.integration.scheduling_support import create_content, create_site
 from tests.support.apigw import call
 from tests.support.fixtures import stored, token
@@ -161,6 +164,44 @@ def test_given_a_refused_create_then_no_word_items_are_written(aws, owner, site)
 
     assert reply.status == 409, reply.body
     assert word_items(aws, site["id"]) == before
+
+
+def test_given_words_of_a_create_that_died_before_its_item_then_search_does_not_list_them(aws, owner, site):
+    kept = create_content(owner, site["id"], title="Pruning roses")
+    orphan = new_id()
+    put_words(site["id"], orphan, "Pruning tulips")  # the create's process died after this
+    assert {f"pruning#{orphan}", f"pruning#{kept['id']}"} <= word_items(aws, site["id"])
+
+    found = search(owner, site["id"], "pruning")
+
+    assert [item["id"] for item in found.json["data"]] == [kept["id"]]
+
+
+def test_given_a_create_then_its_words_are_put_outside_the_transaction_of_item_and_slug(
+    aws, owner, site, monkeypatch
+):
+    """A transaction bills each of its items twice: only the item and its slug claim need one."""
+    from botocore.client import BaseClient
+
+    transactions: list[int] = []
+    word_puts: list[str] = []
+    words_key = TitleWordModel.key_of(site["id"])
+    make_api_call = BaseClient._make_api_call
+
+    def recording(client, operation, params):
+        if operation == "TransactWriteItems":
+            transactions.append(len(params["TransactItems"]))
+        elif operation == "PutItem" and params["Item"].get("site_id") == {"S": words_key}:
+            word_puts.append(params["Item"]["period"]["S"].split("#")[0])
+        return make_api_call(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+
+    create_content(owner, site["id"], title="Pruning old roses")
+
+    assert transactions == [2]
+    assert sorted(word_puts) == ["old", "pruning", "roses"]
+    assert len(word_items(aws, site["id"])) == 3
 
 
 def test_dynamodb_calls_per_search_and_per_title_change(aws, owner, garden, monkeypatch):

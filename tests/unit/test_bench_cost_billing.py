@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
+
 from scripts.bench_cost import (
     Index,
     Table,
+    article_html,
     index_write_units,
+    index_writes,
     item_size,
     item_write_units,
     read_units,
@@ -88,3 +92,21 @@ def test_tables_come_from_the_template_with_their_projections():
     assert content.keys == ("content_id",)
     assert set(content.indexes) >= {"calendar-index", "due-index", "site-site-status-index"}
     assert content.indexes["due-index"].keys == ("due_shard", "due_at")
+
+
+def test_index_writes_name_each_index_written_and_add_up_to_the_units():
+    before = {"content_id": s("c1"), "site_id": s("s1"), "status_key": s("draft#1"), "title": s("T")}
+    after = {**before, "status_key": s("approved#1"), "calendar_at": s("2026-12-01")}
+
+    writes = index_writes(CONTENT, before, after)
+
+    assert writes == {"keys": 2, "some": 1}  # a moved key: delete + put; an item entering: put
+    assert sum(writes.values()) == index_write_units(CONTENT, before, after)
+
+
+def test_the_articles_html_is_its_size_and_compresses_like_prose_not_like_a_repeated_sentence():
+    for size in (512, 8 * 1024):
+        html = article_html(size).encode()
+        ratio = len(html) / len(zlib.compress(html))
+        assert len(html) == size
+        assert 1.5 < ratio < 4, ratio  # a repeated sentence: about 80

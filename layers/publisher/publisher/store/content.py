@@ -123,27 +123,29 @@ def unclaimed_slugs(site_id: str, candidates: list[str]) -> list[str]:
 
 
 def create_content(item: ContentModel) -> None:
-    """Insert the item and claim its slug within its site and index its title words in one transaction
-    (Conflict if the slug is taken).
+    """Insert the item and claim its slug within its site in one transaction (Conflict if the slug
+    is taken): the two must change together, so that two items never hold one slug.
 
-    The body is put first, on its own (a transaction would bill it twice): the item that refers to
-    it is written only once it is there, and a refused create deletes it again."""
+    The body and the title's search words are put first, each on its own (a transaction bills every
+    item twice): the item that refers to them is written only once they are there (nothing reads a
+    body or a word whose item does not exist), and a refused create deletes them again."""
     item.content_hash = item.fields_hash()
     item.refresh_index_keys()
     claim = _claim(item.site_id, item.slug, item.content_id)
     small = _without_body(item)
     body = _body_of(item)
     body.save()
+    words = search.put_words(item.site_id, item.content_id, item.title)
 
     def write(tx: Any) -> None:
         tx.save(claim, condition=UniqueKeyModel.key.does_not_exist())
         tx.save(small, condition=ContentModel.content_id.does_not_exist())
-        search.write_words(tx, item.site_id, item.content_id, None, item.title)
 
     try:
         transact(write, SLUG_TAKEN)
     except Exception:
         body.delete()
+        search.delete_words(words)
         raise
 
 
@@ -189,8 +191,9 @@ def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
     fields = ContentModel.get_attributes()
     if moving_out:
         actions += [fields[name].remove() for name in BODY_FIELDS]
+    body_fields = ContentBodyModel.get_attributes()  # the body item's own types (html compressed)
     body_actions = [
-        fields[name].remove() if value is None else fields[name].set(value)
+        body_fields[name].remove() if value is None else body_fields[name].set(value)
         for name, value in body_changes.items()
     ]
 

@@ -1,8 +1,12 @@
 """Finding content by the words of its title (`GET /content/?site_id=&q=`), without a Scan.
 
 Each distinct search word of a title (domain.text.title_words) is one small item in the Usage
-table, `search#<site_id>` / `<word>#<content_id>`, written and removed in the same transaction as
-the title. A search is ONE Query on the site's partition for the items of one asked word (the
+table, `search#<site_id>` / `<word>#<content_id>`. A new item's words are put before the item, each
+on its own (`put_words`: a transaction would bill each twice), and deleted again if the create is
+refused; a word whose content does not exist (a create that died between) is never a result, as a
+search reads the content back. An edit of the title swaps them in the edit's transaction.
+
+A search is ONE Query on the site's partition for the items of one asked word (the
 longest, likely the rarest), with a filter that keeps those whose `words` hold every other asked
 word; a page of them names the content read back (one BatchGetItem).
 """
@@ -26,10 +30,10 @@ def _item(site_id: str, content_id: str, word: str, words: list[str]) -> TitleWo
     )
 
 
-def write_words(tx: Any, site_id: str, content_id: str, old_title: str | None, new_title: str) -> None:
+def write_words(tx: Any, site_id: str, content_id: str, old_title: str, new_title: str) -> None:
     """Into the transaction `tx`: the word items of `new_title`, and the removal of the words of
-    `old_title` (None: a new item) it no longer has. Nothing when the words are the same."""
-    old = title_words(old_title) if old_title is not None else []
+    `old_title` it no longer has. Nothing when the words are the same."""
+    old = title_words(old_title)
     new = title_words(new_title)
     if old == new:
         return
@@ -37,6 +41,21 @@ def write_words(tx: Any, site_id: str, content_id: str, old_title: str | None, n
         tx.save(_item(site_id, content_id, word, new))
     for word in set(old) - set(new):
         tx.delete(_item(site_id, content_id, word, old))
+
+
+def put_words(site_id: str, content_id: str, title: str) -> list[TitleWordModel]:
+    """Put the word items of a new item's title (before the item: see above); returns them."""
+    words = title_words(title)
+    items = [_item(site_id, content_id, word, words) for word in words]
+    for item in items:
+        item.save()
+    return items
+
+
+def delete_words(items: list[TitleWordModel]) -> None:
+    """Delete word items put by `put_words` (their create was refused)."""
+    for item in items:
+        item.delete()
 
 
 def words_change(old_title: str, new_title: str) -> bool:
