@@ -314,11 +314,13 @@ def drive_every_function(stack: Stack) -> None:
         201,
         202,
     )
+    drain_units(stack)  # deployment.plan
     while poll_worker(stack):
         pass
     ok(call("GET", "/api/v1/publisher/deployments/", token=owner))
     ok(call("GET", f"/api/v1/publisher/deployments/{started['id']}/", token=owner))
-    ok(call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner))
+    ok(call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner), 202)
+    drain_units(stack)  # deployment.rollback
     week = {
         "site_id": site["id"],
         "start": iso(now - timedelta(days=1))[:10],
