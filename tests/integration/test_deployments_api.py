@@ -121,7 +121,9 @@ def test_given_nothing_changed_then_an_incremental_deployment_completes_at_once_
     data = deployment(reply.json["data"]["id"])
     assert (data["status"], data["items_total"], data["started_at"] is not None) == ("completed", 0, True)
     assert receive(aws) == []
-    completed = [event["detail"]["id"] for event in read_events() if event["detail-type"] == "deployment.completed"]
+    completed = [
+        event["detail"]["id"] for event in read_events() if event["detail-type"] == "deployment.completed"
+    ]
     assert completed.count(data["id"]) == 1
 
 
