@@ -317,7 +317,9 @@ class Rollback(_Resource):
     retracted: int = Field(ge=0)
     kept_newer: int = Field(ge=0)
     failed: int = Field(ge=0)
-    failures: list[RollbackItem] = Field(max_length=20, description="the first failures (call again to retry)")
+    failures: list[RollbackItem] = Field(
+        max_length=20, description="the first failures (call again to retry)"
+    )
     started_at: Time
     finished_at: Time | None
 
