@@ -1,10 +1,12 @@
-"""Batch deployments of a site's content, their live counters, and rollback.
+"""Batch deployments of a site's content, their live counters, and rollback, as queued work.
 
-A deployment is written in three steps so that no worker can finish an item before the total
-is known: every content item moves to publishing with its records (one transaction each), the
-deployment becomes `deploying` with `items_total` = the records written, and only then are the
-messages sent. Workers count each item's final outcome atomically (ADD) and exactly one of them
-moves the deployment on (conditional deploying → completed | failed).
+`POST /publisher/deployments/` checks what is cheap (and, under a finite cap, at most the cap + 1
+items), writes the deployment `pending` and queues `deployment.plan`. Each plan unit takes a page
+of candidates: every item moves to publishing with its records (one transaction each), the page
+is added to `items_total` once (conditional on `plan_page`), then its messages are sent. Workers
+count each item's final outcome atomically (ADD); the deployment finishes when the plan is done
+and every item is counted — the last of the plan and the workers moves it on, conditionally
+(deploying → completed | failed). Rollback is queued the same way (`deployment.rollback`).
 """
 
 from __future__ import annotations
