@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.services import deletion, deployments, work  # noqa: F401 (their units: content.delete,
-# site.delete, deployment.plan, deployment.rollback)
+# deletion: content.delete, site.delete; deployments: deployment.plan, deployment.rollback
+from publisher.services import deletion, deployments, work  # noqa: F401
 
 logger = Logger()
 metrics = Metrics()  # flushes what the units added (Powertools shares one metric set)
