@@ -82,6 +82,10 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
         " settles; not driven here - verify before removing"
     ),
     "ContentApiFunction * ${RecordsTable.Arn}*": "content API: an item due within minutes is handed over",
+    "WorkUnitsFunction dynamodb:PutItem ${RecordsTable.Arn}": (
+        "deployment.plan (publishing.write_records): a new record for a (content, destination) pair that"
+        " has none; the flow's deployment reuses the records of content published before"
+    ),
     "ProcessScheduledPublicationsFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
         "publishing._plan_records reads a content's existing records back (keys-only content-index)"
     ),
