@@ -330,3 +330,27 @@ def test_given_a_viewer_or_another_account_then_rollback_is_403_or_404_and_chang
     assert (viewer.status, stranger.status) == (403, 404)
     assert deployment(started["id"]) == before
     assert receive_work(aws) == []
+
+
+def test_given_the_site_paused_after_the_request_then_the_plan_waits_and_hands_over_after_resume(aws):
+    site = webhook_site()
+    make_content(site)
+    started = deploy(site["id"]).json["data"]
+    assert call("POST", f"/api/v1/sites/{site['id']}/pause/", token=owner_token()).status == 200
+    [message] = receive_work(aws, 1)
+
+    invoke_units(aws, [message])
+
+    waiting = deployment(started["id"])
+    assert (waiting["status"], waiting["items_total"]) == ("pending", 0)
+    assert receive(aws) == []  # nothing handed over while paused
+    queue = aws.client("sqs").get_queue_attributes(
+        QueueUrl=aws.queue_urls["WorkQueue"], AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )
+    assert queue["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"  # the same page, later
+    assert call("POST", f"/api/v1/sites/{site['id']}/resume/", token=owner_token()).status == 200
+    payload = json.loads(message["Body"])["payload"]
+    while payload is not None:  # what the delayed unit and its continuations do once it is visible
+        payload = deployments.plan_page(payload)
+    assert deployment(started["id"])["items_total"] == 1
+    assert len(receive(aws)) == 1

@@ -64,6 +64,7 @@ from publisher.services.sites import load_site
 from publisher.services.views import current_hash, deployment_view
 from publisher.store import deployments as store
 from publisher.store import records as record_store
+from publisher.store import sites as sites_store
 from publisher.store import usage
 from publisher.store.common import status_condition
 from publisher.store.models import ContentModel, DeploymentModel, IntegrationModel, RecordModel
@@ -228,11 +229,17 @@ def _refuse_past_caps(site_id: str, now: datetime) -> None:
         refuse_past_caps(site_id, store.first_publications(site_id, min(caps) + 1), now)
 
 
+PAUSED_WAIT_SECONDS = work.MAX_DELAY_SECONDS
+"""How long a plan waits before it looks again at a site paused since the deployment started."""
+
+
 @work.unit(DEPLOYMENT_PLAN)
 def plan_unit(payload: dict[str, Any]) -> None:
     following = plan_page(payload)
-    if following is not None:
-        work.enqueue(DEPLOYMENT_PLAN, following)
+    if following is not None:  # the same payload back: the site is paused, the page waits
+        work.enqueue(
+            DEPLOYMENT_PLAN, following, delay_seconds=PAUSED_WAIT_SECONDS if following is payload else 0
+        )
 
 
 def plan_page(payload: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any] | None:
@@ -242,7 +249,8 @@ def plan_page(payload: dict[str, Any], *, now: datetime | None = None) -> dict[s
     Payload `{deployment_id, actor, override, phase, cursor, page}`. A redelivered page that was
     counted writes and sends nothing; one that began writing but was not counted counts the
     records this deployment already holds for its items (their messages are not sent again: a
-    pending record past its deadline is sent by the cleanup job)."""
+    pending record past its deadline is sent by the cleanup job). While the site is paused nothing
+    is handed over: the same payload comes back, to be run again later."""
     ready_store()
     actor = payload.get("actor")
     act_as(str(actor or "system:deployment"), "system")
@@ -250,6 +258,11 @@ def plan_page(payload: dict[str, Any], *, now: datetime | None = None) -> dict[s
     number = int(payload["page"])
     if deployment is None or deployment.planned is not False or deployment.status not in PLANNING:
         return None  # deleted, or planned already (a redelivered last page)
+    site = sites_store.get_site(deployment.site_id)
+    if site is None or site.deleting_at is not None:
+        return None  # the site's deletion removes the deployment too
+    if site.publishing_paused:
+        return payload
     phase = str(payload["phase"])
     items, cursor = store.candidates_page(deployment.site_id, phase, payload.get("cursor"), PAGE)
     following = _following(payload, phase, cursor)
