@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from publisher.services import (  # noqa: F401 - importing a module registers its units
     cleanup,
     deletion,
+    deployments,
     process_scheduled,
     scheduling,
     work,

@@ -20,6 +20,7 @@ from tests.integration.publishing_support import drain
 from tests.support.apigw import call, routes
 from tests.support.fixtures import stored, token
 from tests.support.loopback import LoopbackServer, Reply, loopback_server
+from tests.support.work_queue import drain_work
 
 PREFIX = "/api/v1"
 A, B = "acct-a", "acct-b"
@@ -200,6 +201,7 @@ def world(aws) -> Iterator[World]:
             body={"site_id": site["id"], "deployment_type": "full"},
         )
         assert deployment.status == 202, deployment.body
+        drain_work(aws)  # the deployment's plan
         drain(aws)
         record = published.json["data"]["records"][0]
         assert peer.received, "B's destination was reached during the setup"

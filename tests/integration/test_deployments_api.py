@@ -1,5 +1,6 @@
-"""Batch deployments through the API and the worker: full and incremental, live atomic counters,
-exactly one worker finishing, rollback, and every refusal writing nothing."""
+"""Batch deployments through the API, the queued plan and rollback units (WorkQueue) and the worker:
+full and incremental, live atomic counters, exactly one worker finishing, rollback, and every
+refusal writing nothing. test_deployment_units.py covers the units' paging and redelivery."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from tests.integration.publishing_support import (
 from tests.integration.scheduling_support import atomic_moto_writes
 from tests.support.apigw import call
 from tests.support.fixtures import stored, token
+from tests.support.work_queue import drain_work
 
 
 def deploy(site_id: str, deployment_type: str = "full", tok: str | None = None, **extra):
@@ -63,7 +65,10 @@ def test_given_a_site_when_fully_deployed_then_every_approved_or_published_item_
     reply = deploy(site["id"])
 
     assert reply.status == 202, reply.body
-    started = reply.json["data"]
+    assert (reply.json["data"]["status"], reply.json["data"]["items_total"]) == ("pending", 0)
+    assert receive(aws) == []  # nothing planned in the request
+    drain_work(aws)
+    started = deployment(reply.json["data"]["id"])
     assert (started["status"], started["items_total"], started["items_deployed"]) == ("deploying", 3, 0)
     assert started["metadata"]["skipped"] == {"scheduled": 1}
     assert drain(aws) == 3
@@ -81,16 +86,19 @@ def test_given_one_edit_since_the_last_deployment_then_an_incremental_deployment
     site = s3_site(aws)
     kept, edited = make_content(site, slug="kept"), make_content(site, slug="edited")
     deploy(site["id"])
+    drain_work(aws)
     drain(aws)
     item = content_now(edited.content_id)
     item.html = "<p>Edited after the deployment.</p>"
     item.save()
 
     reply = deploy(site["id"], "incremental")
+    drain_work(aws)
+    planned = deployment(reply.json["data"]["id"])
     drain(aws)
 
-    assert reply.json["data"]["items_total"] == 1
-    assert reply.json["data"]["metadata"]["skipped"] == {"unchanged": 1}
+    assert planned["items_total"] == 1
+    assert planned["metadata"]["skipped"] == {"unchanged": 1}
     [kept_record], [edited_record] = records_of(kept.content_id), records_of(edited.content_id)
     assert (int(kept_record.attempts), int(edited_record.attempts)) == (1, 2)  # one record per pair
     assert deployment(reply.json["data"]["id"])["status"] == "completed"
@@ -100,16 +108,23 @@ def test_given_nothing_changed_then_an_incremental_deployment_completes_at_once_
     aws, owner
 ):
     site = s3_site(aws)
+    read_events = tap_events(aws)
     make_content(site, slug="steady")
     deploy(site["id"])
+    drain_work(aws)
     drain(aws)
 
     reply = deploy(site["id"], "incremental")
+    drain_work(aws)
 
     assert reply.status == 202
-    data = reply.json["data"]
-    assert (data["status"], data["items_total"]) == ("completed", 0)
+    data = deployment(reply.json["data"]["id"])
+    assert (data["status"], data["items_total"], data["started_at"] is not None) == ("completed", 0, True)
     assert receive(aws) == []
+    completed = [
+        event["detail"]["id"] for event in read_events() if event["detail-type"] == "deployment.completed"
+    ]
+    assert completed.count(data["id"]) == 1
 
 
 def test_given_every_item_fails_then_the_deployment_fails_with_the_error_log(aws, owner):
@@ -121,6 +136,7 @@ def test_given_every_item_fails_then_the_deployment_fails_with_the_error_log(aws
     worker = PublishWorker(factory=recording_factory(RemoteSite(), fail_on({"a": no, "b": no})))
 
     started = deploy(site["id"]).json["data"]
+    drain_work(aws)
     drain(aws, worker)
 
     finished = deployment(started["id"])
@@ -135,6 +151,7 @@ def test_given_workers_finishing_items_concurrently_then_counters_add_up_and_one
     for index in range(6):
         make_content(site, slug=f"item-{index}")
     started = deploy(site["id"], override_limits=True).json["data"]  # 6 items: past the default daily cap
+    drain_work(aws)
     deliveries = [
         Delivery(message=PublishMessage.model_validate_json(message["Body"]))
         for message in receive(aws) + receive(aws)
@@ -164,35 +181,52 @@ def test_given_a_completed_deployment_when_rolled_back_then_its_posts_are_retrac
     for slug in ("left", "right"):
         make_content(site, slug=slug)
     started = deploy(site["id"]).json["data"]
+    drain_work(aws)
     drain(aws)
 
     reply = call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner)
-    again = call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner)
+    while_running = call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner)
+    running_pages = pages(aws)
+    drain_work(aws)
+    after = call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner)
 
-    assert reply.status == 200, reply.body
-    assert reply.json["data"]["status"] == "rolled_back"
-    assert reply.json["data"]["metadata"]["rollback"]["retracted"] == 2
+    assert reply.status == 202, reply.body
+    assert reply.json["data"]["status"] == "completed"
+    assert reply.json["data"]["rollback"]["state"] == "running"
+    assert "items" not in reply.json["data"]["rollback"]
+    assert while_running.status == 409 and "running" in while_running.json["error"]
+    assert running_pages == ["left/index.html", "right/index.html"]  # nothing retracted in the request
+    done = deployment(started["id"])
+    assert done["status"] == "rolled_back"
+    rollback = done["metadata"]["rollback"]
+    assert (rollback["state"], rollback["complete"], rollback["retracted"], rollback["failed"]) == (
+        "done",
+        True,
+        2,
+        0,
+    )
     assert pages(aws) == []
     assert {item["status"]["S"] for item in stored(aws, "RecordsTable")} == {"retracted"}
-    assert again.status == 409
+    assert after.status == 409 and "rolled_back" in after.json["error"]
 
 
 def test_given_a_later_publication_then_rollback_keeps_the_post_it_now_carries(aws, owner):
     site = s3_site(aws)
     content = make_content(site, slug="kept-alive")
     started = deploy(site["id"]).json["data"]
+    drain_work(aws)
     drain(aws)
     call("POST", "/api/v1/publisher/publish/", token=owner, body={"content_id": content.content_id})
     drain(aws)
 
     reply = call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner)
+    drain_work(aws)
 
     # the later publication reused the pair's one record: it is no longer the deployment's to retract
-    assert reply.json["data"]["metadata"]["rollback"] == {
-        "retracted": 0,
-        "kept_newer": 0,
-        "rolled_back_at": reply.json["data"]["metadata"]["rollback"]["rolled_back_at"],
-    }
+    assert reply.status == 202, reply.body
+    done = deployment(started["id"])
+    assert done["status"] == "rolled_back"
+    assert (done["metadata"]["rollback"]["retracted"], done["metadata"]["rollback"]["kept_newer"]) == (0, 0)
     assert pages(aws) == ["kept-alive/index.html"]
 
 
@@ -200,9 +234,12 @@ def test_given_a_deployment_still_running_then_rollback_is_409(aws, owner):
     site = s3_site(aws)
     make_content(site)
     started = deploy(site["id"]).json["data"]
+    pending = call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner)
+    drain_work(aws)
 
     reply = call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner)
 
+    assert pending.status == 409 and "pending" in pending.json["error"]
     assert reply.status == 409 and "deploying" in reply.json["error"]
 
 
@@ -250,6 +287,7 @@ def test_given_deployments_when_listed_then_newest_first_per_site_and_only_ours(
     site = s3_site(aws)
     make_content(site)
     first = deploy(site["id"]).json["data"]
+    drain_work(aws)
     drain(aws)
     second = deploy(site["id"], "incremental").json["data"]
 

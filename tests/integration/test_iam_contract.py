@@ -82,6 +82,13 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
         " settles; not driven here - verify before removing"
     ),
     "ContentApiFunction * ${RecordsTable.Arn}*": "content API: an item due within minutes is handed over",
+    "WorkUnitsFunction dynamodb:PutItem ${RecordsTable.Arn}": (
+        "deployment.plan (publishing.write_records): a new record for a (content, destination) pair that"
+        " has none; the flow's deployment reuses the records of content published before"
+    ),
+    "ProcessScheduledPublicationsFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
+        "publishing._plan_records reads a content's existing records back (keys-only content-index)"
+    ),
     "PublisherApiFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
         "records.delete_record: DELETE /publisher/records/{id} by an admin or owner"
     ),
@@ -300,11 +307,13 @@ def drive_every_function(stack: Stack) -> None:
         201,
         202,
     )
+    drain_units(stack)  # deployment.plan
     while poll_worker(stack):
         pass
     ok(call("GET", "/api/v1/publisher/deployments/", token=owner))
     ok(call("GET", f"/api/v1/publisher/deployments/{started['id']}/", token=owner))
-    ok(call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner))
+    ok(call("POST", f"/api/v1/publisher/deployments/{started['id']}/rollback/", token=owner), 202)
+    drain_units(stack)  # deployment.rollback
     week = {
         "site_id": site["id"],
         "start": iso(now - timedelta(days=1))[:10],

@@ -15,6 +15,7 @@ from tests.integration.publishing_support import (
 )
 from tests.support.apigw import call
 from tests.support.fixtures import token
+from tests.support.work_queue import drain_work
 
 
 def get(path: str, **query: str):
@@ -38,6 +39,7 @@ def test_deployments_are_numbered_per_site_carry_its_url_and_filter_by_status(aw
     site = s3_site(aws)
     make_content(site)
     first = deploy(site["id"])
+    drain_work(aws)  # the deployment's plan
     drain(aws)
     second = deploy(site["id"])
 
@@ -144,6 +146,7 @@ def test_delete_forgets_only_a_finished_deployment(aws):
     path = f"/api/v1/publisher/deployments/{started['id']}/"
 
     running = call("DELETE", path, token=owner_token())
+    drain_work(aws)
     drain(aws)
     finished = call("DELETE", path, token=owner_token())
 

@@ -20,6 +20,7 @@ from tests.integration.publishing_support import (
 from tests.integration.scheduling_support import atomic_moto_writes, counters, put_settings
 from tests.support.apigw import call
 from tests.support.fixtures import token
+from tests.support.work_queue import drain_work
 
 
 @pytest.fixture
@@ -116,6 +117,8 @@ def test_a_full_deployment_past_the_cap_is_409_unless_overridden(aws, site):
     assert refused.status == 409, refused.body
     assert "daily cap of 1" in refused.json["error"]
     assert allowed.status == 202, allowed.body
-    assert allowed.json["data"]["items_total"] == 2
+    drain_work(aws)  # the deployment's plan
+    planned = call("GET", f"/api/v1/publisher/deployments/{allowed.json['data']['id']}/", token=owner_token())
+    assert planned.json["data"]["items_total"] == 2
     listed = call("GET", "/api/v1/publisher/deployments/", token=owner_token(), query={"site_id": site["id"]})
     assert len(listed.json["data"]) == 1  # the refused one left nothing behind

@@ -1,6 +1,6 @@
-"""Rollback answers what it did, item by item (issue 12, root cause 8): a destination refusing one
-retraction no longer turns into a 409 after others were retracted; the deployment becomes
-rolled_back only once every item is down, and a second call retries what failed."""
+"""Rollback counts what it did (issue 12, root cause 8; queued work since issue 16): a destination
+refusing one retraction no longer turns into a 409 after others were retracted; the deployment
+becomes rolled_back only once every item is down, and a second call retries what failed."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tests.integration.publishing_support import (
     webhook_integration,
 )
 from tests.support.apigw import call
+from tests.support.work_queue import drain_work
 
 
 def deployed_site(aws, remote: RemoteSite) -> tuple[str, dict[str, str]]:
@@ -33,6 +34,7 @@ def deployed_site(aws, remote: RemoteSite) -> tuple[str, dict[str, str]]:
         token=owner_token(),
         body={"site_id": site["id"], "deployment_type": "full"},
     ).json["data"]
+    drain_work(aws)  # the deployment's plan
     drain(aws, PublishWorker(factory=recording_factory(remote)))
     external = {slug: records_of(item.content_id)[0].external_id for slug, item in items.items()}
     return started["id"], external
@@ -46,26 +48,39 @@ def refusing(remote: RemoteSite, external_id: str):
     return recording_factory(remote, fault)
 
 
-def test_given_one_retraction_refused_then_200_with_each_items_outcome_and_a_retry_finishes(aws):
+def roll_back(caller: Caller, deployment_id: str, factory) -> dict:
+    """Start a rollback and run its one unit (three items: one page) with `factory`."""
+    started = deployments.rollback(caller, deployment_id)
+    assert started["rollback"]["state"] == "running"
+    payload = {"deployment_id": deployment_id, "actor": caller.user_id, "cursor": None, "page": 0}
+    assert deployments.rollback_page(payload, factory=factory) is None
+    return call("GET", f"/api/v1/publisher/deployments/{deployment_id}/", token=owner_token()).json["data"]
+
+
+def test_given_one_retraction_refused_then_the_counters_name_it_and_a_second_rollback_finishes(aws):
     remote = RemoteSite()
     deployment_id, external = deployed_site(aws, remote)
     caller = Caller("user-1", *OWNER)
 
-    partial = deployments.rollback(caller, deployment_id, factory=refusing(remote, external["b"]))
+    partial = roll_back(caller, deployment_id, refusing(remote, external["b"]))
 
-    outcomes = {item["record_id"]: item for item in partial["rollback"]["items"]}
-    assert partial["status"] == "completed" and partial["rollback"]["complete"] is False
-    assert (partial["rollback"]["retracted"], partial["rollback"]["failed"]) == (2, 1)
-    [failed] = [item for item in outcomes.values() if item["outcome"] == "failed"]
+    rollback = partial["metadata"]["rollback"]
+    assert partial["status"] == "completed" and rollback["complete"] is False
+    assert (rollback["state"], rollback["retracted"], rollback["failed"]) == ("done", 2, 1)
+    [failed] = rollback["failures"]
     assert "keeps it" in failed["error"] and failed["destination"] == "webhook"
-    stored = call("GET", f"/api/v1/publisher/deployments/{deployment_id}/", token=owner_token()).json["data"]
-    assert stored["status"] == "completed" and stored["metadata"]["last_rollback"]["failed"] == 1
 
-    done = deployments.rollback(caller, deployment_id, factory=recording_factory(remote))
+    done = roll_back(caller, deployment_id, recording_factory(remote))
 
-    assert done["status"] == "rolled_back" and done["rollback"]["complete"] is True
-    assert [item["outcome"] for item in done["rollback"]["items"]] == ["retracted"] * 3
-    assert "last_rollback" not in done["metadata"] and done["metadata"]["rollback"]["retracted"] == 3
+    assert done["status"] == "rolled_back" and done["metadata"]["rollback"]["complete"] is True
+    assert (done["metadata"]["rollback"]["retracted"], done["metadata"]["rollback"]["failures"]) == (3, [])
     assert remote.posts == {}
     again = call("POST", f"/api/v1/publisher/deployments/{deployment_id}/rollback/", token=owner_token())
     assert again.status == 409 and "rolled_back" in again.json["error"]
+    drain_work(aws)  # the units the two rollbacks queued find nothing running: they change nothing
+    assert (
+        call("GET", f"/api/v1/publisher/deployments/{deployment_id}/", token=owner_token()).json["data"][
+            "metadata"
+        ]["rollback"]
+        == done["metadata"]["rollback"]
+    )

@@ -89,6 +89,7 @@ def furnished(aws) -> tuple[dict, list[str]]:
     drain(aws)
     deployment = {"site_id": site["id"], "deployment_type": "full"}
     assert call("POST", "/api/v1/publisher/deployments/", token=owner_token(), body=deployment).status == 202
+    drain_work(aws)  # the deployment's plan
     drain(aws)
     assert call("POST", f"/api/v1/sites/{site['id']}/pause/", token=owner_token()).status == 200
     return site, [draft["id"], scheduled["id"], online["id"]]

@@ -20,7 +20,7 @@ from local.template import ROOT
 from publisher.config import get_settings
 from publisher.services.calendar import calendar_entry
 from publisher.services.content import content_view
-from publisher.services.deployments import deployment_view
+from publisher.services.deployments import deployment_view, rollback_view
 from publisher.services.publishing import record_view
 from publisher.services.views import integration_view, notifications_view, site_definition_view, site_view
 from publisher.store.models import ContentModel, DeploymentModel, IntegrationModel, RecordModel, SiteModel
@@ -328,51 +328,39 @@ def test_the_destination_path_parameter_is_an_enum_of_the_destinations(document)
         assert set(schema["enum"]) == {"wordpress", "ghost", "webflow", "s3", "webhook"}, path
 
 
-def test_the_rollback_reply_is_the_deployment_and_what_happened_to_each_item(document):
-    reply = document["paths"]["/publisher/deployments/{deployment_id}/rollback"]["post"]["responses"]["200"]
-    assert reply["content"]["application/json"]["schema"]["$ref"].endswith("/DeploymentRollbackEnvelope")
-    shown = {
-        **json.loads(
-            json.dumps(
-                deployment_view(
-                    DeploymentModel(
-                        deployment_id="d1",
-                        account_id="a1",
-                        site_id="s1",
-                        deployment_type="full",
-                        status="completed",
-                        created_at=T,
-                        updated_at=T,
-                    )
-                ),
-                default=str,
-            )
-        ),
-        "rollback": {
-            "complete": False,
-            "retracted": 1,
-            "kept_newer": 0,
-            "failed": 1,
-            "items": [
-                {
-                    "record_id": "r1",
-                    "content_id": "c1",
-                    "destination": "s3",
-                    "outcome": "retracted",
-                    "error": None,
-                },
-                {
-                    "record_id": "r2",
-                    "content_id": "c2",
-                    "destination": "ghost",
-                    "outcome": "failed",
-                    "error": "x",
-                },
-            ],
-        },
+def test_the_rollback_reply_is_202_with_the_deployment_and_its_live_counters(document):
+    responses = document["paths"]["/publisher/deployments/{deployment_id}/rollback"]["post"]["responses"]
+    assert "200" not in responses
+    assert responses["202"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/DeploymentRollbackEnvelope"
+    )
+    state = {
+        "state": "done",
+        "complete": False,
+        "retracted": 1,
+        "kept_newer": 0,
+        "failed": 1,
+        "failures": [
+            {"record_id": "r2", "content_id": "c2", "destination": "ghost", "outcome": "failed", "error": "x"}
+        ],
+        "started_at": T,
+        "finished_at": T,
     }
+    deployment = DeploymentModel(
+        deployment_id="d1",
+        account_id="a1",
+        site_id="s1",
+        deployment_type="full",
+        status="completed",
+        metadata={"rollback": state},
+        created_at=T,
+        updated_at=T,
+    )
+    shown = json.loads(json.dumps(rollback_view(deployment), default=str))
+    assert shown["rollback"] == state
     assert conforms(document, "DeploymentRollback", shown) == []
     assert conforms(document, "DeploymentRollback", {**shown, "rollback": {"complete": True}}) != []
+    assert conforms(document, "DeploymentRollback", {**shown, "rollback": {**state, "state": "paused"}}) != []
 
 
 def test_lists_whose_items_must_differ_say_unique_items(document):

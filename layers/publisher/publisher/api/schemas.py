@@ -298,7 +298,7 @@ class DeploymentRecord(_Resource):
 
 
 class RollbackItem(_Resource):
-    """What a rollback did to one record of the deployment."""
+    """A record of the deployment whose retraction failed."""
 
     record_id: str
     content_id: str
@@ -310,16 +310,23 @@ class RollbackItem(_Resource):
 
 
 class Rollback(_Resource):
-    complete: bool = Field(description="no item failed: the deployment is rolled_back")
+    """A rollback's live counters (also in the deployment's `metadata.rollback`)."""
+
+    state: Literal["running", "done"] = Field(description="running: the queued units are retracting")
+    complete: bool = Field(description="done and no item failed: the deployment is rolled_back")
     retracted: int = Field(ge=0)
     kept_newer: int = Field(ge=0)
     failed: int = Field(ge=0)
-    items: list[RollbackItem]
+    failures: list[RollbackItem] = Field(
+        max_length=20, description="the first failures (call again to retry)"
+    )
+    started_at: Time
+    finished_at: Time | None
 
 
 class DeploymentRollback(DeploymentRecord):
-    """`POST /publisher/deployments/{id}/rollback/`: the deployment and what the rollback did to
-    each item (a failed item is retried by calling again)."""
+    """`POST /publisher/deployments/{id}/rollback/` (202): the deployment with its rollback
+    running; poll `GET /publisher/deployments/{id}/` (`metadata.rollback`) until `done`."""
 
     rollback: Rollback
 

@@ -1,15 +1,16 @@
-"""Batch deployments of a site's content, their live counters, and rollback.
+"""Batch deployments of a site's content, their live counters, and rollback, as queued work.
 
-A deployment is written in three steps so that no worker can finish an item before the total
-is known: every content item moves to publishing with its records (one transaction each), the
-deployment becomes `deploying` with `items_total` = the records written, and only then are the
-messages sent. Workers count each item's final outcome atomically (ADD) and exactly one of them
-moves the deployment on (conditional deploying → completed | failed).
+`POST /publisher/deployments/` checks what is cheap (and, under a finite cap, at most the cap + 1
+items), writes the deployment `pending` and queues `deployment.plan`. Each plan unit takes a page
+of candidates: every item moves to publishing with its records (one transaction each), the page
+is added to `items_total` once (conditional on `plan_page`), then its messages are sent. Workers
+count each item's final outcome atomically (ADD); the deployment finishes when the plan is done
+and every item is counted — the last of the plan and the workers moves it on, conditionally
+(deploying → completed | failed). Rollback is queued the same way (`deployment.rollback`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +31,6 @@ from publisher.domain.statuses import (
     DEPLOYMENT_STATUS_ALIASES,
     FAIL_DEPLOYMENT,
     FINISH_DEPLOYMENT,
-    FINISH_EMPTY_DEPLOYMENT,
     FINISHED_DEPLOYMENTS,
     ROLL_BACK,
     START_DEPLOYMENT,
@@ -40,10 +40,11 @@ from publisher.domain.statuses import (
     SiteStatus,
 )
 from publisher.errors import Conflict, Invalid, NotFound
-from publisher.identity import Caller
+from publisher.identity import Caller, act_as
 from publisher.ids import new_id
 from publisher.paging import PageRequest
 from publisher.services import events as bus
+from publisher.services import work
 from publisher.services.adapters import DestinationFactory, refusal
 from publisher.services.credentials import CredentialVault
 from publisher.services.publishing import (
@@ -58,13 +59,16 @@ from publisher.services.publishing import (
     write_records,
 )
 from publisher.services.records import require_admin, retract_record
+from publisher.services.settings import settings_for
 from publisher.services.sites import load_site
 from publisher.services.views import current_hash, deployment_view
-from publisher.store import content as content_store
 from publisher.store import deployments as store
 from publisher.store import records as record_store
+from publisher.store import sites as sites_store
+from publisher.store import usage
 from publisher.store.common import status_condition
 from publisher.store.models import ContentModel, DeploymentModel, IntegrationModel, RecordModel
+from publisher.store.usage import CapFull
 from publisher.timeutil import iso, utcnow
 
 logger = Logger()
@@ -148,6 +152,19 @@ def delete_deployment(caller: Caller, deployment_id: str) -> None:
 # --- starting ------------------------------------------------------------------------------
 
 
+DEPLOYMENT_PLAN = "deployment.plan"
+DEPLOYMENT_ROLLBACK = "deployment.rollback"
+"""Kinds of the queued units (publisher.services.work)."""
+PAGE = 25
+"""Items one unit handles before it enqueues its continuation."""
+PHASES = (ContentStatus.PUBLISHED.value, ContentStatus.APPROVED.value)
+"""The plan pages the site's published content, then its approved content: an approved item that
+this deployment publishes moves to `published`, a phase already behind, so it is not met twice."""
+CAP_SKIP = "cap_reached"
+"""`metadata.skipped` key of items a cap refused when their turn came (the caps filled meanwhile)."""
+CHANGED_SKIP = "changed_meanwhile"
+
+
 def _next_version(site_id: str) -> int:
     """The site's next deployment number: its newest deployment's + 1 (1 for the first)."""
     latest = store.latest_of_site(site_id)
@@ -157,7 +174,10 @@ def _next_version(site_id: str) -> int:
 def start_deployment(
     caller: Caller, body: DeploymentCreate, *, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Hand every item of the deployment to the queue; 202 with the deployment."""
+    """Check what is cheap to check, write the deployment `pending` and queue its plan; 202 with
+    the deployment. The request reads no candidate except, under a finite cap, at most the
+    smallest cap + 1 of the items that would count toward it (so a 409 is exact and bounded by
+    the cap, never by the site)."""
     caller.require_write()
     override = may_override_limits(caller, body.override_limits)
     site = load_site(caller, body.site_id)
@@ -169,9 +189,8 @@ def start_deployment(
     if reasons:
         raise Invalid("some integrations cannot be deployed to", {"site_id": reasons})
     now = now or utcnow()
-    plan, skipped = _plan(site.site_id, body.deployment_type, integrations)
     if not override:
-        refuse_past_caps(site.site_id, [content for content, _ in plan], now)
+        _refuse_past_caps(site.site_id, now)
     deployment = DeploymentModel(
         deployment_id=new_id(),
         account_id=site.account_id,
@@ -180,61 +199,194 @@ def start_deployment(
         deployment_type=body.deployment_type,
         status=DeploymentStatus.PENDING.value,
         error_log=[],
-        metadata={},
+        metadata={"skipped": {}},
         version=_next_version(site.site_id),
         url=site.url,
+        planned=False,
+        plan_page=0,
         created_at=iso(now),
         updated_at=iso(now),
     )
     store.create_deployment(deployment)
-    handed: list[tuple[list[RecordModel], ContentModel]] = []
-    dispatch = Dispatch(deployment_id=deployment.deployment_id, actor=caller.user_id)
-    for content, targets in plan:
-        try:
-            written = write_records(
-                content,
-                targets,
-                dispatch,
-                move=start_publishing(content, now),
-                now=now,
-                claim=claim_of_publication(content, now, capped=not override),
-            )
-        except Conflict:  # changed meanwhile, or a cap filled meanwhile: nothing of it was written
-            skipped["changed_meanwhile"] = skipped.get("changed_meanwhile", 0) + 1
-            continue
-        handed.append((written, content))
-    total = sum(len(written) for written, _ in handed)
-    _begin(deployment, total, skipped, now)
-    for written, _ in handed:
-        send_messages(written, dispatch, now=now)
+    work.enqueue(
+        DEPLOYMENT_PLAN,
+        {
+            "deployment_id": deployment.deployment_id,
+            "actor": caller.user_id,
+            "override": override,
+            "phase": PHASES[0],
+            "cursor": None,
+            "page": 0,
+        },
+    )
     return deployment_view(deployment)
 
 
-def _plan(
-    site_id: str, deployment_type: str, integrations: list[IntegrationModel]
-) -> tuple[list[tuple[ContentModel, list[IntegrationModel]]], dict[str, int]]:
-    """Which content goes to which destinations: full = every approved or published item;
-    incremental = only where the destination's published copy differs (content hash)."""
-    plan: list[tuple[ContentModel, list[IntegrationModel]]] = []
-    skipped: dict[str, int] = {}
-    for content in _candidates(site_id):
-        if content.site_status in WAITING:
-            key = str(content.site_status)
-            skipped[key] = skipped.get(key, 0) + 1
+def _refuse_past_caps(site_id: str, now: datetime) -> None:
+    """409 naming the cap when the site's first publications would exceed a finite cap now."""
+    caps = [cap for _, cap in usage.counter_keys(settings_for(site_id), now) if cap is not None]
+    if caps:
+        refuse_past_caps(site_id, store.first_publications(site_id, min(caps) + 1), now)
+
+
+PAUSED_WAIT_SECONDS = work.MAX_DELAY_SECONDS
+"""How long a plan waits before it looks again at a site paused since the deployment started."""
+
+
+@work.unit(DEPLOYMENT_PLAN)
+def plan_unit(payload: dict[str, Any]) -> None:
+    following = plan_page(payload)
+    if following is not None:  # the same payload back: the site is paused, the page waits
+        work.enqueue(
+            DEPLOYMENT_PLAN, following, delay_seconds=PAUSED_WAIT_SECONDS if following is payload else 0
+        )
+
+
+def plan_page(payload: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any] | None:
+    """One page of a deployment's plan: write the records of a page of candidates, count them on
+    the deployment (once per page), send their messages; the continuation's payload, or None.
+
+    Payload `{deployment_id, actor, override, phase, cursor, page}`. A redelivered page that was
+    counted writes and sends nothing; one that began writing but was not counted counts the
+    records this deployment already holds for its items (their messages are not sent again: a
+    pending record past its deadline is sent by the cleanup job). While the site is paused nothing
+    is handed over: the same payload comes back, to be run again later."""
+    ready_store()
+    actor = payload.get("actor")
+    act_as(str(actor or "system:deployment"), "system")
+    deployment = store.get_deployment(str(payload["deployment_id"]))
+    number = int(payload["page"])
+    if deployment is None or deployment.planned is not False or deployment.status not in PLANNING:
+        return None  # deleted, or planned already (a redelivered last page)
+    site = sites_store.get_site(deployment.site_id)
+    if site is None or site.deleting_at is not None:
+        return None  # the site's deletion removes the deployment too
+    if site.publishing_paused:
+        return payload
+    phase = str(payload["phase"])
+    items, cursor = store.candidates_page(deployment.site_id, phase, payload.get("cursor"), PAGE)
+    following = _following(payload, phase, cursor)
+    counted = int(deployment.plan_page or 0)
+    if counted > number:  # counted already: only its continuation may be missing
+        return following if counted == number + 1 else None
+    now = now or utcnow()
+    again = not _begin_page(deployment, number)
+    dispatch = Dispatch(deployment_id=deployment.deployment_id, actor=actor)
+    integrations = enabled_integrations(deployment.site_id)
+    override = bool(payload.get("override"))
+    total, skipped, to_send = 0, dict((deployment.metadata or {}).get("skipped") or {}), []
+    for content in items:
+        if again and (ours := _records_of(content, deployment.deployment_id)):
+            total += len(ours)
             continue
-        targets = integrations
-        if deployment_type == "incremental":
-            targets = _changed_destinations(content, integrations)
-            if not targets:
-                skipped["unchanged"] = skipped.get("unchanged", 0) + 1
-                continue
-        plan.append((content, list(targets)))
-    return plan, skipped
+        reason, written = _deploy_one(
+            content, deployment.deployment_type, integrations, dispatch, override, now
+        )
+        if reason is not None:
+            skipped[reason] = skipped.get(reason, 0) + 1
+        total += len(written)
+        to_send.extend(written)
+    last = following is None
+    if not _count_page(deployment, number, total, skipped, last, now):
+        return None  # another delivery counted this page meanwhile: it sends and goes on
+    send_messages(to_send, dispatch, now=now)
+    if last:
+        _finish_if_done(deployment, now, bus.EventBus())
+    return following
 
 
-def _candidates(site_id: str) -> Iterable[ContentModel]:
-    for status in (ContentStatus.APPROVED, ContentStatus.PUBLISHED):
-        yield from content_store.with_status(site_id, status.value)
+PLANNING = frozenset({DeploymentStatus.PENDING, DeploymentStatus.DEPLOYING})
+
+
+def _following(payload: dict[str, Any], phase: str, cursor: Any) -> dict[str, Any] | None:
+    """The next page's payload: on in this phase, the next phase, or None after the last."""
+    following = {**payload, "page": int(payload["page"]) + 1}
+    if cursor is not None:
+        return {**following, "cursor": cursor}
+    index = PHASES.index(phase)
+    if index + 1 == len(PHASES):
+        return None
+    return {**following, "phase": PHASES[index + 1], "cursor": None}
+
+
+def _begin_page(deployment: DeploymentModel, number: int) -> bool:
+    """Mark page `number` as being written; False when a delivery of it began before (a redelivery)."""
+    if deployment.plan_writing is not None and int(deployment.plan_writing) >= number:
+        return False
+    condition = (DeploymentModel.plan_page == number) & (
+        DeploymentModel.plan_writing.does_not_exist() | (DeploymentModel.plan_writing < number)
+    )
+    try:
+        store.update_deployment(deployment, {"plan_writing": number}, condition, "page begun")
+    except Conflict:
+        return False
+    return True
+
+
+def _records_of(content: ContentModel, deployment_id: str) -> list[RecordModel]:
+    return [
+        record
+        for record in record_store.records_of_content(content.content_id)
+        if record.deployment_id == deployment_id
+    ]
+
+
+def _deploy_one(
+    content: ContentModel,
+    deployment_type: str,
+    integrations: list[IntegrationModel],
+    dispatch: Dispatch,
+    override: bool,
+    now: datetime,
+) -> tuple[str | None, list[RecordModel]]:
+    """Write one candidate's records (its move, its claim on the caps): (why it was skipped, or
+    None; the records written)."""
+    if content.site_status in WAITING:
+        return str(content.site_status), []
+    targets = integrations
+    if deployment_type == "incremental":
+        targets = _changed_destinations(content, integrations)
+        if not targets:
+            return "unchanged", []
+    try:
+        written = write_records(
+            content,
+            list(targets),
+            dispatch,
+            move=start_publishing(content, now),
+            now=now,
+            claim=claim_of_publication(content, now, capped=not override),
+        )
+    except Conflict as refused:  # nothing of it was written
+        return (CAP_SKIP if isinstance(refused.__cause__, CapFull) else CHANGED_SKIP), []
+    return None, written
+
+
+def _count_page(
+    deployment: DeploymentModel, number: int, total: int, skipped: dict[str, int], last: bool, now: datetime
+) -> bool:
+    """Add the page to the counters, once: on the condition that the counters have reached the page
+    before it. The first page moves pending → deploying; the last marks the plan done. False when
+    another delivery counted it."""
+    changes: dict[str, Any] = {
+        "items_total": int(deployment.items_total or 0) + total,
+        "plan_page": number + 1,
+        "metadata": {**(deployment.metadata or {}), "skipped": skipped},
+        "updated_at": iso(now),
+    }
+    condition = DeploymentModel.plan_page == number
+    if deployment.status == DeploymentStatus.PENDING:
+        changes.update(status=START_DEPLOYMENT.target.value, started_at=iso(now))
+        condition &= status_condition(DeploymentModel.status, START_DEPLOYMENT, deployment.status)
+    else:
+        condition &= DeploymentModel.status == DeploymentStatus.DEPLOYING.value
+    if last:
+        changes["planned"] = True
+    try:
+        store.update_deployment(deployment, changes, condition, "counted already")
+    except Conflict:
+        return False
+    return True
 
 
 def _changed_destinations(
@@ -252,39 +404,28 @@ def _changed_destinations(
     return [item for item in integrations if published.get(item.destination) != current]
 
 
-def _begin(deployment: DeploymentModel, total: int, skipped: dict[str, int], now: datetime) -> None:
-    """pending → deploying with the total (or straight to completed when there is nothing to do)."""
-    changes: dict[str, Any] = {
-        "items_total": total,
-        "started_at": iso(now),
-        "updated_at": iso(now),
-        "metadata": {"skipped": skipped},
-    }
-    move = START_DEPLOYMENT
-    if total == 0:
-        move = FINISH_EMPTY_DEPLOYMENT
-        changes.update(completed_at=iso(now), expires_at=now + KEEP_FINISHED)
-    changes["status"] = move.target.value
-    condition = status_condition(DeploymentModel.status, move, deployment.status)
-    store.update_deployment(deployment, changes, condition, "the deployment changed meanwhile")
-    if total == 0:
-        bus.EventBus().emit(bus.DEPLOYMENT_COMPLETED, deployment_view(deployment))
-
-
-# --- counting (called by the worker) -------------------------------------------------------
+# --- counting and finishing ----------------------------------------------------------------
 
 
 def count_item(
     deployment_id: str, *, deployed: bool, error: str | None, now: datetime, events: bus.EventBus
 ) -> DeploymentModel | None:
-    """Count one item's final outcome; the worker whose count completes the total finishes the
-    deployment (completed, or failed when every item failed). Returns the deployment if finished."""
+    """Count one item's final outcome (the worker); the deployment finishes when this count
+    completes the total of a finished plan. Returns the deployment if this call finished it."""
     deployment = store.count_item(deployment_id, deployed=deployed, error=error, now_iso=iso(now))
     if deployment is None:
         return None
+    return deployment if _finish_if_done(deployment, now, events) else None
+
+
+def _finish_if_done(deployment: DeploymentModel, now: datetime, events: bus.EventBus) -> bool:
+    """deploying → completed (failed when every item failed) once the plan is done and every item
+    counted, as read right after the caller's own atomic write: the worker's count and the plan's
+    last page each see the other's, so whichever comes last finishes it; the conditional move
+    lets exactly one of them through (and emits `deployment.completed`)."""
     done = int(deployment.items_deployed or 0) + int(deployment.items_failed or 0)
-    if done < int(deployment.items_total or 0):
-        return None
+    if deployment.planned is False or done < int(deployment.items_total or 0):
+        return False
     all_failed = not deployment.items_deployed and int(deployment.items_failed or 0) > 0
     move = FAIL_DEPLOYMENT if all_failed else FINISH_DEPLOYMENT
     changes = {
@@ -301,67 +442,124 @@ def count_item(
             "finished already",
         )
     except Conflict:
-        return None  # another worker finished it
+        return False  # another worker (or the plan) finished it
     events.emit(bus.DEPLOYMENT_COMPLETED, deployment_view(deployment))
-    return deployment
+    return True
 
 
 # --- rollback ------------------------------------------------------------------------------
 
+RUNNING, DONE = "running", "done"
+ROLLBACK_OUTCOMES = (Outcome.RETRACTED, Outcome.KEPT_NEWER, Outcome.FAILED)
+MAX_ROLLBACK_FAILURES_KEPT = 20
+"""Failures kept in `metadata.rollback.failures` (the counters count them all): the item stays small."""
 
-def rollback(
-    caller: Caller,
-    deployment_id: str,
-    *,
-    factory: DestinationFactory | None = None,
-    vault: CredentialVault | None = None,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """Retract every post the deployment published (and that no later publication replaced).
 
-    The reply says what happened to each item (`rollback.items`: retracted, kept_newer or failed
-    with the destination's reason). The deployment becomes rolled_back only when no item failed;
-    otherwise it keeps its status, `metadata.last_rollback` names the failures, and calling again
-    retries them (what was retracted stays retracted). 409 only when nothing was attempted: the
-    deployment is not completed or failed."""
+def rollback(caller: Caller, deployment_id: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """Queue the retraction of every post the deployment published (and that no later publication
+    replaced); 202 with the deployment and `rollback: {state: running, retracted, kept_newer,
+    failed, failures, complete, started_at, finished_at}`, which the `deployment.rollback` unit
+    keeps counting page by page (`GET` shows it in `metadata.rollback`). The deployment becomes
+    rolled_back when every item is down; otherwise it keeps its status and calling again retries
+    what failed (what was retracted stays retracted). 409 when the deployment is not completed or
+    failed, or while a rollback of it runs."""
     caller.require_write()
     deployment = load_deployment(caller, deployment_id)
     if not ROLL_BACK.allows(deployment.status):
         raise Conflict(
             f"only a completed or failed deployment can be rolled back; this one is {deployment.status}"
         )
+    if _rollback_state(deployment).get("state") == RUNNING:
+        raise Conflict("a rollback of this deployment is running; poll the deployment until it is done")
+    now = now or utcnow()
+    state = {
+        "state": RUNNING,
+        "complete": False,
+        **{str(outcome): 0 for outcome in ROLLBACK_OUTCOMES},
+        "failures": [],
+        "started_at": iso(now),
+        "finished_at": None,
+    }
+    changes = {
+        "metadata": {**(deployment.metadata or {}), "rollback": state},
+        "rollback_page": 0,
+        "updated_at": iso(now),
+    }
+    condition = (DeploymentModel.status == deployment.status) & (
+        DeploymentModel.updated_at == deployment.updated_at
+    )
+    store.update_deployment(deployment, changes, condition, "the deployment changed meanwhile; try again")
+    work.enqueue(
+        DEPLOYMENT_ROLLBACK,
+        {"deployment_id": deployment.deployment_id, "actor": caller.user_id, "cursor": None, "page": 0},
+    )
+    return rollback_view(deployment)
+
+
+def rollback_view(deployment: DeploymentModel) -> dict[str, Any]:
+    return {**deployment_view(deployment), "rollback": _rollback_state(deployment)}
+
+
+def _rollback_state(deployment: DeploymentModel) -> dict[str, Any]:
+    return dict((deployment.metadata or {}).get("rollback") or {})
+
+
+@work.unit(DEPLOYMENT_ROLLBACK)
+def rollback_unit(payload: dict[str, Any]) -> None:
+    following = rollback_page(payload)
+    if following is not None:
+        work.enqueue(DEPLOYMENT_ROLLBACK, following)
+
+
+def rollback_page(
+    payload: dict[str, Any],
+    *,
+    factory: DestinationFactory | None = None,
+    vault: CredentialVault | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any] | None:
+    """One page of a rollback: retract the page's posts, add the outcomes to the counters (once
+    per page, conditionally); the continuation's payload, or None after the last page (which
+    moves the deployment to rolled_back when nothing failed). Payload `{deployment_id, actor,
+    cursor, page}`. Retracting again is harmless: a retracted record counts as retracted."""
+    ready_store()
+    act_as(str(payload.get("actor") or "system:rollback"), "system")
+    deployment = store.get_deployment(str(payload["deployment_id"]))
+    if deployment is None or _rollback_state(deployment).get("state") != RUNNING:
+        return None
+    number = int(payload["page"])
+    page, cursor = store.records_page(deployment.deployment_id, payload.get("cursor"), PAGE)
+    following = {**payload, "page": number + 1, "cursor": cursor} if cursor is not None else None
+    counted = int(deployment.rollback_page or 0)
+    if counted > number:  # counted already: only its continuation may be missing
+        return following if counted == number + 1 else None
     now = now or utcnow()
     items = [
         _roll_back_one(record, factory=factory, vault=vault, now=now)
-        for record in record_store.records_of_deployment(deployment_id)
-        if record.status in (RecordStatus.PUBLISHED, RecordStatus.RETRACTED)
+        for record in page
+        if record.deployment_id == deployment.deployment_id
+        and record.status in (RecordStatus.PUBLISHED, RecordStatus.RETRACTED)
     ]
-    tally = {outcome: sum(item["outcome"] == outcome for item in items) for outcome in ROLLBACK_OUTCOMES}
-    metadata = {key: value for key, value in (deployment.metadata or {}).items() if key != "last_rollback"}
-    changes: dict[str, Any] = {"updated_at": iso(now)}
-    condition = DeploymentModel.status == deployment.status  # a partial rollback keeps the status
-    if tally[Outcome.FAILED]:
-        failures = [item for item in items if item["outcome"] == Outcome.FAILED][:MAX_ROLLBACK_FAILURES_KEPT]
-        metadata["last_rollback"] = {**tally, "attempted_at": iso(now), "failures": failures}
-    else:
-        changes["status"] = ROLL_BACK.target.value
-        condition = status_condition(DeploymentModel.status, ROLL_BACK, deployment.status)
-        metadata["rollback"] = {
-            "retracted": tally[Outcome.RETRACTED],
-            "kept_newer": tally[Outcome.KEPT_NEWER],
-            "rolled_back_at": iso(now),
-        }
-    changes["metadata"] = metadata
-    store.update_deployment(deployment, changes, condition, "the deployment changed meanwhile")
-    return {
-        **deployment_view(deployment),
-        "rollback": {"complete": not tally[Outcome.FAILED], **tally, "items": items},
-    }
-
-
-ROLLBACK_OUTCOMES = (Outcome.RETRACTED, Outcome.KEPT_NEWER, Outcome.FAILED)
-MAX_ROLLBACK_FAILURES_KEPT = 20
-"""Failures kept in the deployment's metadata (the reply lists them all): the item stays small."""
+    state = _rollback_state(deployment)
+    for outcome in ROLLBACK_OUTCOMES:
+        state[outcome] = int(state.get(outcome) or 0) + sum(item["outcome"] == outcome for item in items)
+    failures = [item for item in items if item["outcome"] == Outcome.FAILED]
+    state["failures"] = (list(state.get("failures") or []) + failures)[:MAX_ROLLBACK_FAILURES_KEPT]
+    changes: dict[str, Any] = {"rollback_page": number + 1, "updated_at": iso(now)}
+    condition = (DeploymentModel.rollback_page == number) & (DeploymentModel.status == deployment.status)
+    if following is None:
+        state.update(state=DONE, complete=not state[Outcome.FAILED], finished_at=iso(now))
+        if state["complete"]:
+            changes["status"] = ROLL_BACK.target.value
+            condition = (DeploymentModel.rollback_page == number) & status_condition(
+                DeploymentModel.status, ROLL_BACK, deployment.status
+            )
+    changes["metadata"] = {**(deployment.metadata or {}), "rollback": state}
+    try:
+        store.update_deployment(deployment, changes, condition, "counted already")
+    except Conflict:
+        return None  # another delivery counted this page meanwhile, and goes on
+    return following
 
 
 def _roll_back_one(

@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import size
 
-from publisher.domain.statuses import DeploymentStatus
+from publisher.domain.statuses import ContentStatus, DeploymentStatus, SiteStatus
 from publisher.paging import PageRequest
 from publisher.store.changes import actions_for
 from publisher.store.common import (
@@ -18,7 +18,7 @@ from publisher.store.common import (
     conditional_update,
     query_page,
 )
-from publisher.store.models import DeploymentModel
+from publisher.store.models import ContentModel, DeploymentModel, RecordModel
 
 MAX_ERROR_LOG = 100
 """error_log keeps the first failures only: an item stays well under DynamoDB's 400 KB."""
@@ -68,6 +68,49 @@ def page_by_account(
 def latest_of_site(site_id: str) -> DeploymentModel | None:
     """The site's newest deployment (one item of a Query, newest first)."""
     return next(iter(DeploymentModel.site_index.query(site_id, scan_index_forward=False, limit=1)), None)
+
+
+Cursor = dict[str, Any] | None
+"""A Query's last evaluated key (as DynamoDB gives it, JSON), or None for the first page."""
+
+
+def _page(results: Any, size: int) -> tuple[list[Any], Cursor]:
+    items = list(results)
+    return items, results.last_evaluated_key if len(items) >= size else None
+
+
+def candidates_page(
+    site_id: str, status: str, cursor: Cursor, size: int
+) -> tuple[list[ContentModel], Cursor]:
+    """A page of the site's content in an editorial status (oldest first) and the cursor after it."""
+    results = ContentModel.site_status_index.query(
+        site_id, ContentModel.status_key.startswith(f"{status}#"), limit=size, last_evaluated_key=cursor
+    )
+    return _page(results, size)
+
+
+def first_publications(site_id: str, limit: int) -> list[ContentModel]:
+    """Up to `limit` of the site's approved or published items that are not online (a deployment
+    would publish them for the first time: they count toward the caps). Keys and status only,
+    read from the index: no item is read back whole."""
+    return list(
+        ContentModel.site_site_status_index.query(
+            site_id,
+            ContentModel.site_status_key.startswith(f"{SiteStatus.NOT_PUBLISHED.value}#"),
+            filter_condition=ContentModel.status.is_in(
+                ContentStatus.APPROVED.value, ContentStatus.PUBLISHED.value
+            ),
+            limit=limit,
+            attributes_to_get=["content_id", "site_id", "site_status_key", "status"],
+        )
+    )
+
+
+def records_page(deployment_id: str, cursor: Cursor, size: int) -> tuple[list[RecordModel], Cursor]:
+    """A page of the deployment's records and the cursor after it."""
+    return _page(
+        RecordModel.deployment_index.query(deployment_id, limit=size, last_evaluated_key=cursor), size
+    )
 
 
 def count_item(

@@ -422,6 +422,15 @@ class DeploymentModel(_Base):
     """1, 2, … per site, in the order deployments started."""
     url = UnicodeAttribute(null=True)
     """The site's public URL when the deployment started."""
+    planned = BooleanAttribute(null=True)
+    """False while the `deployment.plan` unit is still paging the candidates (None: planned in the
+    request, before deployments were queued work); the deployment finishes only once True."""
+    plan_page = NumberAttribute(null=True)
+    """Pages of the plan whose records the counters include: a page counts once (conditional)."""
+    plan_writing = NumberAttribute(null=True)
+    """The page of the plan a unit began writing: a redelivery of it looks for its own records."""
+    rollback_page = NumberAttribute(null=True)
+    """Pages of the running rollback counted in `metadata.rollback` (conditional, like plan_page)."""
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)

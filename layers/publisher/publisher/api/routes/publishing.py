@@ -224,9 +224,7 @@ def delete_deployment(deployment_id: str):
     "/publisher/deployments/<deployment_id>/rollback",
     tags=DEPLOYMENTS,
     summary="Retract what the deployment published",
-    responses=answers(
-        200, "DeploymentRollbackEnvelope", "The deployment and what its rollback did", 404, 409
-    ),
+    responses=answers(202, "DeploymentRollbackEnvelope", "The deployment, its rollback running", 404, 409),
 )
 def rollback(deployment_id: str):
-    return ok(deployments.rollback(current_caller(), deployment_id))
+    return ok(deployments.rollback(current_caller(), deployment_id), 202)
