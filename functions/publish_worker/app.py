@@ -4,8 +4,11 @@ Partial batch failures (ReportBatchItemFailures): a message that must come back 
 alone; one bad record never fails the rest of its batch.
 """
 
+from __future__ import annotations
+
 import json
 from functools import cache
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -15,8 +18,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.domain.publishing import PublishMessage, UnpublishMessage
-from publisher.services.worker import Delivery, PublishWorker
+import publisher.store.models  # noqa: F401 (the tables of the first AWS call: pynamodb, botocore)
+
+if TYPE_CHECKING:  # the messages' pydantic models and the worker's services: loaded by the first message
+    from publisher.domain.publishing import PublishMessage, UnpublishMessage
+    from publisher.services.worker import PublishWorker
 
 logger = Logger()
 metrics = Metrics()  # flushes what the services added (Powertools shares one metric set)
@@ -26,6 +32,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def message_of(body: str) -> PublishMessage | UnpublishMessage:
     """A PublishQueue body: a publication of one (content, destination), or an unpublishing."""
+    from publisher.domain.publishing import PublishMessage, UnpublishMessage
+
     fields = json.loads(body)
     if isinstance(fields, dict) and fields.get("action") == "unpublish":
         return UnpublishMessage.model_validate(fields)
@@ -34,6 +42,8 @@ def message_of(body: str) -> PublishMessage | UnpublishMessage:
 
 @cache
 def default_worker() -> PublishWorker:
+    from publisher.services.worker import PublishWorker
+
     return PublishWorker()
 
 
@@ -41,6 +51,8 @@ def default_worker() -> PublishWorker:
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext, worker: PublishWorker | None = None) -> dict:
     """`worker` is the injection point for tests; Lambda calls with (event, context)."""
+    from publisher.services.worker import Delivery
+
     worker = worker or default_worker()
 
     def handle(record: SQSRecord) -> str:

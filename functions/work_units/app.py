@@ -3,7 +3,7 @@
 Partial batch failures (ReportBatchItemFailures): a unit that raises comes back alone (then goes
 to WorkDeadLetterQueue); a message that names no unit is logged and dropped.
 
-The modules imported below register the units this function runs.
+The modules `handle` imports register the units this function runs (at the first message).
 """
 
 import json
@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.services import deletion, work  # noqa: F401 (deletion: content.delete, site.delete)
+import publisher.store.models  # noqa: F401 (the tables of the first AWS call: pynamodb, botocore)
 
 logger = Logger()
 metrics = Metrics()  # flushes what the units added (Powertools shares one metric set)
@@ -22,6 +22,9 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def handle(record: SQSRecord) -> None:
+    # loaded by the first message, not at the cold start (deletion: content.delete, site.delete)
+    from publisher.services import deletion, work  # noqa: F401
+
     try:
         body = json.loads(record.body)
     except ValueError:

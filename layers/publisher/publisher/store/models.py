@@ -25,8 +25,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from publisher.config import Settings
-from publisher.domain.publishing import OPEN_STATUSES
 from publisher.domain.statuses import (
+    OPEN_STATUSES,
     REPUBLISHABLE,
     ContentStatus,
     DeploymentStatus,
