@@ -19,10 +19,15 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import publisher.store.models  # noqa: F401 (the tables of the first AWS call: pynamodb, botocore)
+from publisher.bootstrap import deferred
 
-if TYPE_CHECKING:  # the messages' pydantic models and the worker's services: loaded by the first message
+if TYPE_CHECKING:
     from publisher.domain.publishing import PublishMessage, UnpublishMessage
     from publisher.services.worker import PublishWorker
+
+# the worker's services and the messages' pydantic models: loaded by the first message
+new_worker = deferred("publisher.services.worker", "PublishWorker")
+new_delivery = deferred("publisher.services.worker", "Delivery")
 
 logger = Logger()
 metrics = Metrics()  # flushes what the services added (Powertools shares one metric set)
@@ -42,21 +47,17 @@ def message_of(body: str) -> PublishMessage | UnpublishMessage:
 
 @cache
 def default_worker() -> PublishWorker:
-    from publisher.services.worker import PublishWorker
-
-    return PublishWorker()
+    return new_worker()
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext, worker: PublishWorker | None = None) -> dict:
     """`worker` is the injection point for tests; Lambda calls with (event, context)."""
-    from publisher.services.worker import Delivery
-
     worker = worker or default_worker()
 
     def handle(record: SQSRecord) -> str:
-        delivery = Delivery(
+        delivery = new_delivery(
             message=message_of(record.body),
             receive_count=int(record.attributes.approximate_receive_count),
             receipt_handle=record.receipt_handle,

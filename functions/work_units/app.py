@@ -3,7 +3,7 @@
 Partial batch failures (ReportBatchItemFailures): a unit that raises comes back alone (then goes
 to WorkDeadLetterQueue); a message that names no unit is logged and dropped.
 
-The modules `handle` imports register the units this function runs (at the first message).
+The modules `run` names register the units this function runs (imported by the first message).
 """
 
 import json
@@ -14,6 +14,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import publisher.store.models  # noqa: F401 (the tables of the first AWS call: pynamodb, botocore)
+from publisher.bootstrap import deferred
+
+# loaded by the first message, not at the cold start (deletion registers content.delete, site.delete)
+run = deferred("publisher.services.work", "run", registered_by=("publisher.services.deletion",))
 
 logger = Logger()
 metrics = Metrics()  # flushes what the units added (Powertools shares one metric set)
@@ -22,14 +26,11 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def handle(record: SQSRecord) -> None:
-    # loaded by the first message, not at the cold start (deletion: content.delete, site.delete)
-    from publisher.services import deletion, work  # noqa: F401
-
     try:
         body = json.loads(record.body)
     except ValueError:
         body = None
-    work.run(body if isinstance(body, dict) else {})  # not a unit: logged and dropped
+    run(body if isinstance(body, dict) else {})  # not a unit: logged and dropped
 
 
 @metrics.log_metrics

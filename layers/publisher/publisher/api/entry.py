@@ -53,4 +53,6 @@ def lambda_handler_for(
         from aws_lambda_powertools import Tracer
 
         resolve = Tracer(service="publisher").capture_lambda_handler(resolve)
-    return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(resolve)
+    handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(resolve)
+    handler.load = app  # type: ignore[attr-defined]  # builds it without a request (scripts/bench_imports.py --first)
+    return handler
