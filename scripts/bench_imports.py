@@ -154,6 +154,9 @@ def main() -> None:
     for logical_id, body in bodies.items():
         print(f"  {logical_id}")
         print("\n".join(evidence(body, args.top)))
+        if args.first:
+            print(f"  {logical_id}, import + first invocation")
+            print("\n".join(evidence(body + "\n" + FIRST_INVOCATION, args.top)))
 
 
 if __name__ == "__main__":
