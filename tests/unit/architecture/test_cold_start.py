@@ -111,3 +111,24 @@ def test_with_trace_aws_calls_the_api_functions_load_the_tracer():
     modules = loaded_modules("SitesApiFunction", {"TRACE_AWS_CALLS": "true"})
 
     assert present(modules, "aws_xray_sdk")
+
+
+def test_a_deferred_use_case_is_imported_by_its_first_call_after_the_modules_that_register(
+    tmp_path, monkeypatch
+):
+    from publisher.bootstrap import deferred
+
+    (tmp_path / "cold_start_units.py").write_text("KINDS = []\n\ndef run(kind):\n    return kind in KINDS\n")
+    registering = "import cold_start_units\ncold_start_units.KINDS.append('a')\n"
+    (tmp_path / "cold_start_unit_a.py").write_text(registering)
+    monkeypatch.syspath_prepend(tmp_path)
+    try:
+        run = deferred("cold_start_units", "run", registered_by=("cold_start_unit_a",))
+        assert "cold_start_units" not in sys.modules  # binding it imports nothing
+
+        assert run("a") is True  # the unit registered before the first call ran
+        assert run("b") is False
+        assert run.__name__ == "run"
+    finally:
+        sys.modules.pop("cold_start_units", None)
+        sys.modules.pop("cold_start_unit_a", None)
