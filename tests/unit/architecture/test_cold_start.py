@@ -132,3 +132,15 @@ def test_a_deferred_use_case_is_imported_by_its_first_call_after_the_modules_tha
     finally:
         sys.modules.pop("cold_start_units", None)
         sys.modules.pop("cold_start_unit_a", None)
+
+
+def test_the_aws_clients_are_botocore_s_so_the_first_call_does_not_import_boto3():
+    code = (
+        "import sys\n"
+        "from publisher.aws import aws_client\n"
+        "client = aws_client('sqs')\n"
+        "print(type(client).__module__, 'boto3' in sys.modules, aws_client('sqs') is client)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=ENV, check=True, capture_output=True, text=True)
+
+    assert out.stdout.split() == ["botocore.client", "False", "True"]
