@@ -69,7 +69,7 @@ e2e-console: install console chromium  ## only the console in Chromium against t
 	$(VENV)/bin/pytest -q -m e2e tests/e2e/console
 
 bench: install  ## cold-start import times and the other benchmarks
-	$(PY) scripts/bench_imports.py
+	$(PY) scripts/bench_imports.py --first
 	$(PY) -m scripts.bench_local_api --requests 200
 	$(PY) -m scripts.bench_local_growth
 	$(PY) scripts/bench_publishing.py 20

@@ -7,6 +7,11 @@ baseline is measured again beside each function (alternating runs), so a machine
 changes during the bench still compares like with like. Then, as evidence, `python -X importtime`
 of each function: the modules that cost most, by cumulative time (one run; the tree's top levels).
 Goal (issue 16): every function <= 1.5x. `--functions A,B` limits the table; `--top N` the evidence.
+
+The handler modules defer their use case to the first invocation (publisher.api.entry,
+publisher.bootstrap.deferred). `--first` adds a column that counts it: the import plus what the
+first invocation loads (each deferred use case's `.load()`, no AWS call), so the cold start as a
+whole is measured too, not only its import.
 """
 
 from __future__ import annotations
@@ -83,6 +88,14 @@ def handler_import(path: Path) -> str:
     )
 
 
+FIRST_INVOCATION = (
+    "for value in list(vars(module).values()):\n"
+    "    if not isinstance(value, type(sys)) and callable(getattr(value, 'load', None)):\n"
+    "        value.load()"
+)
+"""What the first invocation loads: every deferred use case of the handler module, without calling it."""
+
+
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
@@ -116,18 +129,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--functions", help="comma-separated logical ids (default: every function)")
     parser.add_argument("--top", type=int, default=8, help="imports listed per function (0: none)")
+    parser.add_argument("--first", action="store_true", help="add: import + first invocation")
     args = parser.parse_args()
     functions = resources_of_type(load_template(), "AWS::Serverless::Function")
     wanted = set(args.functions.split(",")) if args.functions else set(functions)
     print(f"import time, median of {RUNS} fresh processes (compiled bytecode), boto3 measured alongside")
-    print(f"{'function':42} {'ms':>8} {'boto3 ms':>9} {'x boto3':>8}")
+    first = f" {'+first ms':>10} {'x boto3':>8}" if args.first else ""
+    print(f"{'function':42} {'ms':>8} {'boto3 ms':>9} {'x boto3':>8}{first}")
     bodies = {}
     for logical_id, resource in sorted(functions.items()):
         if logical_id not in wanted:
             continue
         bodies[logical_id] = handler_import(ROOT / resource["Properties"]["CodeUri"] / "app.py")
         seconds, baseline = measure(bodies[logical_id])
-        print(f"{logical_id:42} {seconds * 1000:8.1f} {baseline * 1000:9.1f} {seconds / baseline:8.2f}")
+        row = f"{logical_id:42} {seconds * 1000:8.1f} {baseline * 1000:9.1f} {seconds / baseline:8.2f}"
+        if args.first:
+            total, total_baseline = measure(bodies[logical_id] + "\n" + FIRST_INVOCATION)
+            row += f" {total * 1000:10.1f} {total / total_baseline:8.2f}"
+        print(row)
     if args.top <= 0:
         return
     print(f"\npython -X importtime: the {args.top} costliest imports of each function (cumulative)")
@@ -135,6 +154,9 @@ def main() -> None:
     for logical_id, body in bodies.items():
         print(f"  {logical_id}")
         print("\n".join(evidence(body, args.top)))
+        if args.first:
+            print(f"  {logical_id}, import + first invocation")
+            print("\n".join(evidence(body + "\n" + FIRST_INVOCATION, args.top)))
 
 
 if __name__ == "__main__":

@@ -8,8 +8,11 @@ from datetime import datetime
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.services.cleanup import clean_up_failed_publications
+import publisher.store.models  # noqa: F401 (the tables of the first AWS call: pynamodb, botocore)
+from publisher.bootstrap import deferred
 from publisher.timeutil import utcnow
+
+clean_up_failed_publications = deferred("publisher.services.cleanup", "clean_up_failed_publications")
 
 logger = Logger()
 metrics = Metrics()  # flushes what the services added (Powertools shares one metric set)

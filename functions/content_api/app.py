@@ -1,7 +1,13 @@
 """Content API: create/list/edit content, approve, schedule and unschedule."""
 
-from publisher.api.resolver import create_app, lambda_handler_for
-from publisher.api.routes import content
+from publisher.api.entry import lambda_handler_for
 
-app = create_app([content.router])
-lambda_handler = lambda_handler_for(app)
+
+def routers():
+    """Imported by the first request (publisher.api.entry), not at the cold start."""
+    from publisher.api.routes import content
+
+    return [content.router]
+
+
+lambda_handler = lambda_handler_for(routers)

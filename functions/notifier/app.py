@@ -7,7 +7,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.services.notifier import deliver
+import publisher.store.models  # noqa: F401 (the tables of the first AWS call: pynamodb, botocore)
+from publisher.bootstrap import deferred
+
+deliver = deferred("publisher.services.notifier", "deliver")  # the use case: loaded by the first event
 
 logger = Logger()
 

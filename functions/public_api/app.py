@@ -4,9 +4,14 @@ The app includes every router so the document describes the whole API; API Gatew
 only the public paths here, and every other route refuses a request without a caller.
 """
 
-from publisher.api.resolver import create_app, enable_docs, lambda_handler_for
-from publisher.api.routes.all import ALL_ROUTERS
+from publisher.api.entry import lambda_handler_for
 
-app = create_app(ALL_ROUTERS)
-enable_docs(app)
-lambda_handler = lambda_handler_for(app)
+
+def routers():
+    """Imported by the first request (publisher.api.entry), not at the cold start."""
+    from publisher.api.routes.all import ALL_ROUTERS
+
+    return ALL_ROUTERS
+
+
+lambda_handler = lambda_handler_for(routers, docs=True)

@@ -4,8 +4,11 @@ Partial batch failures (ReportBatchItemFailures): a message that must come back 
 alone; one bad record never fails the rest of its batch.
 """
 
+from __future__ import annotations
+
 import json
 from functools import cache
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -15,8 +18,16 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.domain.publishing import PublishMessage, UnpublishMessage
-from publisher.services.worker import Delivery, PublishWorker
+import publisher.store.models  # noqa: F401 (the tables of the first AWS call: pynamodb, botocore)
+from publisher.bootstrap import deferred
+
+if TYPE_CHECKING:
+    from publisher.domain.publishing import PublishMessage, UnpublishMessage
+    from publisher.services.worker import PublishWorker
+
+# the worker's services and the messages' pydantic models: loaded by the first message
+new_worker = deferred("publisher.services.worker", "PublishWorker")
+new_delivery = deferred("publisher.services.worker", "Delivery")
 
 logger = Logger()
 metrics = Metrics()  # flushes what the services added (Powertools shares one metric set)
@@ -26,6 +37,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def message_of(body: str) -> PublishMessage | UnpublishMessage:
     """A PublishQueue body: a publication of one (content, destination), or an unpublishing."""
+    from publisher.domain.publishing import PublishMessage, UnpublishMessage
+
     fields = json.loads(body)
     if isinstance(fields, dict) and fields.get("action") == "unpublish":
         return UnpublishMessage.model_validate(fields)
@@ -34,7 +47,7 @@ def message_of(body: str) -> PublishMessage | UnpublishMessage:
 
 @cache
 def default_worker() -> PublishWorker:
-    return PublishWorker()
+    return new_worker()
 
 
 @metrics.log_metrics
@@ -44,7 +57,7 @@ def lambda_handler(event: dict, context: LambdaContext, worker: PublishWorker | 
     worker = worker or default_worker()
 
     def handle(record: SQSRecord) -> str:
-        delivery = Delivery(
+        delivery = new_delivery(
             message=message_of(record.body),
             receive_count=int(record.attributes.approximate_receive_count),
             receipt_handle=record.receipt_handle,

@@ -8,8 +8,11 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.services.scheduling import schedule_approved_content
+import publisher.store.models  # noqa: F401 (the tables of the first AWS call: pynamodb, botocore)
+from publisher.bootstrap import deferred
 from publisher.timeutil import parse_iso, utcnow
+
+schedule_approved_content = deferred("publisher.services.scheduling", "schedule_approved_content")
 
 logger = Logger()
 

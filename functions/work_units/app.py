@@ -3,7 +3,7 @@
 Partial batch failures (ReportBatchItemFailures): a unit that raises comes back alone (then goes
 to WorkDeadLetterQueue); a message that names no unit is logged and dropped.
 
-The modules imported below register the units this function runs.
+The modules `run` names register the units this function runs (imported by the first message).
 """
 
 import json
@@ -13,13 +13,20 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from publisher.services import (  # noqa: F401 - importing a module registers its units
-    cleanup,
-    deletion,
-    deployments,
-    process_scheduled,
-    scheduling,
-    work,
+import publisher.store.models  # noqa: F401 (the tables of the first AWS call: pynamodb, botocore)
+from publisher.bootstrap import deferred
+
+# loaded by the first message, not at the cold start; importing a module registers its units
+run = deferred(
+    "publisher.services.work",
+    "run",
+    registered_by=(
+        "publisher.services.cleanup",
+        "publisher.services.deletion",
+        "publisher.services.deployments",
+        "publisher.services.process_scheduled",
+        "publisher.services.scheduling",
+    ),
 )
 
 logger = Logger()
@@ -33,7 +40,7 @@ def handle(record: SQSRecord) -> None:
         body = json.loads(record.body)
     except ValueError:
         body = None
-    work.run(body if isinstance(body, dict) else {})  # not a unit: logged and dropped
+    run(body if isinstance(body, dict) else {})  # not a unit: logged and dropped
 
 
 @metrics.log_metrics

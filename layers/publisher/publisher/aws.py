@@ -1,4 +1,4 @@
-"""AWS clients, built once per cold start, lazily (boto3 honours AWS_ENDPOINT_URL: moto locally
+"""AWS clients, built once per cold start, lazily (botocore honours AWS_ENDPOINT_URL: moto locally
 and in tests). The lowest layer, so adapters and services share the same clients."""
 
 from __future__ import annotations
@@ -8,8 +8,15 @@ from typing import Any
 
 
 @cache
-def aws_client(service: str) -> Any:
-    """A boto3 client for `service`, one per process."""
-    import boto3
+def _session() -> Any:
+    """One botocore session per process, as boto3's default session was."""
+    import botocore.session
 
-    return boto3.client(service)
+    return botocore.session.get_session()
+
+
+@cache
+def aws_client(service: str) -> Any:
+    """A botocore client for `service`, one per process. botocore alone: `import boto3` would add
+    its resources and s3transfer (a third of its import time, issue 16), which no call here uses."""
+    return _session().create_client(service)

@@ -276,12 +276,19 @@ def test_each_resource_schema_describes_what_its_view_returns(document, componen
 
 
 def test_the_api_functions_do_not_import_the_response_models_on_a_cold_start():
-    """The models are for the document only: defining them costs more than a cold start should."""
+    """The models are for the document only: defining them costs more than a cold start should.
+    The routes are built by the first request (publisher.api.entry), so one is made first."""
     code = (
-        "import importlib.util, sys\n"
+        "import importlib.util, sys, types\n"
         "spec = importlib.util.spec_from_file_location('app', 'functions/sites_api/app.py')\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "print('publisher.api.schemas' in sys.modules, 'publisher.api.routes.sites' in sys.modules)"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "context = types.SimpleNamespace(function_name='f', function_version='1', aws_request_id='r',\n"
+        "    invoked_function_arn='arn:aws:lambda:us-east-1:1:function:f', memory_limit_in_mb=128)\n"
+        "reply = module.lambda_handler({'httpMethod': 'GET', 'path': '/api/v1/sites', 'headers': {},\n"
+        "    'requestContext': {'requestId': 'r'}}, context)\n"
+        "loaded = [name in sys.modules for name in ('publisher.api.schemas', 'publisher.api.routes.sites')]\n"
+        "print(reply['statusCode'], *loaded)"
     )
     env = {
         **ENVIRONMENT,
@@ -298,7 +305,7 @@ def test_the_api_functions_do_not_import_the_response_models_on_a_cold_start():
         check=True,
     )
 
-    assert done.stdout.split() == ["False", "True"]
+    assert done.stdout.split()[-3:] == ["401", "False", "True"]
 
 
 def _parameters(document: dict[str, Any], method: str, path: str) -> dict[str, dict[str, Any]]:

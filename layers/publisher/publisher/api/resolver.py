@@ -2,9 +2,10 @@
 mapped to statuses in one place, validation errors with field-level detail, CORS, and
 OpenAPI generated from the routes.
 
-Cold start: nothing here loads the OpenAPI document's models (`openapi.models`,
-`publisher.api.schemas`, Swagger UI) or the X-Ray SDK; the document is built on the first request
-for it, and the tracer only when TRACE_AWS_CALLS is set (tests/unit/architecture/test_cold_start.py).
+Cold start: the API functions build the resolver at their first request
+(`publisher.api.entry`); even then nothing here loads the OpenAPI document's models
+(`openapi.models`, `publisher.api.schemas`, Swagger UI): the document is built on the first request
+for it (tests/unit/architecture/test_cold_start.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from publisher import errors
@@ -228,20 +228,6 @@ def openapi_servers() -> list[Server]:
     from aws_lambda_powertools.event_handler.openapi.models import Server
 
     return [Server(url=API_PREFIX)]
-
-
-def lambda_handler_for(app: PublisherResolver) -> Callable[[dict, LambdaContext], dict]:
-    """The Lambda entry point: structured logs with the request's correlation id; with
-    TRACE_AWS_CALLS also the X-Ray SDK's subsegments (Powertools Tracer, loaded only then)."""
-
-    def resolve(event: dict, context: LambdaContext) -> dict:
-        return app.resolve(event, context)
-
-    if get_settings().trace_aws_calls:
-        from aws_lambda_powertools import Tracer
-
-        resolve = Tracer(service="publisher").capture_lambda_handler(resolve)
-    return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(resolve)
 
 
 def openapi_options() -> dict[str, Any]:

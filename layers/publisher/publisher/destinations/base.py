@@ -46,7 +46,7 @@ class Destination(ABC):
 
     name: ClassVar[str]
     uses_http: ClassVar[bool] = True
-    """HTTP adapters get the guarded session when none is given (S3 talks through boto3)."""
+    """HTTP adapters get the guarded session when none is given (S3 talks through botocore)."""
 
     def __init__(
         self,

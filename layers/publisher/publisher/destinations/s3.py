@@ -125,7 +125,7 @@ class S3Destination(Destination):
     @property
     def s3(self) -> Any:
         """The S3 client: the one given, else the process's from the wiring point (built once per
-        cold start; boto3 honours AWS_ENDPOINT_URL, so moto locally and in tests)."""
+        cold start; botocore honours AWS_ENDPOINT_URL, so moto locally and in tests)."""
         if self._s3 is None:
             self._s3 = aws_client("s3")
         return self._s3

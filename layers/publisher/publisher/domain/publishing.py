@@ -55,8 +55,6 @@ CLEANUP_RETRY_BASE = timedelta(hours=6)
 MAX_CLEANUP_RETRIES = 5
 """Automatic retries of a failed record by the daily cleanup, after the queue's own retries."""
 
-OPEN_STATUSES = frozenset({RecordStatus.PENDING, RecordStatus.PUBLISHING, RecordStatus.FAILED})
-"""A record in one of these may still be (re)tried; published and retracted are settled."""
 IN_FLIGHT = frozenset({RecordStatus.PENDING, RecordStatus.PUBLISHING})
 
 

@@ -46,6 +46,10 @@ class RecordStatus(StrEnum):
     RETRACTED = "retracted"
 
 
+OPEN_STATUSES = frozenset({RecordStatus.PENDING, RecordStatus.PUBLISHING, RecordStatus.FAILED})
+"""A record in one of these may still be (re)tried; published and retracted are settled."""
+
+
 class DeploymentStatus(StrEnum):
     """A batch deployment of a site's content."""
 

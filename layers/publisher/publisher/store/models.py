@@ -28,15 +28,14 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from publisher.config import Settings
-from publisher.domain.publishing import OPEN_STATUSES
 from publisher.domain.statuses import (
+    OPEN_STATUSES,
     REPUBLISHABLE,
     ContentStatus,
     DeploymentStatus,
     RecordStatus,
     SiteStatus,
 )
-from publisher.domain.transform import HASHED_FIELDS, content_hash
 
 DUE_SHARDS = 8
 """The due and retry indexes spread their items over this many partition keys."""
@@ -289,6 +288,9 @@ class ContentModel(_Base):
 
     def fields_hash(self) -> str:
         """The hash of the published fields as they are in memory (the body must be loaded)."""
+        # imported here: the transforms (HTML parsing, nh3) are not needed by a cold start
+        from publisher.domain.transform import HASHED_FIELDS, content_hash
+
         return content_hash({name: getattr(self, name, None) for name in HASHED_FIELDS})
 
     def update(self, actions: Any, condition: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
