@@ -77,18 +77,7 @@ EXPLAINED_UNUSED_GRANTS: dict[str, str] = {
     "WorkUnitsFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
         "cleanup._resend deletes a pending record whose content moved on"
     ),
-    "WorkUnitsFunction dynamodb:UpdateItem ${DeploymentsTable.Arn}": (
-        "kept from the former CRUD grant for items of a deployment (record.deployment_id) the cleanup"
-        " settles; not driven here - verify before removing"
-    ),
     "ContentApiFunction * ${RecordsTable.Arn}*": "content API: an item due within minutes is handed over",
-    "WorkUnitsFunction dynamodb:PutItem ${RecordsTable.Arn}": (
-        "deployment.plan (publishing.write_records): a new record for a (content, destination) pair that"
-        " has none; the flow's deployment reuses the records of content published before"
-    ),
-    "ProcessScheduledPublicationsFunction dynamodb:BatchGetItem ${RecordsTable.Arn}": (
-        "publishing._plan_records reads a content's existing records back (keys-only content-index)"
-    ),
     "PublisherApiFunction dynamodb:DeleteItem ${RecordsTable.Arn}": (
         "records.delete_record: DELETE /publisher/records/{id} by an admin or owner"
     ),
