@@ -101,9 +101,10 @@ class RecordPatch(_Body):
 
 
 class DeploymentPatch(_Body):
-    """Body of `PATCH /publisher/deployments/{id}`."""
+    """Body of `PATCH /publisher/deployments/{id}`. `metadata` is not nullable (`null`: 422, as the
+    document says); the `= None` default is never validated: it means "not given"."""
 
-    metadata: Metadata | None = None
+    metadata: Metadata = None  # type: ignore[assignment]
 
 
 SYSTEM_METADATA_KEYS = frozenset(
