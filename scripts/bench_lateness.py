@@ -15,7 +15,7 @@ in AWS but only 300/speed s here. `--clock-speed 1` runs the job at its real per
 first run is then 5 minutes after it started.
 
 A site holds one item per UTC minute, so the items are spread round-robin over just enough sites
-(each with an `s3` integration to the bucket publisher-site-bench) that no site gets two in a
+(each with an `s3` integration to a bucket of its own, publisher-site-bench-<n>) that no site gets two in a
 minute. Publishing settings permit any time (every day, 00:00-23:59 UTC, no caps).
 """
 
@@ -38,6 +38,7 @@ import boto3
 from tests.support.local_runner import LocalRunner, local_token, running_local
 
 BUCKET = "publisher-site-bench"
+"""Each site's bucket is BUCKET-<n>: a bucket belongs to the one site that configured it first."""
 ONE_ITEM_PER = 60  # seconds: a site's items must lie in different UTC minutes
 JOB = "ProcessScheduledPublicationsFunction"
 POLL_EVERY = 2.0  # seconds between reads of the records (the runner serves one request at a time)
@@ -84,22 +85,20 @@ class Api:
 
 
 def make_sites(api: Api, runner: LocalRunner, count: int) -> list[str]:
-    boto3.client(
+    s3 = boto3.client(
         "s3",
         endpoint_url=runner.moto_url,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto's fixed local credentials, nothing secret
-    ).create_bucket(Bucket=BUCKET)
+    )
     site_ids = []
     for number in range(count):
+        bucket = f"{BUCKET}-{number}"
+        s3.create_bucket(Bucket=bucket)
         site = api.call("POST", "/sites/", 201, {"name": f"Bench {number}", "slug": f"bench-{number}"})
         site_id = site["data"]["id"]
-        config = {
-            "bucket": BUCKET,
-            "prefix": f"bench-{number}/",
-            "public_base_url": f"{runner.moto_url}/{BUCKET}",
-        }
+        config = {"bucket": bucket, "prefix": "posts/", "public_base_url": f"{runner.moto_url}/{bucket}"}
         api.call("PUT", f"/sites/{site_id}/integrations/s3/", 200, {"enabled": True, "config": config})
         api.call("PUT", f"/sites/{site_id}/publishing-settings/", 200, SETTINGS)
         site_ids.append(site_id)
