@@ -16,12 +16,12 @@ and the unit page sizes. Calls are counted at botocore's `BaseClient._make_api_c
 boto3 both go through it); a transaction is one call.
 
 The units run one after the other in this process, each through `work.run` as WorkUnitsFunction
-runs it (in AWS they run in parallel). Every shard unit runs; of the units per site or per page
-only the first `--sample` of each kind run (default 16: the first page of each of the 8 due and
-retry shards and 8 continuations) and the rest are taken off the queue
-unrun: these units are independent of each other and their cost does not depend on the number of
-sites (compare the per-unit figures at 100 and 1,000 sites; tests/integration/test_jobs_at_scale.py
-proves it by counting calls), and one after another in one process all of them would take about
+runs it (in AWS they run in parallel). The units that fan a shard out to its sites
+(schedule-sites) all run; of each other kind (one site, or one page of a due or retry shard) the
+first `--sample` run (default 10) and the rest are taken off the queue unrun: these units are
+independent of each other and their cost does not depend on the number of sites (compare the
+per-unit figures at 100 and 1,000 sites; tests/integration/test_jobs_at_scale.py proves it for a
+site's unit by counting calls), and one after another in one process all of them would take about
 an hour at 1,000 sites on a small machine. `--sample 0` runs them all.
 
 The burst: `scripts/bench_lateness.py --count 500 --spacing 0`: 500 items due in the same second
@@ -29,7 +29,7 @@ on 500 sites, handed over with DelaySeconds and published by the worker through 
 (`python -m local start`); lateness p50/p95 from the scheduled time to the destination's write.
 
     .venv/bin/python -m scripts.bench_scale [--sites 100 1000] [--items 50] [--due 5] [--failed 1]
-                                            [--sample 16] [--burst 500]
+                                            [--sample 10] [--burst 500]
 """
 
 from __future__ import annotations
@@ -384,7 +384,7 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=5, help="scheduled items due in 2 minutes per site (5)")
     parser.add_argument("--failed", type=int, default=1, help="failed items due for a retry per site (1)")
     parser.add_argument(
-        "--sample", type=int, default=16, help="units run of each per-site or per-page kind; 0: all (16)"
+        "--sample", type=int, default=10, help="units run of each per-site or per-page kind; 0: all (10)"
     )
     parser.add_argument("--burst", type=int, default=500, help="items of the burst; 0 skips it (500)")
     args = parser.parse_args()
