@@ -3,7 +3,7 @@ and how large is the largest unit of work it fans out to? Plus a burst through t
 
 For each size (default: 100 sites, then 1,000 sites; each site with 50 approved items waiting
 for a slot, 5 items due within the hand-over's look-ahead and 1 failed publication due for a
-retry), written straight into moto's tables through the models (BatchWriteItem), it runs the three
+retry), written into empty tables of moto through the models (as BatchWriteItem would), it runs the three
 scheduled jobs through their handlers, with their EventBridge event:
   15-minute job  ScheduleApprovedContent: one unit per shard of the auto-index, which enqueues a
                  unit per site (schedule-sites -> schedule-site)
@@ -29,7 +29,8 @@ on 500 sites, handed over with DelaySeconds and published by the worker through 
 (`python -m local start`); lateness p50/p95 from the scheduled time to the destination's write.
 
     .venv/bin/python -m scripts.bench_scale [--sites 100 1000] [--items 50] [--due 5] [--failed 1]
-                                            [--sample 10] [--burst 500]
+                                            [--sample 10] [--jobs Schedule Process Cleanup]
+                                            [--burst 500]
 """
 
 from __future__ import annotations
@@ -319,13 +320,25 @@ def page_sizes() -> str:
     )
 
 
-def bench_jobs(sizes: list[int], items: int, due: int, failed: int, sample: int) -> None:
-    from moto.server import ThreadedMotoServer
+def fresh_tables(endpoint: str) -> None:
+    """moto emptied and provisioned again from the template; the functions' environment."""
+    import requests
 
     from local.aws import provision
+    from publisher import bootstrap
+
+    requests.post(f"{endpoint}/moto-api/reset", timeout=60).raise_for_status()
+    stack = provision(endpoint)
+    os.environ.update(stack.function_environment("WorkUnitsFunction"))
+    bootstrap.reset()
+    bootstrap.ready_store()
+
+
+def bench_jobs(sizes: list[int], items: int, due: int, failed: int, sample: int, jobs: list[str]) -> None:
+    from moto.server import ThreadedMotoServer
+
     from local.moto_atomic import atomic_moto_writes
     from local.moto_memory import untracked_moto_records
-    from publisher import bootstrap
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     counter = CallCounter()
@@ -333,12 +346,9 @@ def bench_jobs(sizes: list[int], items: int, due: int, failed: int, sample: int)
     server.start()
     try:
         host, port = server.get_host_and_port()
-        stack = provision(f"http://{host}:{port}")
-        os.environ.update(stack.function_environment("WorkUnitsFunction"))
+        endpoint = f"http://{host}:{port}"
         os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "PublisherBench"
         os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
-        bootstrap.reset()
-        bootstrap.ready_store()
         counter.install()
         print(
             f"Jobs at scale on moto: per site {items} waiting, {due} due, {failed} failed items; "
@@ -346,19 +356,18 @@ def bench_jobs(sizes: list[int], items: int, due: int, failed: int, sample: int)
             + (f"the first {sample} of each kind" if sample else "all")
         )
         print(page_sizes())
-        seeded = 0
         first: dict[str, JobRun] = {}
         quiet = io.StringIO()
         with atomic_moto_writes(), untracked_moto_records(), contextlib.redirect_stdout(quiet):
             for size in sizes:
+                fresh_tables(endpoint)  # each size from empty tables: every site's work still to do
                 now = datetime.now(UTC).replace(microsecond=0)
                 started = time.perf_counter()
-                seed(seeded, size, items, due, failed, now)
+                seed(0, size, items, due, failed, now)
                 wrote = time.perf_counter() - started
                 with contextlib.redirect_stdout(sys.__stdout__):
-                    print(f"{size} sites: {size - seeded} sites written in {wrote:.0f} s")
-                seeded = size
-                for logical_id in JOBS:
+                    print(f"{size} sites: written in {wrote:.0f} s")
+                for logical_id in jobs:
                     job = run_job(logical_id, size, now, counter, sample)
                     with contextlib.redirect_stdout(sys.__stdout__):
                         report(job, first.get(logical_id))
@@ -386,13 +395,17 @@ def main() -> None:
     parser.add_argument(
         "--sample", type=int, default=10, help="units run of each per-site or per-page kind; 0: all (10)"
     )
+    parser.add_argument(
+        "--jobs", nargs="+", choices=["Schedule", "Process", "Cleanup"], help="only these jobs (all three)"
+    )
     parser.add_argument("--burst", type=int, default=500, help="items of the burst; 0 skips it (500)")
     args = parser.parse_args()
     if sorted(args.sites) != args.sites or args.sites[0] < 1 or min(args.items, args.due, args.failed) < 0:
         parser.error("--sites must be positive and ascending; --items, --due and --failed not negative")
     if args.sample < 0:
         parser.error("--sample must not be negative")
-    bench_jobs(args.sites, args.items, args.due, args.failed, args.sample)
+    jobs = [job for job in JOBS if not args.jobs or any(job.startswith(name) for name in args.jobs)]
+    bench_jobs(args.sites, args.items, args.due, args.failed, args.sample, jobs)
     if args.burst:
         bench_burst(args.burst)
 
