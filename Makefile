@@ -78,7 +78,7 @@ bench: install  ## cold-start import times and the other benchmarks
 bench-cost: install  ## DynamoDB billed units and $ per million publications of the typical flow, on moto
 	$(PY) scripts/bench_cost.py
 
-bench-scale: install  ## the jobs' invocation time and largest unit at 100 and 1,000 sites x 50 items, and a 500-item burst (long)
+bench-scale: install  ## the three jobs at 100 and 1,000 sites x 50 items on moto (invocation time and calls, DynamoDB calls per item, largest unit; a sample of units), and a 500-item burst through the local runner (~35 min)
 	$(PY) -m scripts.bench_scale
 
 bench-lateness: install  ## end-to-end lateness of 50 scheduled items through the local runner (~4 min)

@@ -15,7 +15,7 @@ in AWS but only 300/speed s here. `--clock-speed 1` runs the job at its real per
 first run is then 5 minutes after it started.
 
 A site holds one item per UTC minute, so the items are spread round-robin over just enough sites
-(each with an `s3` integration to the bucket publisher-site-bench) that no site gets two in a
+(each with an `s3` integration to a bucket of its own, publisher-site-bench-<n>) that no site gets two in a
 minute. Publishing settings permit any time (every day, 00:00-23:59 UTC, no caps).
 """
 
@@ -27,7 +27,8 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,9 +39,10 @@ import boto3
 from tests.support.local_runner import LocalRunner, local_token, running_local
 
 BUCKET = "publisher-site-bench"
+"""Each site's bucket is BUCKET-<n>: a bucket belongs to the one site that configured it first."""
 ONE_ITEM_PER = 60  # seconds: a site's items must lie in different UTC minutes
 JOB = "ProcessScheduledPublicationsFunction"
-POLL_EVERY = 2.0  # seconds between reads of the records (the runner serves one request at a time)
+POLL_EVERY = 2.0  # seconds between reads of the records, per 50 items (each read lists them all)
 SETTINGS = {
     "auto_approval_enabled": False,
     "auto_publish_enabled": False,
@@ -63,6 +65,7 @@ class Options:
     clock_speed: float
     timeout: float
     log: Path | None = None
+    workers: int = 4
 
     @property
     def sites(self) -> int:
@@ -83,33 +86,39 @@ class Api:
         return reply.json()
 
 
-def make_sites(api: Api, runner: LocalRunner, count: int) -> list[str]:
-    boto3.client(
+def in_parallel[T](work: Callable[[int], T], count: int, workers: int) -> list[T]:
+    """work(0) .. work(count - 1) on `workers` threads (the runner serves API requests in that many
+    worker processes), their results in order; the first failure stops the benchmark."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(work, range(count)))
+
+
+def make_sites(api: Api, runner: LocalRunner, count: int, workers: int) -> list[str]:
+    s3 = boto3.client(
         "s3",
         endpoint_url=runner.moto_url,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto's fixed local credentials, nothing secret
-    ).create_bucket(Bucket=BUCKET)
-    site_ids = []
-    for number in range(count):
+    )
+
+    def make_site(number: int) -> str:
+        bucket = f"{BUCKET}-{number}"
+        s3.create_bucket(Bucket=bucket)
         site = api.call("POST", "/sites/", 201, {"name": f"Bench {number}", "slug": f"bench-{number}"})
         site_id = site["data"]["id"]
-        config = {
-            "bucket": BUCKET,
-            "prefix": f"bench-{number}/",
-            "public_base_url": f"{runner.moto_url}/{BUCKET}",
-        }
+        config = {"bucket": bucket, "prefix": "posts/", "public_base_url": f"{runner.moto_url}/{bucket}"}
         api.call("PUT", f"/sites/{site_id}/integrations/s3/", 200, {"enabled": True, "config": config})
         api.call("PUT", f"/sites/{site_id}/publishing-settings/", 200, SETTINGS)
-        site_ids.append(site_id)
-    return site_ids
+        return site_id
+
+    return in_parallel(make_site, count, workers)
 
 
-def make_approved_content(api: Api, site_ids: list[str], count: int) -> list[str]:
+def make_approved_content(api: Api, site_ids: list[str], count: int, workers: int) -> list[str]:
     """`count` approved items, round-robin over the sites."""
-    ids = []
-    for number in range(count):
+
+    def make_item(number: int) -> str:
         body = {
             "site_id": site_ids[number % len(site_ids)],
             "title": f"Lateness {number}",
@@ -117,20 +126,28 @@ def make_approved_content(api: Api, site_ids: list[str], count: int) -> list[str
         }
         content_id = api.call("POST", "/content/", 201, body)["data"]["id"]
         api.call("PATCH", f"/content/{content_id}/", 200, {"status": "approved"})
-        ids.append(content_id)
-    return ids
+        return content_id
+
+    return in_parallel(make_item, count, workers)
 
 
 def schedule(api: Api, content_ids: list[str], options: Options) -> dict[str, datetime]:
     """Each item at an explicit whole second, `spacing` s apart, the first `lead` s from now."""
     first = math.ceil(time.time()) + options.lead
-    scheduled = {}
-    for number, content_id in enumerate(content_ids):
+
+    def schedule_item(number: int) -> datetime:
         when = datetime.fromtimestamp(first + number * options.spacing, UTC)
         body = {"scheduled_publish_at": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
-        api.call("POST", f"/content/{content_id}/schedule/", 200, body)
-        scheduled[content_id] = when
-    return scheduled
+        api.call("POST", f"/content/{content_ids[number]}/schedule/", 200, body)
+        return when
+
+    times = in_parallel(schedule_item, len(content_ids), options.workers)
+    if time.time() > first:
+        raise SystemExit(
+            f"scheduling took longer than the lead ({options.lead} s): the first items were due before "
+            "the last were scheduled; run again with a longer --lead"
+        )
+    return dict(zip(content_ids, times, strict=True))
 
 
 def all_records(api: Api) -> Iterator[dict[str, Any]]:
@@ -152,7 +169,7 @@ def wait_for_publications(api: Api, wanted: set[str], timeout: float) -> dict[st
         published = {record["content_id"]: record for record in records if record["status"] == "published"}
         if len(published) == len(wanted):
             break
-        time.sleep(POLL_EVERY)
+        time.sleep(POLL_EVERY * max(len(wanted) / 50, 1))  # the lateness is in the records, not the poll
     return published
 
 
@@ -198,8 +215,8 @@ def run(options: Options) -> int:
     )
     with running_local("--clock-speed", str(options.clock_speed)) as runner:
         api = Api(runner, local_token(f"bench-{uuid.uuid4().hex[:8]}"))
-        site_ids = make_sites(api, runner, options.sites)
-        content_ids = make_approved_content(api, site_ids, options.count)
+        site_ids = make_sites(api, runner, options.sites, options.workers)
+        content_ids = make_approved_content(api, site_ids, options.count, options.workers)
         scheduled = schedule(api, content_ids, options)
         last = max(scheduled.values())
         print(
@@ -233,10 +250,19 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--clock-speed", type=float, default=60, help="the runner's schedule speed (60)")
     parser.add_argument("--timeout", type=float, default=360, help="give up after this many seconds (360)")
     parser.add_argument("--log", type=Path, help="keep the runner's log in this file")
+    parser.add_argument(
+        "--workers", type=int, default=4, help="API requests at once while setting up (4, the runner's)"
+    )
     args = parser.parse_args(argv)
-    if args.count < 1 or args.spacing < 0 or args.lead < 1 or args.timeout <= 0 or args.clock_speed <= 0:
-        parser.error("count, lead, timeout and clock speed must be positive, spacing not negative")
-    return Options(args.count, args.spacing, args.lead, args.clock_speed, args.timeout, args.log)
+    if (
+        min(args.count, args.lead, args.workers) < 1
+        or args.spacing < 0
+        or min(args.timeout, args.clock_speed) <= 0
+    ):
+        parser.error("count, lead, workers, timeout and clock speed must be positive, spacing not negative")
+    return Options(
+        args.count, args.spacing, args.lead, args.clock_speed, args.timeout, args.log, args.workers
+    )
 
 
 if __name__ == "__main__":

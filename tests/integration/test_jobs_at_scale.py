@@ -1,0 +1,108 @@
+"""The scheduled jobs do not grow with the number of sites (issue 16, `make bench-scale`), shown by
+counting calls, not by timing: each job's own invocation makes the same AWS calls at 10 and at 100
+sites (a fixed number of units per shard, no DynamoDB), and a site's scheduling unit makes the same
+calls whether 10 or 100 sites exist. The data is written as scripts/bench_scale.py writes it."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from botocore.client import BaseClient
+
+from local.aws import Stack
+from local.events import scheduled_event
+from publisher.services.scheduling import SCHEDULE_SITE
+from publisher.store.models import AUTO_SHARDS, DUE_SHARDS
+from publisher.timeutil import iso
+from scripts.bench_scale import seed
+from tests.support.handlers import FakeLambdaContext, load_handler_module
+from tests.support.work_queue import receive_work
+
+JOBS = (
+    "ScheduleApprovedContentFunction",
+    "ProcessScheduledPublicationsFunction",
+    "CleanupFailedPublicationsFunction",
+)
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS call sent from now on, as `service:Operation` (pynamodb's calls included)."""
+    sent: list[str] = []
+    make_api_call = BaseClient._make_api_call
+
+    def recording(client: BaseClient, operation: str, params: dict) -> object:
+        sent.append(f"{client.meta.service_model.service_name}:{operation}")
+        return make_api_call(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return sent
+
+
+def invocation_calls(logical_id: str, now: datetime, calls: list[str]) -> Counter[str]:
+    """The calls of one invocation of a scheduled job, with its EventBridge event."""
+    handler = load_handler_module(logical_id).lambda_handler
+    event = scheduled_event(f"arn:aws:events:us-east-1:123456789012:rule/{logical_id}", now)
+    calls.clear()
+    handler(event, FakeLambdaContext(), clock=lambda: now)
+    return Counter(calls)
+
+
+def drain_visible(aws: Stack) -> list[dict]:
+    """Every visible message on WorkQueue, taken off it unrun."""
+    taken: list[dict] = []
+    while messages := receive_work(aws):
+        taken += messages
+        sqs = aws.client("sqs")
+        for message in messages:
+            sqs.delete_message(QueueUrl=aws.queue_urls["WorkQueue"], ReceiptHandle=message["ReceiptHandle"])
+    return taken
+
+
+def test_each_jobs_invocation_makes_the_same_calls_at_10_and_100_sites(aws: Stack, calls: list[str]) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    seed(0, 10, items=2, due=1, failed=1, now=now)
+    at_10 = {job: invocation_calls(job, now, calls) for job in JOBS}
+    drain_visible(aws)
+    seed(10, 100, items=2, due=1, failed=1, now=now)
+
+    at_100 = {job: invocation_calls(job, now, calls) for job in JOBS}
+
+    assert at_100 == at_10
+    for job, made in at_100.items():
+        assert set(made) == {"sqs:SendMessageBatch"}, (job, made)  # no DynamoDB, nothing per site
+    units = Counter(json.loads(message["Body"])["kind"] for message in drain_visible(aws))
+    assert units == {
+        "schedule-sites": AUTO_SHARDS,
+        "hand-over-due": DUE_SHARDS,
+        "unpublish-due": DUE_SHARDS,
+        "clean-up-retry-shard": DUE_SHARDS,
+    }
+
+
+def site_unit_calls(site_id: str, now: datetime, calls: list[str]) -> tuple[Counter[str], dict]:
+    """The calls of one site's scheduling unit, run as WorkUnitsFunction runs it; its summary."""
+    from publisher.services import work
+
+    load_handler_module("WorkUnitsFunction")  # registers the units
+    calls.clear()
+    summary = work.run({"kind": SCHEDULE_SITE, "payload": {"site_id": site_id, "now": iso(now)}})
+    return Counter(calls), summary
+
+
+def test_a_sites_scheduling_unit_makes_the_same_calls_whatever_the_number_of_sites(
+    aws: Stack, calls: list[str]
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    [first, *_] = seed(0, 10, items=3, due=0, failed=0, now=now)
+    at_10, summary_10 = site_unit_calls(first, now, calls)
+    [other, *_] = seed(10, 100, items=3, due=0, failed=0, now=now)
+
+    at_100, summary_100 = site_unit_calls(other, now, calls)
+
+    assert summary_10["scheduled"] == summary_100["scheduled"] == 3
+    assert at_100 == at_10
+    assert sum(n for name, n in at_100.items() if name.startswith("dynamodb:")) > 0
