@@ -49,7 +49,8 @@ def mentions(aws, site_id: str) -> dict[str, list[str]]:
     """Per table, the stored items that name the site or one of its items (test-only Scans)."""
     found: dict[str, list[str]] = {}
     for table in TABLES:
-        hits = [json.dumps(item) for item in stored(aws, table) if site_id in json.dumps(item)]
+        texts = [json.dumps(item, default=str) for item in stored(aws, table)]  # bodies are zlib bytes
+        hits = [text for text in texts if site_id in text]
         if hits:
             found[table] = hits
     return found
