@@ -173,9 +173,6 @@ RETRACT = _single("retract", _R.RETRACTED)
 
 # DeploymentRecord.status
 START_DEPLOYMENT = _single("start deployment", _D.DEPLOYING)
-FINISH_EMPTY_DEPLOYMENT = Move(
-    "finish an empty deployment", frozenset({_D.PENDING}), _D.COMPLETED, via=(_D.DEPLOYING,)
-)._check()
 FINISH_DEPLOYMENT = _single("finish deployment", _D.COMPLETED)
 FAIL_DEPLOYMENT = _single("fail deployment", _D.FAILED)
 ROLL_BACK = _single("roll back", _D.ROLLED_BACK)
