@@ -23,10 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "publisher"), str(ROOT)]
 
-from scripts.migration_sites import chosen_sites  # noqa: E402
-
 from publisher.domain.statuses import ContentStatus  # noqa: E402
 from publisher.store import content as content_store  # noqa: E402
+from scripts.migration_sites import chosen_sites  # noqa: E402
 
 
 @dataclass

@@ -19,11 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "publisher"), str(ROOT)]
 
-from scripts.migration_sites import chosen_sites  # noqa: E402
-
 from publisher.domain.statuses import SiteStatus  # noqa: E402
 from publisher.services.record_migration import FoldSummary, fold_records_of_content  # noqa: E402
 from publisher.store import content as content_store  # noqa: E402
+from scripts.migration_sites import chosen_sites  # noqa: E402
 
 
 def migrate(site_ids: Sequence[str]) -> FoldSummary:
