@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.client import BaseClient
 
 from publisher.domain.publishing import MAX_CLEANUP_RETRIES
 from publisher.services.cleanup import STUCK
@@ -246,3 +247,23 @@ def test_given_a_lost_message_whose_record_changes_meanwhile_then_it_counts_as_s
 
     assert (summary["resent"], summary["skipped"]) == (0, 1)
     assert receive(aws) == []
+
+
+def test_given_a_retry_then_the_content_records_are_queried_once(aws, site, monkeypatch):
+    """The unit reads the content's records once and hands that reading to the retry's hand-over
+    (it queried them twice: once to check the record is current, once to plan the retry)."""
+    failed_for_good(aws, site)
+    queries: list[str] = []
+    make_api_call = BaseClient._make_api_call
+
+    def recording(client, operation, params):
+        if operation == "Query" and params.get("IndexName") == "content-index":
+            queries.append(params["TableName"])
+        return make_api_call(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+
+    summary = run_job(JOB, later())
+
+    assert summary["retried"] == 1
+    assert len(queries) == 1 and queries[0].endswith("records"), queries

@@ -18,6 +18,7 @@ Old data goes by DynamoDB TTL (`expires_at` on settled records and finished depl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -116,12 +117,13 @@ def clean_up_page(
 
 def _attend(record: RecordModel, now: datetime, summary: CleanupSummary) -> None:
     content = content_store.get_content(record.content_id)
-    current = latest_by_destination(store.records_of_content(record.content_id)).get(record.destination)
+    latest = latest_by_destination(store.records_of_content(record.content_id))
+    current = latest.get(record.destination)
     if content is None or current is None or current.record_id != record.record_id:
         _settle(record, now, record.error or "replaced by a later publication", summary)
         return
     if record.status == RecordStatus.PENDING or record.status in REPUBLISHABLE:
-        _resend(record, content, now, summary)
+        _resend(record, content, latest, now, summary)
         return
     if record.status == RecordStatus.PUBLISHING:
         if parse_iso(record.updated_at) > now - STUCK_AFTER:
@@ -132,17 +134,24 @@ def _attend(record: RecordModel, now: datetime, summary: CleanupSummary) -> None
             RecordModel.updated_at == record.updated_at
         )
         store.update_record(record, changes, condition, "changed meanwhile")
+        latest[record.destination] = record  # as it is now (failed), for the retry to reuse
         summary.recovered += 1
-    _retry(record, content, now, summary)
+    _retry(record, content, latest, now, summary)
 
 
-def _resend(record: RecordModel, content: ContentModel, now: datetime, summary: CleanupSummary) -> None:
+Latest = Mapping[str, RecordModel]
+"""The content's latest record per destination, as `_attend` read them (hand_over reuses them)."""
+
+
+def _resend(
+    record: RecordModel, content: ContentModel, latest: Latest, now: datetime, summary: CleanupSummary
+) -> None:
     """A pending record whose message never arrived: send it again if the content still wants it."""
     waiting_for = content.scheduled_publish_at
     if content.site_status == SiteStatus.SCHEDULED and content.enqueued_for == waiting_for:
-        outcome = _send(record, content, now, scheduled_for=waiting_for, move=None)
+        outcome = _send(record, content, latest, now, scheduled_for=waiting_for, move=None)
     elif content.site_status == SiteStatus.PUBLISHING:
-        outcome = _send(record, content, now, scheduled_for=None, move=None)
+        outcome = _send(record, content, latest, now, scheduled_for=None, move=None)
     elif record.status in REPUBLISHABLE:
         _settle(record, now, "", summary)  # a republish nobody waits for: the record stays as it is
         return
@@ -165,7 +174,9 @@ def _drop(record: RecordModel, summary: CleanupSummary) -> None:
     summary.dropped += 1
 
 
-def _retry(record: RecordModel, content: ContentModel, now: datetime, summary: CleanupSummary) -> None:
+def _retry(
+    record: RecordModel, content: ContentModel, latest: Latest, now: datetime, summary: CleanupSummary
+) -> None:
     """A failed record: once more through the queue, with backoff, up to the limit."""
     retries_done = int((record.metadata or {}).get("cleanup_retries", 0))
     if retries_done >= MAX_CLEANUP_RETRIES:
@@ -181,7 +192,7 @@ def _retry(record: RecordModel, content: ContentModel, now: datetime, summary: C
         _settle(record, now, record.error or "not retried: the content moved on", summary)
         return
     note = {"cleanup_retries": retries_done + 1}
-    outcome = _send(record, content, now, scheduled_for=None, move=move, note=note)
+    outcome = _send(record, content, latest, now, scheduled_for=None, move=move, note=note)
     if outcome == NO_INTEGRATION:
         reason = f"{record.error}; not retried: the {record.destination} integration is disabled"
         _settle(record, now, reason, summary)
@@ -215,6 +226,7 @@ SENT, CHANGED, NO_INTEGRATION = "sent", "changed", "no integration"
 def _send(
     record: RecordModel,
     content: ContentModel,
+    latest: Latest,
     now: datetime,
     *,
     scheduled_for: str | None,
@@ -226,7 +238,7 @@ def _send(
         return NO_INTEGRATION
     try:
         dispatch = Dispatch(scheduled_for=scheduled_for, deployment_id=record.deployment_id, note=note or {})
-        hand_over(content, targets, dispatch, move=move, now=now)
+        hand_over(content, targets, dispatch, move=move, now=now, current=latest)
     except Conflict:
         logger.info("changed meanwhile; left for the next run", extra={"record_id": record.record_id})
         return CHANGED

@@ -96,9 +96,12 @@ def hand_over(
     now: datetime,
     conflict: str = CHANGED,
     claim: PublicationClaim | None = None,
+    current: Mapping[str, RecordModel] | None = None,
 ) -> list[RecordModel]:
     """Write the records (with the content's `move`), then send one message per record."""
-    written = write_records(content, targets, dispatch, move=move, now=now, conflict=conflict, claim=claim)
+    written = write_records(
+        content, targets, dispatch, move=move, now=now, conflict=conflict, claim=claim, current=current
+    )
     send_messages(written, dispatch, now=now)
     return written
 
@@ -112,12 +115,15 @@ def write_records(
     now: datetime,
     conflict: str = CHANGED,
     claim: PublicationClaim | None = None,
+    current: Mapping[str, RecordModel] | None = None,
 ) -> list[RecordModel]:
     """In one transaction: the content's move (if any), a new pending record per target, the
     reuse of open ones, and the `claim` of a first publication on the caps' counters. Conflict when
     the content or a reused record changed since it was read, a 409 naming the cap when a counter
     is full (then nothing is written); after, the claim's old slot is given back. Returns the
-    records the messages will name."""
+    records the messages will name. `current`: the content's latest record per destination, when
+    the caller has just read them (else they are read here); a reused record is written on the
+    condition that it did not change since, so a stale map is a Conflict, never a double."""
     due = now + timedelta(seconds=dispatch.delay_seconds)
     created, reused = _plan_records(
         content,
@@ -126,6 +132,7 @@ def write_records(
         now=iso(now),
         deployment_id=dispatch.deployment_id,
         metadata={**dispatch.note, "scheduled_for": dispatch.scheduled_for},
+        current=current,
     )
     changes = ([move] if move else []) + reused
     if changes or created:
@@ -148,8 +155,10 @@ def _plan_records(
     now: str,
     deployment_id: str | None,
     metadata: dict[str, Any],
+    current: Mapping[str, RecordModel] | None,
 ) -> tuple[list[RecordModel], list[Change]]:
-    current = latest_by_destination(records.records_of_content(content.content_id))
+    if current is None:
+        current = latest_by_destination(records.records_of_content(content.content_id))
     created: list[RecordModel] = []
     reused: list[Change] = []
     for integration in targets:
