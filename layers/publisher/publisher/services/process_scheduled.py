@@ -53,8 +53,9 @@ wall_clock: Callable[[], float] = time.time
 
 
 def process_scheduled_publications(now: datetime) -> dict[str, Any]:
-    """One run of the job: one unit per shard of the due index (no Scan, nothing per site or per
-    item here); the units hand the items over. `now` is when the run started."""
+    """One run of the job: one unit per shard of the due index and one per shard of the unpublish
+    index (no Scan, nothing per site or per item here); the units hand the items over. `now` is
+    when the run started."""
     ready_store()
     until = iso(now + LOOKAHEAD)
     payloads = [
