@@ -1,11 +1,11 @@
-"""What one publication costs the worker in AWS calls (issue 16): at most five DynamoDB calls per
-message to one destination, one KMS Decrypt per integration while its credentials are unchanged
+"""What one publication costs the worker in AWS calls (issue 16): five DynamoDB calls per
+publish-now message to one destination (six for a scheduled one, whose claim moves the content), one KMS Decrypt per integration while its credentials are unchanged
 (a bounded cache per warm container), and no DescribeTable at a cold start."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,9 +14,11 @@ from botocore.client import BaseClient
 from local.events import scheduled_event
 from publisher.bootstrap import ready_store
 from publisher.destinations.base import PermanentDestinationError
+from publisher.domain.publishing import PublishMessage
 from publisher.services.credentials import CACHE_SECONDS, CredentialVault
-from publisher.services.worker import PublishWorker
+from publisher.services.worker import Delivery, PublishWorker
 from publisher.store.models import TABLES
+from publisher.timeutil import iso
 from tests.integration.publishing_support import (
     RemoteSite,
     content_now,
@@ -29,6 +31,8 @@ from tests.integration.publishing_support import (
     recording_factory,
     run_job,
 )
+from tests.integration.scheduling_support import create_content, put_settings, schedule
+from tests.integration.test_schedule_destinations import ALL_DAYS, sent_messages
 from tests.support.apigw import call
 from tests.support.handlers import FakeLambdaContext, load_handler_module
 
@@ -215,3 +219,33 @@ def test_a_cold_start_makes_no_describe_table_call(aws, site, monkeypatch):
 
     assert any(name.startswith("dynamodb:") for name in sent)
     assert [name for name in sent if name.endswith(":DescribeTable")] == []
+
+
+def test_given_a_scheduled_publication_then_the_worker_makes_six_dynamodb_calls(
+    aws, owner, site, monkeypatch
+):
+    """A scheduled message's claim also moves the content scheduled → publishing, which has its
+    own history entry: one call more than a publish-now message, whose content is already
+    publishing when the API hands it over."""
+    anytime = [{"start": "00:00", "end": "23:59"}]
+    put_settings(owner, site["id"], publish_days=ALL_DAYS, publish_time_slots=anytime)
+    content = create_content(owner, site["id"], status="approved")
+    when = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=7, second=0, microsecond=0)
+    assert schedule(owner, content["id"], {"scheduled_publish_at": iso(when)}).status == 200
+    entries = sent_messages()  # delayed until the scheduled minute: not visible to a receive yet
+    run_job("ProcessScheduledPublicationsFunction", when - timedelta(minutes=2))
+    [entry] = entries
+    delivery = Delivery(message=PublishMessage.model_validate_json(entry["MessageBody"]))
+    sent = aws_calls(monkeypatch)
+
+    outcome = PublishWorker(factory=recording_factory(RemoteSite())).process(delivery)
+
+    calls = dynamodb(sent)
+    assert outcome == "published"
+    assert content_now(content["id"]).site_status == "published"
+    print(
+        f"worker, a scheduled message to one destination: {sum(calls.values())} DynamoDB calls {dict(calls)}"
+    )
+    # the read; the claim (record and content together); the history entry of the content's move;
+    # the record's outcome; the content settled with its history entry
+    assert calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1, "UpdateItem": 2, "PutItem": 2})

@@ -3,8 +3,10 @@
 1. Claim, in one transaction: the record (pending | failed, or publishing with an expired claim)
    → publishing, attempts + 1; and the content: scheduled → publishing only while it is still
    scheduled for the time the message carries (an unschedule or reschedule in between makes the
-   message a no-op); a publish-now message needs content already publishing. A lost claim is a
-   no-op: another delivery of the same message holds it, or the work is done.
+   message a no-op); a publish-now message needs content already publishing. A lost claim reads
+   both again: another destination's worker may just have moved the content to publishing (our
+   record is still ours to claim); otherwise another delivery of the same message holds it, or
+   the work is done, and the message is a no-op.
 2. Publish through `Destination.publish(article, known_external_id)`: update the post the
    record names (one record per content and destination: a republish reuses it; a retracted
    one is restored where the destination can; records of the older shape are folded by
@@ -23,7 +25,8 @@ goes to the dead-letter queue; a permanent one fails the record at once with its
 
 DynamoDB calls per message with one destination: one BatchGetItem (record and content strongly
 consistent; site and the site's integrations by key, eventually consistent), the claim, the
-record's outcome, the content's settle and its history entry. The other records of the content
+record's outcome, the content's settle and its history entry (five); a scheduled message's claim
+also moves the content, whose move has its history entry (six). The other records of the content
 are queried only when another destination is enabled (to settle the content once all have an
 outcome).
 """
@@ -97,6 +100,8 @@ from publisher.timeutil import iso, parse_iso, utcnow
 logger = Logger()
 metrics = Metrics()
 
+CLAIM_READS = 3
+"""Reads of a message's record and content its claim may act on (see `PublishWorker._claim`)."""
 UNPUBLISH_WAIT_SECONDS = 60
 """An unpublish message that finds a publication on its way comes back this much later."""
 KEEP_FAILED = timedelta(days=90)
@@ -187,10 +192,12 @@ class PublishWorker:
             return self._skipped()
         content_store.attach_body(content, body)
         found = {"record_id": record.record_id, "status": record.status, "site_status": content.site_status}
-        previous = str(record.status)
-        if not self._claim(record, content, message, now):
+        claimed = self._claim(record, content, message, now)
+        if claimed is None:
             logger.info("message is a no-op", extra=found)
             return self._skipped()
+        record, content, previous = claimed
+        content_store.attach_body(content, body)
         work = _Work(
             message=message,
             record=record,
@@ -212,38 +219,35 @@ class PublishWorker:
 
     def _claim(
         self, record: RecordModel, content: ContentModel, message: PublishMessage, now: datetime
-    ) -> bool:
-        claimable = (
-            record.status in (RecordStatus.PENDING, RecordStatus.FAILED)
-            or (record.status == RecordStatus.PUBLISHING and (record.next_retry_at or "") <= iso(now))
-            # a settled record a publication was handed over for (a stale duplicate has no deadline)
-            or (record.status in REPUBLISHABLE and bool(record.next_retry_at))
-        )
-        content_part = _content_claim(content, message.scheduled_for, now)
-        if not claimable or content_part is None:
-            return False
-        move = CLAIM_REPUBLISH if record.status in REPUBLISHABLE else CLAIM_RECORD
-        claim = Change(
-            record,
-            {
-                "status": move.target.value,
-                "attempts": int(record.attempts or 0) + 1,
-                "next_retry_at": iso(now + CLAIM_LEASE),
-                "next_attempt_at": None,
-                "updated_at": iso(now),
-                "expires_at": None,
-            },
-            status_condition(RecordModel.status, move, record.status)
-            & (RecordModel.attempts == record.attempts),
-        )
-        changes, checks = (
-            ([claim, content_part], []) if isinstance(content_part, Change) else ([claim], [content_part])
-        )
-        try:
-            write_together(changes=changes, checks=checks, conflict="claimed elsewhere")
-        except Conflict:
-            return False
-        return True
+    ) -> tuple[RecordModel, ContentModel, str] | None:
+        """Claim the record and the content's part as read; None when the message is a no-op.
+
+        A claim that loses reads both again (strongly consistent) and tries again while the message
+        still applies, CLAIM_READS reads in all: another destination's worker may have moved the
+        same content from scheduled to publishing between our read and our claim, which leaves our
+        record to us.
+        Returns the record and content claimed (with the claim's changes) and the record's status
+        before the claim."""
+        for reads in range(1, CLAIM_READS + 1):
+            if reads > 1:
+                record, content = read_together(
+                    [(RecordModel, message.record_id), (ContentModel, message.content_id)]
+                )
+                if record is None or content is None:
+                    return None
+            previous = str(record.status)
+            change = _record_claim(record, now)
+            content_part = _content_claim(content, message.scheduled_for, now)
+            if change is None or content_part is None:
+                return None
+            moved = isinstance(content_part, Change)
+            changes, checks = ([change, content_part], []) if moved else ([change], [content_part])
+            try:
+                write_together(changes=changes, checks=checks, conflict="claimed elsewhere")
+            except Conflict:
+                continue
+            return record, content, previous
+        return None
 
     def _publish(self, work: _Work) -> RemotePost | None:
         """Send the article; None when it is what the record's last success sent (nothing sent)."""
@@ -570,6 +574,32 @@ class PublishWorker:
             "deployment_id": work.message.deployment_id,
             **extra,
         }
+
+
+def _record_claim(record: RecordModel, now: datetime) -> Change | None:
+    """The record's part of a claim, or None when it is not ours to take: pending or failed, or
+    publishing with an expired claim, or settled with a publication handed over for it (a stale
+    duplicate has no deadline)."""
+    claimable = (
+        record.status in (RecordStatus.PENDING, RecordStatus.FAILED)
+        or (record.status == RecordStatus.PUBLISHING and (record.next_retry_at or "") <= iso(now))
+        or (record.status in REPUBLISHABLE and bool(record.next_retry_at))
+    )
+    if not claimable:
+        return None
+    move = CLAIM_REPUBLISH if record.status in REPUBLISHABLE else CLAIM_RECORD
+    return Change(
+        record,
+        {
+            "status": move.target.value,
+            "attempts": int(record.attempts or 0) + 1,
+            "next_retry_at": iso(now + CLAIM_LEASE),
+            "next_attempt_at": None,
+            "updated_at": iso(now),
+            "expires_at": None,
+        },
+        status_condition(RecordModel.status, move, record.status) & (RecordModel.attempts == record.attempts),
+    )
 
 
 def _content_claim(content: ContentModel, scheduled_for: str | None, now: datetime) -> Change | Check | None:
