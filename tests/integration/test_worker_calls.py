@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
 from local.events import scheduled_event
 from publisher.bootstrap import ready_store
@@ -30,6 +29,7 @@ from tests.integration.publishing_support import (
     run_job,
 )
 from tests.support.apigw import call
+from tests.support.aws_calls import record_calls
 from tests.support.handlers import FakeLambdaContext, load_handler_module
 
 
@@ -38,28 +38,11 @@ def site(webhook_site):
     return webhook_site
 
 
-def aws_calls(monkeypatch) -> list[str]:
-    """Every AWS operation sent from now on, as `service:Operation` (a transaction is one)."""
-    sent: list[str] = []
-    make_api_call = BaseClient._make_api_call
-
-    def recording(client, operation, params):
-        sent.append(f"{client.meta.service_model.service_name}:{operation}")
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
-    return sent
-
-
 def publish(*content_ids: str) -> None:
     for content_id in content_ids:
         body = {"content_id": content_id, "override_limits": True}  # past the site's daily cap of 3
         reply = call("POST", "/api/v1/publisher/publish/", token=owner_token(), body=body)
         assert reply.status == 202, reply.body
-
-
-def dynamodb(sent: list[str]) -> Counter:
-    return Counter(name.split(":", 1)[1] for name in sent if name.startswith("dynamodb:"))
 
 
 class Clock:
@@ -79,11 +62,11 @@ def test_given_one_destination_then_a_publication_costs_the_worker_five_dynamodb
     publish(content.content_id)
     worker = PublishWorker(factory=recording_factory(RemoteSite()))
     messages = receive(aws)
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     invoke_worker(aws, messages, worker)
 
-    calls = dynamodb(sent)
+    calls = Counter(sent.operations)
     assert content_now(content.content_id).site_status == "published"
     print(f"worker, one message to one destination: {sum(calls.values())} DynamoDB calls {dict(calls)}")
     # one read of record, content, site and integrations; the claim; the record's outcome; the
@@ -109,15 +92,15 @@ def test_given_two_enabled_destinations_then_the_worker_reads_the_other_record_b
     messages = receive(aws)
     assert len(messages) == 2
     worker = PublishWorker(factory=recording_factory(RemoteSite()))
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     invoke_worker(aws, messages[:1], worker)
-    first = dynamodb(sent)["Query"]
+    first = sent.count("Query")
     assert content_now(content.content_id).site_status == "publishing"  # the other one is pending
     sent.clear()
     invoke_worker(aws, messages[1:], worker)
 
-    assert first == dynamodb(sent)["Query"] == 1  # each message: the content's records, to settle
+    assert first == sent.count("Query") == 1  # each message: the content's records, to settle
     assert content_now(content.content_id).site_status == "published"
 
 
@@ -125,7 +108,7 @@ def test_given_ten_messages_to_one_integration_then_kms_decrypts_its_credentials
     contents = [make_content(site, slug=f"cached-{index}") for index in range(10)]
     publish(*(content.content_id for content in contents))
     worker = PublishWorker(factory=recording_factory(RemoteSite()))
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch)
 
     assert drain(aws, worker) == 10
 
@@ -145,7 +128,7 @@ def test_given_credentials_saved_again_then_the_next_message_decrypts_the_new_on
     worker = PublishWorker(factory=factory)
     first, second = make_content(site, slug="before"), make_content(site, slug="after")
     publish(first.content_id)
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch)
     invoke_worker(aws, receive(aws), worker)
     rotated = {
         "config": {"url": "https://hooks.example.com/publisher"},
@@ -174,7 +157,7 @@ def test_given_the_cache_time_passed_or_a_refusal_then_the_credentials_are_decry
     )
     slugs = ["first", "within-the-time", "after-the-time", "refused", "after-the-refusal"]
     contents = {slug: make_content(site, slug=slug) for slug in slugs}
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch)
     decrypts = []
     for slug in slugs:
         if slug == "after-the-time":
@@ -194,7 +177,7 @@ def test_a_cold_start_makes_no_describe_table_call(aws, site, monkeypatch):
     ready_store()
     for model, _ in TABLES.values():
         model._connection = None  # as in a new container
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch)
 
     reply = call(
         "POST",
@@ -213,5 +196,5 @@ def test_a_cold_start_makes_no_describe_table_call(aws, site, monkeypatch):
         FakeLambdaContext(),
     )
 
-    assert any(name.startswith("dynamodb:") for name in sent)
-    assert [name for name in sent if name.endswith(":DescribeTable")] == []
+    assert any(name.startswith("dynamodb:") for name in sent.operations)
+    assert [name for name in sent.operations if name.endswith(":DescribeTable")] == []
