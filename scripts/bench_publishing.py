@@ -1,8 +1,8 @@
 """AWS calls per published item, on moto: what publishing one (content, destination) costs in
 DynamoDB and SQS calls (and, for reference, S3, KMS and EventBridge), per phase.
 
-Counted with a botocore event hook (`before-call.*.*`) that every botocore session registers
-when it is created (pynamodb's sessions and boto3's alike). The floor for the worker is three
+Counted by scripts/aws_calls.py, at botocore's `BaseClient._make_api_call` (pynamodb's calls and
+boto3's alike; a transaction is one call). The floor for the worker is three
 DynamoDB writes: the claim, the record, the content.
 
 Usage: python scripts/bench_publishing.py [items]   (default 20; one S3 integration per site)
@@ -22,21 +22,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "publisher")]
 
-import botocore.handlers  # noqa: E402
-
-CALLS: Counter[tuple[str, str]] = Counter()
-
-
-def _count(model: Any, **_: Any) -> None:
-    CALLS[(model.service_model.service_name, model.name)] += 1
-
-
-botocore.handlers.BUILTIN_HANDLERS.append(("before-call.*.*", _count))  # every session made from now on
-
 from moto.server import ThreadedMotoServer  # noqa: E402
 
 from local.aws import provision  # noqa: E402
 from local.events import scheduled_event, sqs_event  # noqa: E402
+from scripts.aws_calls import AwsCalls, intercepting  # noqa: E402
+
+CALLS = AwsCalls()
+
+
+def counted() -> Counter[tuple[str, str]]:
+    """The calls recorded since the last `CALLS.clear()`, by (service, operation)."""
+    return Counter(tuple(name.split(":", 1)) for name in CALLS.operations)
 
 
 class Context:
@@ -64,7 +61,7 @@ def handler(directory: str) -> Any:
 def phase(name: str, items: int, run: Any, table: list[tuple[str, Counter]]) -> Any:
     CALLS.clear()
     result = run()
-    table.append((name, Counter({key: value / items for key, value in CALLS.items()})))
+    table.append((name, Counter({key: value / items for key, value in counted().items()})))
     return result
 
 
@@ -165,7 +162,7 @@ def main() -> None:
     )
     CALLS.clear()
     drained = drain()
-    worker_calls = Counter({key: value / drained for key, value in CALLS.items() if key[0] != "sqs"})
+    worker_calls = Counter({key: value / drained for key, value in counted().items() if key[0] != "sqs"})
     table.append(
         (
             f"worker, publish-now messages ({drained} items, batches of 10; SQS receive/delete is Lambda's)",
@@ -188,7 +185,7 @@ def main() -> None:
     table.append(
         (
             f"worker, scheduled messages ({drained} items)",
-            Counter({key: value / drained for key, value in CALLS.items() if key[0] != "sqs"}),
+            Counter({key: value / drained for key, value in counted().items() if key[0] != "sqs"}),
         )
     )
     print_table(table)
@@ -196,4 +193,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with intercepting(CALLS):
+        main()
