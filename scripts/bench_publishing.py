@@ -29,11 +29,12 @@ from local.events import scheduled_event, sqs_event  # noqa: E402
 from scripts.aws_calls import AwsCalls, intercepting  # noqa: E402
 
 CALLS = AwsCalls()
+POLLER = {"sqs:ReceiveMessage", "sqs:DeleteMessage"}  # Lambda's SQS poller's calls, not the function's
 
 
 def counted() -> Counter[tuple[str, str]]:
-    """The calls recorded since the last `CALLS.clear()`, by (service, operation)."""
-    return Counter(tuple(name.split(":", 1)) for name in CALLS.operations)
+    """The functions' calls recorded since the last `CALLS.clear()`, by (service, operation)."""
+    return Counter(tuple(name.split(":", 1)) for name in CALLS.operations if name not in POLLER)
 
 
 class Context:
@@ -133,17 +134,19 @@ def main() -> None:
         item.save()
         return item
 
-    worker = handler("publish_worker")
+    worker, work_units = handler("publish_worker"), handler("work_units")
     sqs = stack.client("sqs")
-    queue = stack.queue_urls["PublishQueue"]
-    arn = f"arn:aws:sqs:us-east-1:123456789012:{queue.rsplit('/', 1)[1]}"
 
-    def drain() -> int:
+    def drain(queue_name: str = "PublishQueue", function: Any = worker) -> int:
+        """Every message of the queue (and those its handling adds), in batches of 10, through
+        `function` as Lambda's poller would hand them over; the number handled."""
+        queue = stack.queue_urls[queue_name]
+        arn = f"arn:aws:sqs:us-east-1:123456789012:{queue.rsplit('/', 1)[1]}"
         handled = 0
         while messages := sqs.receive_message(
             QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"]
         ).get("Messages", []):
-            worker(sqs_event(messages, arn), Context())
+            function(sqs_event(messages, arn), Context())
             handled += len(messages)
             for message in messages:
                 sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
@@ -175,9 +178,12 @@ def main() -> None:
         content(site_status="scheduled", scheduled_publish_at=iso(due))
     job = handler("process_scheduled_publications")
     phase(
-        "ProcessScheduledPublications (hand-over)",
+        "ProcessScheduledPublications (the job and its hand-over units on WorkQueue)",
         items,
-        lambda: job(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/bench", now), Context()),
+        lambda: (
+            job(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/bench", now), Context()),
+            drain("WorkQueue", work_units),
+        ),
         table,
     )
     CALLS.clear()
