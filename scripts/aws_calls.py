@@ -6,6 +6,7 @@ pytest's monkeypatch)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,3 +77,9 @@ class AwsCalls:
 
     def clear(self) -> None:
         self.calls.clear()
+
+    def take(self) -> Counter[str]:
+        """The number of calls of each operation, then `clear()` (for the benchmarks' phases)."""
+        counted = Counter(self.operations)
+        self.clear()
+        return counted

@@ -73,13 +73,6 @@ JOBS = {
 }
 
 
-def take(calls: AwsCalls) -> Counter[str]:
-    """The calls (`service:Operation`) recorded since the last take."""
-    counted = Counter(calls.operations)
-    calls.clear()
-    return counted
-
-
 @dataclass
 class UnitRun:
     kind: str
@@ -227,10 +220,10 @@ def drain(calls: AwsCalls, run_all: set[str], sample: int) -> tuple[list[UnitRun
             kind = body["kind"]
             if kind in run_all or not sample or ran[kind] < sample:
                 ran[kind] += 1
-                take(calls)
+                calls.clear()
                 started = time.perf_counter()
                 result = work.run(body)
-                runs.append(UnitRun(kind, time.perf_counter() - started, take(calls), result))
+                runs.append(UnitRun(kind, time.perf_counter() - started, calls.take(), result))
             else:
                 skipped[kind] += 1
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -247,10 +240,10 @@ def run_job(logical_id: str, sites: int, now: datetime, calls: AwsCalls, sample:
         "source": "aws.events",
         "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    take(calls)
+    calls.clear()
     started = time.perf_counter()
     handler(event, FakeLambdaContext(), clock=lambda: now)
-    job = JobRun(logical_id, sites, time.perf_counter() - started, take(calls))
+    job = JobRun(logical_id, sites, time.perf_counter() - started, calls.take())
     job.units, job.not_run = drain(calls, JOBS[logical_id][0], sample)
     return job
 
