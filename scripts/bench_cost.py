@@ -7,8 +7,8 @@ The typical flow, once per article size (0.5 KB and 8 KB of html), on a freshly 
   publish   the worker, from a real SQS batch (the local runner's poller), to a loopback webhook
   list      GET /api/v1/publisher/records/?site_id=… once
 
-Every AWS call is recorded by wrapping botocore's `BaseClient._make_api_call` (as
-tests/support/aws_calls.py does). DynamoDB calls are billed the way DynamoDB bills them, from the
+Every AWS call is recorded at botocore's `BaseClient._make_api_call` (scripts/aws_calls.py, as the
+tests record them). DynamoDB calls are billed the way DynamoDB bills them, from the
 items' sizes as DynamoDB computes them (attribute names + values) and the tables' key schemas and
 index projections read from template.yaml:
   write  WRU = ceil(size / 1 KB), size = the larger of the item before and after (a delete: before),
@@ -50,6 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 for _path in (str(ROOT), str(ROOT / "layers" / "publisher")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
+
+from scripts.aws_calls import Send, intercepting  # noqa: E402
 
 KB = 1024
 
@@ -254,30 +256,25 @@ _probing: ContextVar[bool] = ContextVar("bench_probing", default=False)
 
 
 class Recorder:
-    """Wraps botocore's one call path; bills DynamoDB calls from the items before and after."""
+    """A hook on botocore's one call path (`intercepting(recorder)`); bills DynamoDB calls from the
+    items before and after."""
 
     def __init__(self, tables: dict[str, Table], probe_client: Any) -> None:
-        from botocore.client import BaseClient
-
         self.tables = tables
         self.probe = probe_client
-        self.original = BaseClient._make_api_call
-        recorder = self
 
-        def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
-            step = _step.get()
-            if step is None or _probing.get():
-                return recorder.original(client, operation, params)
-            return recorder.record(step, client, operation, params)
-
-        BaseClient._make_api_call = recording
+    def __call__(self, send: Send, client: Any, operation: str, params: dict[str, Any]) -> Any:
+        step = _step.get()
+        if step is None or _probing.get():
+            return send(client, operation, params)
+        return self.record(step, send, client, operation, params)
 
     # a raw read that is neither recorded nor billed
     def _raw(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         token = _probing.set(True)
         started = time.thread_time()
         try:
-            return self.original(self.probe, operation, params)
+            return self.probe._make_api_call(operation, params)
         finally:
             _probing.reset(token)
             current, function = _step.get(), _function.get()
@@ -289,7 +286,7 @@ class Recorder:
             "Item"
         )
 
-    def record(self, step: Step, client: Any, operation: str, params: dict[str, Any]) -> Any:
+    def record(self, step: Step, send: Send, client: Any, operation: str, params: dict[str, Any]) -> Any:
         service = client.meta.service_model.service_name
         step.calls[f"{service}:{operation}"] += 1
         function = _function.get()
@@ -304,12 +301,12 @@ class Recorder:
         elif service == "events" and operation == "PutEvents":
             step.events += len(params["Entries"])
         if service != "dynamodb":
-            return self.original(client, operation, params)
+            return send(client, operation, params)
         writes = self._writes(operation, params)
         befores = [self._get(table, key) for table, key, _ in writes]
         error: Exception | None = None
         try:
-            reply = self.original(client, operation, params)
+            reply = send(client, operation, params)
         except Exception as exc:  # a failed condition is billed too
             reply, error = None, exc
         for (table, key, transactional), before in zip(writes, befores, strict=True):
@@ -682,13 +679,8 @@ def main() -> None:
                 gateway().functions.load_all()  # cold starts (imports) are not part of a publication
                 peer.received.clear()
                 tables = tables_of(stack.template, stack.resolver.resolve)
-                recorder = Recorder(tables, stack.client("dynamodb"))
-                try:
+                with intercepting(Recorder(tables, stack.client("dynamodb"))):
                     runs.append(run_flow(stack, size, peer))
-                finally:
-                    from botocore.client import BaseClient
-
-                    BaseClient._make_api_call = recorder.original
             steps = median_time(runs[1:])
             memory = memory_of(stack.template, stack.resolver.resolve)
             results.append(report(size, steps, memory))

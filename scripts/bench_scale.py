@@ -12,8 +12,8 @@ scheduled jobs through their handlers, with their EventBridge event:
   daily job      CleanupFailedPublications: one unit per shard of the retry index, paged the same way
 and prints, per job: the invocation's wall time (goal < 10 s and the same at every size) and its
 AWS calls, the units enqueued, DynamoDB calls per item, the largest unit (seconds, calls, items)
-and the unit page sizes. Calls are counted at botocore's `BaseClient._make_api_call` (pynamodb and
-boto3 both go through it); a transaction is one call.
+and the unit page sizes. Calls are counted by scripts/aws_calls.py, at botocore's
+`BaseClient._make_api_call` (pynamodb and boto3 both go through it); a transaction is one call.
 
 The units run one after the other in this process, each through `work.run` as WorkUnitsFunction
 runs it (in AWS they run in parallel). The units that fan a shard out to its sites
@@ -50,6 +50,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scripts.aws_calls import AwsCalls, intercepting
+
 ROOT = Path(__file__).resolve().parent.parent
 for _path in (str(ROOT), str(ROOT / "layers" / "publisher")):
     if _path not in sys.path:
@@ -69,29 +71,6 @@ JOBS = {
     "ProcessScheduledPublicationsFunction": (set(), "enqueued"),
     "CleanupFailedPublicationsFunction": (set(), "retried"),
 }
-
-
-class CallCounter:
-    """Every AWS call (`service:Operation`) sent through botocore from `install()` on."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-
-    def install(self) -> None:
-        from botocore.client import BaseClient
-
-        make_api_call = BaseClient._make_api_call
-        counter = self
-
-        def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
-            counter.calls[f"{client.meta.service_model.service_name}:{operation}"] += 1
-            return make_api_call(client, operation, params)
-
-        BaseClient._make_api_call = counted
-
-    def take(self) -> Counter[str]:
-        calls, self.calls = self.calls, Counter()
-        return calls
 
 
 @dataclass
@@ -221,7 +200,7 @@ def seed(first: int, last: int, items: int, due: int, failed: int, now: datetime
     return site_ids
 
 
-def drain(counter: CallCounter, run_all: set[str], sample: int) -> tuple[list[UnitRun], Counter[str]]:
+def drain(calls: AwsCalls, run_all: set[str], sample: int) -> tuple[list[UnitRun], Counter[str]]:
     """The units on WorkQueue (continuations included), one at a time, each through `work.run` as
     WorkUnitsFunction runs it. Kinds in `run_all` all run; of each other kind the first `sample`
     run (all when 0) and the rest are deleted unrun (counted in the second value)."""
@@ -241,17 +220,17 @@ def drain(counter: CallCounter, run_all: set[str], sample: int) -> tuple[list[Un
             kind = body["kind"]
             if kind in run_all or not sample or ran[kind] < sample:
                 ran[kind] += 1
-                counter.take()
+                calls.clear()
                 started = time.perf_counter()
                 result = work.run(body)
-                runs.append(UnitRun(kind, time.perf_counter() - started, counter.take(), result))
+                runs.append(UnitRun(kind, time.perf_counter() - started, calls.take(), result))
             else:
                 skipped[kind] += 1
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return runs, skipped
 
 
-def run_job(logical_id: str, sites: int, now: datetime, counter: CallCounter, sample: int) -> JobRun:
+def run_job(logical_id: str, sites: int, now: datetime, calls: AwsCalls, sample: int) -> JobRun:
     from tests.support.handlers import FakeLambdaContext, load_handler_module
 
     load_handler_module("WorkUnitsFunction")  # registers the units
@@ -261,11 +240,11 @@ def run_job(logical_id: str, sites: int, now: datetime, counter: CallCounter, sa
         "source": "aws.events",
         "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    counter.take()
+    calls.clear()
     started = time.perf_counter()
     handler(event, FakeLambdaContext(), clock=lambda: now)
-    job = JobRun(logical_id, sites, time.perf_counter() - started, counter.take())
-    job.units, job.not_run = drain(counter, JOBS[logical_id][0], sample)
+    job = JobRun(logical_id, sites, time.perf_counter() - started, calls.take())
+    job.units, job.not_run = drain(calls, JOBS[logical_id][0], sample)
     return job
 
 
@@ -341,7 +320,7 @@ def bench_jobs(sizes: list[int], items: int, due: int, failed: int, sample: int,
     from local.moto_memory import untracked_moto_records
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    counter = CallCounter()
+    calls = AwsCalls()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -349,7 +328,6 @@ def bench_jobs(sizes: list[int], items: int, due: int, failed: int, sample: int,
         endpoint = f"http://{host}:{port}"
         os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "PublisherBench"
         os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
-        counter.install()
         print(
             f"Jobs at scale on moto: per site {items} waiting, {due} due, {failed} failed items; "
             f"sites {sizes}; units per site or page run: "
@@ -358,7 +336,12 @@ def bench_jobs(sizes: list[int], items: int, due: int, failed: int, sample: int,
         print(page_sizes())
         first: dict[str, JobRun] = {}
         quiet = io.StringIO()
-        with atomic_moto_writes(), untracked_moto_records(), contextlib.redirect_stdout(quiet):
+        with (
+            intercepting(calls),
+            atomic_moto_writes(),
+            untracked_moto_records(),
+            contextlib.redirect_stdout(quiet),
+        ):
             for size in sizes:
                 fresh_tables(endpoint)  # each size from empty tables: every site's work still to do
                 now = datetime.now(UTC).replace(microsecond=0)
@@ -368,7 +351,7 @@ def bench_jobs(sizes: list[int], items: int, due: int, failed: int, sample: int,
                 with contextlib.redirect_stdout(sys.__stdout__):
                     print(f"{size} sites: written in {wrote:.0f} s")
                 for logical_id in jobs:
-                    job = run_job(logical_id, size, now, counter, sample)
+                    job = run_job(logical_id, size, now, calls, sample)
                     with contextlib.redirect_stdout(sys.__stdout__):
                         report(job, first.get(logical_id))
                     first.setdefault(logical_id, job)

@@ -1,6 +1,6 @@
 """Scheduling benchmark: slot assignment throughput (pure function) and DynamoDB calls per scheduled
-item, for the 15-minute job and for `POST /content/{id}/schedule/` (on moto, counted with botocore's
-`before-call.dynamodb.*` event on every session pynamodb creates).
+item, for the 15-minute job and for `POST /content/{id}/schedule/` (on moto, counted by
+scripts/aws_calls.py at botocore's `BaseClient._make_api_call`; a transaction is one call).
 
     .venv/bin/python scripts/bench_scheduling.py [--sites 100 --items 100]
 
@@ -22,6 +22,7 @@ sys.path[:0] = [str(ROOT / "layers" / "publisher"), str(ROOT)]
 
 from publisher.domain.publishing_settings import PublishingSettings  # noqa: E402
 from publisher.domain.slots import assign_slots  # noqa: E402
+from scripts.aws_calls import AwsCalls, intercepting  # noqa: E402
 
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo", "Australia/Sydney"]
 
@@ -69,31 +70,6 @@ def bench_pure(sites: int, items: int) -> None:
     )
 
 
-class CallCounter:
-    """Counts DynamoDB API calls by operation through botocore's before-call event."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-
-    def __call__(self, model, **_kwargs) -> None:
-        self.calls[model.name] += 1
-
-    def install(self) -> None:
-        import botocore.session
-        import pynamodb.connection.base as pynamodb_base
-
-        def counted_session() -> botocore.session.Session:
-            session = botocore.session.get_session()
-            session.register("before-call.dynamodb", self)
-            return session
-
-        pynamodb_base.get_session = counted_session
-
-    def take(self) -> Counter[str]:
-        calls, self.calls = self.calls, Counter()
-        return calls
-
-
 def _report(label: str, calls: Counter[str], items: int) -> None:
     total = sum(calls.values())
     detail = ", ".join(f"{name} {count / items:.2f}" for name, count in sorted(calls.items()))
@@ -109,8 +85,7 @@ def bench_calls(sites: int, items: int) -> None:
     from publisher import bootstrap
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    counter = CallCounter()
-    counter.install()
+    calls = AwsCalls("dynamodb")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -120,12 +95,13 @@ def bench_calls(sites: int, items: int) -> None:
         os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "PublisherBench"
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         bootstrap.reset()
-        _bench_calls(counter, sites, items)
+        with intercepting(calls):
+            _bench_calls(calls, sites, items)
     finally:
         server.stop()
 
 
-def _bench_calls(counter: CallCounter, sites: int, items: int) -> None:
+def _bench_calls(calls: AwsCalls, sites: int, items: int) -> None:
     import contextlib
     import io
 
@@ -158,7 +134,7 @@ def _bench_calls(counter: CallCounter, sites: int, items: int) -> None:
 
     for index in range(sites):
         site_with_content(f"Auto {index}", auto=True)
-    counter.take()
+    calls.clear()
     event = {
         "detail-type": "Scheduled Event",
         "source": "aws.events",
@@ -169,14 +145,14 @@ def _bench_calls(counter: CallCounter, sites: int, items: int) -> None:
     with contextlib.redirect_stdout(io.StringIO()):
         handler(event, FakeLambdaContext())
         summary = totals(run_units())  # the job's units: the sites' scheduling
-    job_calls = counter.take()
+    job_calls = calls.take()
 
     manual = site_with_content("Manual", auto=False)
-    counter.take()
+    calls.clear()
     statuses = Counter(
         call("POST", f"/api/v1/content/{cid}/schedule/", token=owner, body={}).status for cid in manual
     )
-    api_calls = counter.take()
+    api_calls = calls.take()
 
     print(f"(b) DynamoDB calls per scheduled item (moto; {sites} sites x {items} items for the job)")
     _report(

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.integration.scheduling_support import create_content, create_site, force_site_status, put_settings
-from tests.integration.test_content_bulk import count_dynamodb_calls
 from tests.support.apigw import call
+from tests.support.aws_calls import record_calls
 from tests.support.fixtures import token
 
 RANGE = {"start": "2027-03-01", "end": "2027-04-01"}
@@ -159,12 +159,12 @@ def test_given_more_sites_than_the_bound_then_the_all_sites_view_asks_for_a_site
 
 def test_dynamodb_calls_per_site_of_an_all_sites_view(owner, two_zones, monkeypatch):
     """Measures (and bounds) what one more (empty) site costs an all-sites view, for the report."""
-    sent = count_dynamodb_calls(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     def calls(path: str, query: dict) -> int:
         sent.clear()
         assert call("GET", path, token=owner, query=query).status == 200
-        return len(sent)
+        return sent.count()
 
     views = {"calendar": ("/api/v1/publisher/calendar/", RANGE), "queue": ("/api/v1/publisher/queue/", {})}
     two = {name: calls(*view) for name, view in views.items()}

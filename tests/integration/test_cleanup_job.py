@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
 from publisher.domain.publishing import MAX_CLEANUP_RETRIES
 from publisher.services.cleanup import STUCK
@@ -29,6 +28,7 @@ from tests.integration.publishing_support import (
     run_job,
 )
 from tests.support.apigw import call
+from tests.support.aws_calls import record_calls
 
 JOB = "CleanupFailedPublicationsFunction"
 
@@ -253,17 +253,12 @@ def test_given_a_retry_then_the_content_records_are_queried_once(aws, site, monk
     """The unit reads the content's records once and hands that reading to the retry's hand-over
     (it queried them twice: once to check the record is current, once to plan the retry)."""
     failed_for_good(aws, site)
-    queries: list[str] = []
-    make_api_call = BaseClient._make_api_call
-
-    def recording(client, operation, params):
-        if operation == "Query" and params.get("IndexName") == "content-index":
-            queries.append(params["TableName"])
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     summary = run_job(JOB, later())
 
+    queries = [
+        params["TableName"] for params in sent.of("Query") if params.get("IndexName") == "content-index"
+    ]
     assert summary["retried"] == 1
     assert len(queries) == 1 and queries[0].endswith("records"), queries

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
 from publisher.store.models import ContentModel
 from tests.integration.publishing_support import make_content
 from tests.integration.scheduling_support import create_content
 from tests.support.apigw import call
+from tests.support.aws_calls import AwsCalls, record_calls
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "migrate_bodies.py"
 HTML = "<p>" + "Sun, water and patience make tomatoes. " * 60 + "</p>"
@@ -34,21 +34,19 @@ def stored_html(body: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def written_keys(monkeypatch) -> list[str]:
-    """The Content-table keys of every item written from now on (a transaction: each of its items)."""
+def dynamodb_calls(monkeypatch) -> AwsCalls:
+    return record_calls(monkeypatch, "dynamodb")
+
+
+def written_keys(sent: AwsCalls) -> list[str]:
+    """The Content-table keys of every item the calls wrote (a transaction: each of its items)."""
     keys: list[str] = []
-    make_api_call = BaseClient._make_api_call
-
-    def recording(client, operation, params):
-        if client.meta.service_model.service_name == "dynamodb" and operation in WRITES:
-            bodies = [next(iter(entry.values())) for entry in params.get("TransactItems", [])] or [params]
-            for body in bodies:
-                key = body.get("Key") or body.get("Item") or {}
-                if "content_id" in key:
-                    keys.append(key["content_id"]["S"])
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    for params in sent.of(*WRITES):
+        bodies = [next(iter(entry.values())) for entry in params.get("TransactItems", [])] or [params]
+        for body in bodies:
+            key = body.get("Key") or body.get("Item") or {}
+            if "content_id" in key:
+                keys.append(key["content_id"]["S"])
     return keys
 
 
@@ -107,27 +105,27 @@ def test_given_a_body_stored_uncompressed_before_then_it_reads_alike_and_an_edit
     assert stored_html(raw_item(aws, f"body#{created['id']}")) == "<p>New.</p>"
 
 
-def test_given_status_moves_then_only_the_small_item_is_written(aws, owner, site, written_keys):
+def test_given_status_moves_then_only_the_small_item_is_written(aws, owner, site, dynamodb_calls):
     created = create_content(owner, site["id"], html=HTML)
-    written_keys.clear()
+    dynamodb_calls.clear()
 
     for status in ("review", "approved"):
         reply = call("PATCH", f"/api/v1/content/{created['id']}/", token=owner, body={"status": status})
         assert reply.status == 200, reply.body
         assert reply.json["data"]["html"] == HTML
 
-    assert written_keys == [created["id"], created["id"]]
+    assert written_keys(dynamodb_calls) == [created["id"], created["id"]]
 
 
-def test_given_an_edit_of_the_body_then_body_and_hash_change_together(aws, owner, site, written_keys):
+def test_given_an_edit_of_the_body_then_body_and_hash_change_together(aws, owner, site, dynamodb_calls):
     created = create_content(owner, site["id"], html=HTML)
     hash_before = raw_item(aws, created["id"])["content_hash"]["S"]
-    written_keys.clear()
+    dynamodb_calls.clear()
 
     reply = call("PATCH", f"/api/v1/content/{created['id']}/", token=owner, body={"html": "<p>New.</p>"})
 
     assert reply.status == 200 and reply.json["data"]["html"] == "<p>New.</p>"
-    assert sorted(written_keys) == sorted([created["id"], f"body#{created['id']}"])
+    assert sorted(written_keys(dynamodb_calls)) == sorted([created["id"], f"body#{created['id']}"])
     assert stored_html(raw_item(aws, f"body#{created['id']}")) == "<p>New.</p>"
     stored = ContentModel.get(created["id"], consistent_read=True)
     assert stored.content_hash != hash_before
@@ -136,16 +134,16 @@ def test_given_an_edit_of_the_body_then_body_and_hash_change_together(aws, owner
     assert view(owner, created["id"])["html"] == "<p>New.</p>"
 
 
-def test_given_a_taken_slug_then_the_body_put_before_is_deleted_again(aws, owner, site, written_keys):
+def test_given_a_taken_slug_then_the_body_put_before_is_deleted_again(aws, owner, site, dynamodb_calls):
     create_content(owner, site["id"], slug="my-post")
-    written_keys.clear()
+    dynamodb_calls.clear()
 
     reply = call(
         "POST", "/api/v1/content/", token=owner, body={"site_id": site["id"], "title": "x", "slug": "my-post"}
     )
 
     assert reply.status == 409
-    body_keys = [key for key in written_keys if key.startswith("body#")]
+    body_keys = [key for key in written_keys(dynamodb_calls) if key.startswith("body#")]
     assert len(body_keys) == 2  # put, then deleted
     assert raw_item(aws, body_keys[0]) is None
 

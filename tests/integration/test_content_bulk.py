@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.client import BaseClient
 
 from publisher.timeutil import iso
 from tests.integration.publishing_support import s3_site
 from tests.integration.scheduling_support import counters, create_content, create_site, put_settings
 from tests.support.apigw import call
+from tests.support.aws_calls import record_calls
 from tests.support.fixtures import token
 from tests.support.snapshot import writes_nothing
 
@@ -143,34 +143,21 @@ def test_given_a_bad_body_when_acting_in_bulk_then_422_and_nothing_written(aws, 
     assert reply.status == 422, reply.body
 
 
-def count_dynamodb_calls(monkeypatch) -> list[str]:
-    """Every DynamoDB operation sent from now on (one entry per request, a transaction is one)."""
-    sent: list[str] = []
-    make_api_call = BaseClient._make_api_call
-
-    def counting(client, operation, params):
-        if client.meta.service_model.service_name == "dynamodb":
-            sent.append(operation)
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
-    return sent
-
-
 def test_dynamodb_calls_per_bulk_item(aws, owner, site, monkeypatch):
     """Measures (and bounds) the DynamoDB calls one more item costs, for the report."""
     ids = [create_content(owner, site["id"], status="review")["id"] for _ in range(6)]
-    sent = count_dynamodb_calls(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     def calls(body: dict) -> int:
         sent.clear()
         assert bulk(owner, body).status == 200
-        return len(sent)
+        return sent.count()
 
     one = calls({"action": "approve", "ids": ids[:1]})
     five = calls({"action": "approve", "ids": ids[1:6]})
     per_item = (five - one) / 4
-    print(f"approve: {one} DynamoDB calls for 1 item, {five} for 5: {per_item} per item; last: {sent}")
+    last = sent.operations
+    print(f"approve: {one} DynamoDB calls for 1 item, {five} for 5: {per_item} per item; last: {last}")
     # GetItem (content), GetItem (its body, for the view each result carries), UpdateItem (status),
     # PutItem (history entry), GetItem (the site's settings: the view's `local_time`)
     assert per_item == 5

@@ -9,7 +9,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.client import BaseClient
 
 from publisher.bootstrap import ready_store
 from publisher.services import deletion
@@ -35,6 +34,7 @@ from tests.integration.scheduling_support import (
     unique_keys,
 )
 from tests.support.apigw import call
+from tests.support.aws_calls import record_calls
 from tests.support.fixtures import token
 from tests.support.snapshot import writes_nothing
 from tests.support.work_queue import drain_work
@@ -281,24 +281,17 @@ def test_given_online_content_when_deleted_with_retract_then_202_and_the_unit_ta
 def test_dynamodb_calls_per_bulk_delete_item(aws, site, monkeypatch):
     """Measures (and bounds) the DynamoDB calls one more deleted item costs, for the report."""
     ids = [make_content(site).content_id for _ in range(6)]
-    sent: list[str] = []
-    make_api_call = BaseClient._make_api_call
-
-    def counting(client, operation, params):
-        if client.meta.service_model.service_name == "dynamodb":
-            sent.append(operation)
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     def calls(some: list[str]) -> int:
         sent.clear()
         assert all(r["ok"] for r in bulk({"action": "delete", "ids": some}).json["data"]["results"])
-        return len(sent)
+        return sent.count()
 
     one, five = calls(ids[:1]), calls(ids[1:])
     per_item = (five - one) / 4
-    print(f"bulk delete: {one} DynamoDB calls for 1 item, {five} for 5: {per_item} per item; last: {sent}")
+    last = sent.operations
+    print(f"bulk delete: {one} DynamoDB calls for 1 item, {five} for 5: {per_item} per item; last: {last}")
     # GetItem (content), Query (its records), TransactWriteItems (content + slug claim),
     # Query (its records, again after the commit), Query (its history)
     assert per_item == 5

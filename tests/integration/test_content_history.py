@@ -136,16 +136,16 @@ def test_given_viewer_when_reading_history_then_200(aws, owner):
 
 def test_dynamodb_calls_per_history_read(aws, owner, monkeypatch):
     """A page of history is the content's GetItem (tenancy) and one Query, however long it is."""
-    from tests.integration.test_content_bulk import count_dynamodb_calls
+    from tests.support.aws_calls import record_calls
 
     site = s3_site(aws)
     item = create_content(owner, site["id"], status="approved")
     for day in range(3, 6):
         moment = (datetime.now(UTC) + timedelta(days=day)).replace(hour=12, minute=0, second=0, microsecond=0)
         assert schedule(owner, item["id"], {"scheduled_publish_at": iso(moment)}).status == 200
-    sent = count_dynamodb_calls(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     reply = history(owner, item["id"])
 
     assert len(reply.json["data"]) == 3
-    assert sent == ["GetItem", "Query"]
+    assert sent.operations == ["GetItem", "Query"]

@@ -181,24 +181,19 @@ def test_given_a_create_then_its_words_are_put_outside_the_transaction_of_item_a
     aws, owner, site, monkeypatch
 ):
     """A transaction bills each of its items twice: only the item and its slug claim need one."""
-    from botocore.client import BaseClient
+    from tests.support.aws_calls import record_calls
 
-    transactions: list[int] = []
-    word_puts: list[str] = []
     words_key = TitleWordModel.key_of(site["id"])
-    make_api_call = BaseClient._make_api_call
-
-    def recording(client, operation, params):
-        if operation == "TransactWriteItems":
-            transactions.append(len(params["TransactItems"]))
-        elif operation == "PutItem" and params["Item"].get("site_id") == {"S": words_key}:
-            word_puts.append(params["Item"]["period"]["S"].split("#")[0])
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     create_content(owner, site["id"], title="Pruning old roses")
 
+    transactions = [len(params["TransactItems"]) for params in sent.of("TransactWriteItems")]
+    word_puts = [
+        params["Item"]["period"]["S"].split("#")[0]
+        for params in sent.of("PutItem")
+        if params["Item"].get("site_id") == {"S": words_key}
+    ]
     assert transactions == [2]
     assert sorted(word_puts) == ["old", "pruning", "roses"]
     assert len(word_items(aws, site["id"])) == 3
@@ -208,19 +203,19 @@ def test_dynamodb_calls_per_search_and_per_title_change(aws, owner, garden, monk
     """A search is the site's GetItem (tenancy), one Query of the word items, one BatchGetItem of
     the page's content, its bodies and the site's settings; a title change is one transaction (item
     and words together)."""
-    from tests.integration.test_content_bulk import count_dynamodb_calls
+    from tests.support.aws_calls import record_calls
 
     item = create_content(owner, garden["id"], title="Pruning roses")
-    sent = count_dynamodb_calls(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     found = search(owner, garden["id"], "garden tomato")
     assert titles(found) == ["Tomato sauce, from the garden"]
     assert found.json["data"][0]["html"]  # the body, stored apart, comes with each result
-    searching = list(sent)
+    searching = sent.operations
     sent.clear()
     call("PATCH", f"/api/v1/content/{item['id']}/", token=owner, body={"title": "Pruning old roses"})
 
     # + the page's bodies (a GetItem for one item, a BatchGetItem for more) and the site's settings
     # (the view's local_time)
     assert searching == ["GetItem", "Query", "BatchGetItem", "GetItem", "GetItem"]
-    assert sent.count("TransactWriteItems") == 1 and "UpdateItem" not in sent
+    assert sent.count("TransactWriteItems") == 1 and "UpdateItem" not in sent.operations

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from botocore.client import BaseClient
 
 from publisher.destinations.base import PermanentDestinationError
 from publisher.services import deployments
@@ -26,8 +25,8 @@ from tests.integration.publishing_support import (
     webhook_integration,
 )
 from tests.integration.scheduling_support import put_settings
-from tests.integration.test_content_bulk import count_dynamodb_calls
 from tests.support.apigw import call
+from tests.support.aws_calls import record_calls
 from tests.support.fixtures import token
 from tests.support.work_queue import drain_work, invoke_units, receive_work
 
@@ -92,13 +91,13 @@ def test_given_3_or_60_items_then_the_request_makes_the_same_dynamodb_calls_and_
         make_content(small)
     for _ in range(60):
         make_content(large)
-    sent = count_dynamodb_calls(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     replies, calls = [], []
     for site in (small, large):
         sent.clear()
         replies.append(deploy(site["id"]))
-        calls.append(list(sent))
+        calls.append(sent.operations)
 
     assert [reply.status for reply in replies] == [202, 202]
     assert [reply.json["data"]["status"] for reply in replies] == ["pending", "pending"]
@@ -223,18 +222,11 @@ def test_given_more_candidates_than_the_cap_then_409_reading_at_most_cap_plus_on
     site = webhook_site(daily_publish_limit=2)
     for _ in range(40):
         make_content(site)
-    queries: list[tuple[str | None, int | None]] = []
-    make_api_call = BaseClient._make_api_call
-
-    def recording(client, operation, params):
-        if operation == "Query":
-            queries.append((params.get("IndexName"), params.get("Limit")))
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     reply = deploy(site["id"])
 
+    queries = [(params.get("IndexName"), params.get("Limit")) for params in sent.of("Query")]
     assert reply.status == 409 and "daily cap of 2" in reply.json["error"]
     assert [limit for index, limit in queries if index == "site-site-status-index"] == [3]
     listed = call("GET", "/api/v1/publisher/deployments/", token=owner_token(), query={"site_id": site["id"]})

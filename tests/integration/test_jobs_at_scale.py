@@ -10,7 +10,6 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from botocore.client import BaseClient
 
 from local.aws import Stack
 from local.events import scheduled_event
@@ -18,6 +17,7 @@ from publisher.services.scheduling import SCHEDULE_SITE
 from publisher.store.models import AUTO_SHARDS, DUE_SHARDS
 from publisher.timeutil import iso
 from scripts.bench_scale import seed
+from tests.support.aws_calls import AwsCalls, record_calls
 from tests.support.handlers import FakeLambdaContext, load_handler_module
 from tests.support.work_queue import receive_work
 
@@ -29,26 +29,18 @@ JOBS = (
 
 
 @pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def calls(monkeypatch: pytest.MonkeyPatch) -> AwsCalls:
     """Every AWS call sent from now on, as `service:Operation` (pynamodb's calls included)."""
-    sent: list[str] = []
-    make_api_call = BaseClient._make_api_call
-
-    def recording(client: BaseClient, operation: str, params: dict) -> object:
-        sent.append(f"{client.meta.service_model.service_name}:{operation}")
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
-    return sent
+    return record_calls(monkeypatch)
 
 
-def invocation_calls(logical_id: str, now: datetime, calls: list[str]) -> Counter[str]:
+def invocation_calls(logical_id: str, now: datetime, calls: AwsCalls) -> Counter[str]:
     """The calls of one invocation of a scheduled job, with its EventBridge event."""
     handler = load_handler_module(logical_id).lambda_handler
     event = scheduled_event(f"arn:aws:events:us-east-1:123456789012:rule/{logical_id}", now)
     calls.clear()
     handler(event, FakeLambdaContext(), clock=lambda: now)
-    return Counter(calls)
+    return Counter(calls.operations)
 
 
 def drain_visible(aws: Stack) -> list[dict]:
@@ -62,7 +54,7 @@ def drain_visible(aws: Stack) -> list[dict]:
     return taken
 
 
-def test_each_jobs_invocation_makes_the_same_calls_at_10_and_100_sites(aws: Stack, calls: list[str]) -> None:
+def test_each_jobs_invocation_makes_the_same_calls_at_10_and_100_sites(aws: Stack, calls: AwsCalls) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     seed(0, 10, items=2, due=1, failed=1, now=now)
     at_10 = {job: invocation_calls(job, now, calls) for job in JOBS}
@@ -83,18 +75,18 @@ def test_each_jobs_invocation_makes_the_same_calls_at_10_and_100_sites(aws: Stac
     }
 
 
-def site_unit_calls(site_id: str, now: datetime, calls: list[str]) -> tuple[Counter[str], dict]:
+def site_unit_calls(site_id: str, now: datetime, calls: AwsCalls) -> tuple[Counter[str], dict]:
     """The calls of one site's scheduling unit, run as WorkUnitsFunction runs it; its summary."""
     from publisher.services import work
 
     load_handler_module("WorkUnitsFunction")  # registers the units
     calls.clear()
     summary = work.run({"kind": SCHEDULE_SITE, "payload": {"site_id": site_id, "now": iso(now)}})
-    return Counter(calls), summary
+    return Counter(calls.operations), summary
 
 
 def test_a_sites_scheduling_unit_makes_the_same_calls_whatever_the_number_of_sites(
-    aws: Stack, calls: list[str]
+    aws: Stack, calls: AwsCalls
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     [first, *_] = seed(0, 10, items=3, due=0, failed=0, now=now)

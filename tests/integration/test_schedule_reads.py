@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from botocore.client import BaseClient
-
 from publisher.bootstrap import ready_store
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.services import handover
@@ -21,30 +19,30 @@ from publisher.store.models import UsageCounterModel
 from publisher.timeutil import iso
 from tests.integration.publishing_support import make_content, webhook_integration
 from tests.integration.scheduling_support import create_content, create_site, put_settings, schedule
+from tests.support.aws_calls import AwsCalls, record_calls
 
 HISTORY = 40
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 CAPS = {"daily_publish_limit": 60, "weekly_publish_limit": 300, "monthly_publish_limit": 1000}
 
 
-def count_reads(monkeypatch) -> list[tuple[str, int]]:
-    """(operation, items it read back) for every DynamoDB call sent from now on. A slot minutes
-    away is handed to the queue at once, and whether it is depends on each site's jitter: that
-    hand-over is not scheduling's read, so it is left out here."""
+def record_reads(monkeypatch) -> AwsCalls:
+    """Every DynamoDB call sent from now on. A slot minutes away is handed to the queue at once,
+    and whether it is depends on each site's jitter: that hand-over is not scheduling's read, so it
+    is left out here."""
     monkeypatch.setattr(handover, "hand_over_if_soon", lambda item, now: False)
-    sent: list[tuple[str, int]] = []
-    make_api_call = BaseClient._make_api_call
+    return record_calls(monkeypatch, "dynamodb")
 
-    def counting(client, operation, params):
-        reply = make_api_call(client, operation, params)
-        if client.meta.service_model.service_name == "dynamodb":
-            items = reply.get("Count", 1 if "Item" in reply else 0)
-            items += sum(len(found) for found in reply.get("Responses", {}).values())
-            sent.append((operation, items))
-        return reply
 
-    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
-    return sent
+def items_read(sent: AwsCalls) -> list[tuple[str, int]]:
+    """(operation, items it read back) for every call that answered."""
+    counted = []
+    for call in sent.calls:
+        if call.reply is not None:
+            items = call.reply.get("Count", 1 if "Item" in call.reply else 0)
+            items += sum(len(found) for found in call.reply.get("Responses", {}).values())
+            counted.append((call.operation, items))
+    return counted
 
 
 def site_with_history(owner: str, published: int, *, auto: bool = False) -> dict:
@@ -89,14 +87,14 @@ def test_given_history_this_month_when_scheduling_one_more_through_the_api_then_
 ):
     sites = {history: site_with_history(owner, history) for history in HISTORIES}
     items = {history: create_content(owner, site["id"], status="approved") for history, site in sites.items()}
-    sent = count_reads(monkeypatch)
+    sent = record_reads(monkeypatch)
 
     reads = {}
     for history in HISTORIES:
         sent.clear()
         reply = schedule(owner, items[history]["id"], {})
         assert reply.status == 200, reply.body
-        reads[history] = list(sent)
+        reads[history] = items_read(sent)
 
     print(f"schedule API, (operation, items read) with {HISTORIES} published: {reads}")
     assert_reads_independent_of_history(reads)
@@ -108,14 +106,14 @@ def test_given_history_this_month_when_the_job_schedules_a_site_then_it_reads_as
     sites = {history: site_with_history(owner, history, auto=True) for history in HISTORIES}
     for site in sites.values():
         create_content(owner, site["id"], status="approved")
-    sent = count_reads(monkeypatch)
+    sent = record_reads(monkeypatch)
 
     reads = {}
     for history, site in sites.items():
         sent.clear()
         summary = schedule_site_unit({"site_id": site["id"], "now": iso(datetime.now(UTC))})
         assert summary["scheduled"] == 1, summary
-        reads[history] = list(sent)
+        reads[history] = items_read(sent)
 
     print(f"schedule-site unit, (operation, items read) with {HISTORIES} published: {reads}")
     assert_reads_independent_of_history(reads)

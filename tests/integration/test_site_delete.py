@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
 from publisher.services import deletion
 from tests.integration.publishing_support import (
@@ -25,6 +24,7 @@ from tests.integration.publishing_support import (
 )
 from tests.integration.scheduling_support import create_content, put_settings
 from tests.support.apigw import call
+from tests.support.aws_calls import record_calls
 from tests.support.fixtures import stored, token
 from tests.support.snapshot import writes_nothing
 from tests.support.work_queue import drain_work
@@ -54,19 +54,6 @@ def mentions(aws, site_id: str) -> dict[str, list[str]]:
         if hits:
             found[table] = hits
     return found
-
-
-def dynamodb_operations(monkeypatch) -> list[str]:
-    sent: list[str] = []
-    make_api_call = BaseClient._make_api_call
-
-    def counting(client, operation, params):
-        if client.meta.service_model.service_name == "dynamodb":
-            sent.append(operation)
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
-    return sent
 
 
 def furnished(aws) -> tuple[dict, list[str]]:
@@ -124,11 +111,11 @@ def test_given_a_furnished_site_when_deleted_then_everything_under_it_goes_in_pa
     reused = create_site(name="Garden again", slug=site["slug"])  # the slug is free at once
     assert call("GET", f"/api/v1/content/{content_ids[0]}/", token=owner_token()).status == 200  # not yet
 
-    operations = dynamodb_operations(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
     units = drain_work(aws)
 
     assert units > 7  # one unit per page and phase: PAGE=2 makes the content phase take several
-    assert "Scan" not in operations
+    assert "Scan" not in sent.operations
     assert mentions(aws, site["id"]) == {}
     for content_id in content_ids:
         assert mentions(aws, content_id) == {}

@@ -1,6 +1,7 @@
 """What one publication costs the worker in AWS calls (issue 16): five DynamoDB calls per
-publish-now message to one destination (six for a scheduled one, whose claim moves the content), one KMS Decrypt per integration while its credentials are unchanged
-(a bounded cache per warm container), and no DescribeTable at a cold start."""
+publish-now message to one destination (six for a scheduled one, whose claim moves the content),
+one KMS Decrypt per integration while its credentials are unchanged (a bounded cache per warm
+container), and no DescribeTable at a cold start."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
 from local.events import scheduled_event
 from publisher.bootstrap import ready_store
@@ -34,6 +34,7 @@ from tests.integration.publishing_support import (
 from tests.integration.scheduling_support import create_content, put_settings, schedule
 from tests.integration.test_schedule_destinations import ALL_DAYS, sent_messages
 from tests.support.apigw import call
+from tests.support.aws_calls import record_calls
 from tests.support.handlers import FakeLambdaContext, load_handler_module
 
 
@@ -42,28 +43,11 @@ def site(webhook_site):
     return webhook_site
 
 
-def aws_calls(monkeypatch) -> list[str]:
-    """Every AWS operation sent from now on, as `service:Operation` (a transaction is one)."""
-    sent: list[str] = []
-    make_api_call = BaseClient._make_api_call
-
-    def recording(client, operation, params):
-        sent.append(f"{client.meta.service_model.service_name}:{operation}")
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
-    return sent
-
-
 def publish(*content_ids: str) -> None:
     for content_id in content_ids:
         body = {"content_id": content_id, "override_limits": True}  # past the site's daily cap of 3
         reply = call("POST", "/api/v1/publisher/publish/", token=owner_token(), body=body)
         assert reply.status == 202, reply.body
-
-
-def dynamodb(sent: list[str]) -> Counter:
-    return Counter(name.split(":", 1)[1] for name in sent if name.startswith("dynamodb:"))
 
 
 class Clock:
@@ -83,11 +67,11 @@ def test_given_one_destination_then_a_publication_costs_the_worker_five_dynamodb
     publish(content.content_id)
     worker = PublishWorker(factory=recording_factory(RemoteSite()))
     messages = receive(aws)
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     invoke_worker(aws, messages, worker)
 
-    calls = dynamodb(sent)
+    calls = Counter(sent.operations)
     assert content_now(content.content_id).site_status == "published"
     print(f"worker, one message to one destination: {sum(calls.values())} DynamoDB calls {dict(calls)}")
     # one read of record, content, site and integrations; the claim; the record's outcome; the
@@ -113,15 +97,15 @@ def test_given_two_enabled_destinations_then_the_worker_reads_the_other_record_b
     messages = receive(aws)
     assert len(messages) == 2
     worker = PublishWorker(factory=recording_factory(RemoteSite()))
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     invoke_worker(aws, messages[:1], worker)
-    first = dynamodb(sent)["Query"]
+    first = sent.count("Query")
     assert content_now(content.content_id).site_status == "publishing"  # the other one is pending
     sent.clear()
     invoke_worker(aws, messages[1:], worker)
 
-    assert first == dynamodb(sent)["Query"] == 1  # each message: the content's records, to settle
+    assert first == sent.count("Query") == 1  # each message: the content's records, to settle
     assert content_now(content.content_id).site_status == "published"
 
 
@@ -129,7 +113,7 @@ def test_given_ten_messages_to_one_integration_then_kms_decrypts_its_credentials
     contents = [make_content(site, slug=f"cached-{index}") for index in range(10)]
     publish(*(content.content_id for content in contents))
     worker = PublishWorker(factory=recording_factory(RemoteSite()))
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch)
 
     assert drain(aws, worker) == 10
 
@@ -149,7 +133,7 @@ def test_given_credentials_saved_again_then_the_next_message_decrypts_the_new_on
     worker = PublishWorker(factory=factory)
     first, second = make_content(site, slug="before"), make_content(site, slug="after")
     publish(first.content_id)
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch)
     invoke_worker(aws, receive(aws), worker)
     rotated = {
         "config": {"url": "https://hooks.example.com/publisher"},
@@ -178,7 +162,7 @@ def test_given_the_cache_time_passed_or_a_refusal_then_the_credentials_are_decry
     )
     slugs = ["first", "within-the-time", "after-the-time", "refused", "after-the-refusal"]
     contents = {slug: make_content(site, slug=slug) for slug in slugs}
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch)
     decrypts = []
     for slug in slugs:
         if slug == "after-the-time":
@@ -198,7 +182,7 @@ def test_a_cold_start_makes_no_describe_table_call(aws, site, monkeypatch):
     ready_store()
     for model, _ in TABLES.values():
         model._connection = None  # as in a new container
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch)
 
     reply = call(
         "POST",
@@ -217,8 +201,8 @@ def test_a_cold_start_makes_no_describe_table_call(aws, site, monkeypatch):
         FakeLambdaContext(),
     )
 
-    assert any(name.startswith("dynamodb:") for name in sent)
-    assert [name for name in sent if name.endswith(":DescribeTable")] == []
+    assert any(name.startswith("dynamodb:") for name in sent.operations)
+    assert [name for name in sent.operations if name.endswith(":DescribeTable")] == []
 
 
 def test_given_a_scheduled_publication_then_the_worker_makes_six_dynamodb_calls(
@@ -236,11 +220,11 @@ def test_given_a_scheduled_publication_then_the_worker_makes_six_dynamodb_calls(
     run_job("ProcessScheduledPublicationsFunction", when - timedelta(minutes=2))
     [entry] = entries
     delivery = Delivery(message=PublishMessage.model_validate_json(entry["MessageBody"]))
-    sent = aws_calls(monkeypatch)
+    sent = record_calls(monkeypatch, "dynamodb")
 
     outcome = PublishWorker(factory=recording_factory(RemoteSite())).process(delivery)
 
-    calls = dynamodb(sent)
+    calls = Counter(sent.operations)
     assert outcome == "published"
     assert content_now(content["id"]).site_status == "published"
     print(

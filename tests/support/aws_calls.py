@@ -7,6 +7,9 @@ send each operation; it also sees the reply, which names the KMS key a Decrypt u
 attributed to the function in `running_function` — set around a handler by `invoking(...)` and
 by the local runner's single entry point, `Functions.invoke` (wrapped, not changed). Calls made
 outside any handler (test setup) are not recorded.
+
+`record_calls` records every call a test makes, with scripts/aws_calls.py's recorder (the one the
+benchmarks use).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from botocore.client import BaseClient
 
 from local.aws import ACCOUNT
 from local.functions import Functions
+from scripts.aws_calls import AwsCalls, Send, through
 
 running_function: ContextVar[str | None] = ContextVar("running_function", default=None)
 
@@ -120,19 +124,25 @@ def required(
     return [(action, "*")]
 
 
+def record_calls(monkeypatch: pytest.MonkeyPatch, service: str | None = None) -> AwsCalls:
+    """From now until the test ends, record every AWS call sent (with `service`: only its calls)."""
+    calls = AwsCalls(service)
+    monkeypatch.setattr(BaseClient, "_make_api_call", through(calls))
+    return calls
+
+
 def record_aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[AwsCall]:
     """From now until the test ends, append every call a handler makes to the returned list."""
     calls: list[AwsCall] = []
-    make_api_call = BaseClient._make_api_call
     invoke = Functions.invoke
 
-    def recording_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+    def recording_call(send: Send, client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         function = running_function.get()
         if function is None:
-            return make_api_call(client, operation, params)
+            return send(client, operation, params)
         reply = None
         try:
-            reply = make_api_call(client, operation, params)
+            reply = send(client, operation, params)
             return reply
         finally:
             service = client.meta.service_model.service_name
@@ -143,6 +153,6 @@ def record_aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[AwsCall]:
         with invoking(logical_id):
             return invoke(self, logical_id, *args, **kwargs)
 
-    monkeypatch.setattr(BaseClient, "_make_api_call", recording_call)
+    monkeypatch.setattr(BaseClient, "_make_api_call", through(recording_call))
     monkeypatch.setattr(Functions, "invoke", attributed_invoke)
     return calls

@@ -23,12 +23,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from botocore.client import BaseClient
 
 from local.aws import Stack
 from publisher.destinations.http import GuardedSession
 from tests.integration.publishing_support import invoke_worker, owner_token, receive
 from tests.support.apigw import call
+from tests.support.aws_calls import record_calls
 
 STEPS = ("publish", "publish unchanged", "edit + publish", "retract", "republish")
 STORY = ["published", "unchanged", "updated", "retracted", "published"]
@@ -73,18 +73,15 @@ class S3Calls:
     """Every S3 operation Publisher makes on one bucket: (operation, key)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, bucket: str) -> None:
-        self.sent: list[tuple[str, str]] = []
-        make_api_call = BaseClient._make_api_call
-
-        def counted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-            if client.meta.service_model.service_name == "s3" and params.get("Bucket") == bucket:
-                self.sent.append((operation, str(params.get("Key", ""))))
-            return make_api_call(client, operation, params)
-
-        monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+        self.bucket = bucket
+        self.sent = record_calls(monkeypatch, "s3")
 
     def __call__(self) -> list[tuple[str, Any]]:
-        return list(self.sent)
+        return [
+            (call.operation, str(call.params.get("Key", "")))
+            for call in self.sent.calls
+            if call.params.get("Bucket") == self.bucket
+        ]
 
 
 @dataclass
