@@ -19,24 +19,16 @@ from tests.integration.publishing_support import (
     recording_factory,
     records_of,
     run_job,
-    s3_site,
-    webhook_integration,
 )
-from tests.integration.scheduling_support import create_content, put_settings, schedule, stored_content
-from tests.integration.test_schedule_destinations import ALL_DAYS, sent_messages
+from tests.integration.scheduling_support import create_content, schedule, stored_content
+from tests.integration.test_schedule_destinations import sent_messages, site_with_two_destinations
 
 JOB = "ProcessScheduledPublicationsFunction"
 
 
 @pytest.fixture
 def site(aws, owner):
-    """A site with two enabled integrations (s3 and webhook) and no slot rules in the way."""
-    site = s3_site(aws)
-    webhook_integration(site["id"])
-    put_settings(
-        owner, site["id"], publish_days=ALL_DAYS, publish_time_slots=[{"start": "00:00", "end": "23:59"}]
-    )
-    return site
+    return site_with_two_destinations(aws, owner)
 
 
 def handed_over(owner, site) -> tuple[str, list[Delivery]]:

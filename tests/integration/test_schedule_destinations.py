@@ -36,15 +36,19 @@ JOB = "ProcessScheduledPublicationsFunction"
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-@pytest.fixture
-def site(aws, owner):
+def site_with_two_destinations(stack, owner) -> dict:
     """A site with two enabled integrations (s3 and webhook) and no slot rules in the way."""
-    site = s3_site(aws)
+    site = s3_site(stack)
     webhook_integration(site["id"])
     put_settings(
         owner, site["id"], publish_days=ALL_DAYS, publish_time_slots=[{"start": "00:00", "end": "23:59"}]
     )
     return site
+
+
+@pytest.fixture
+def site(aws, owner):
+    return site_with_two_destinations(aws, owner)
 
 
 @pytest.fixture
