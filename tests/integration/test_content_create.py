@@ -219,6 +219,29 @@ def test_given_an_orphan_claim_then_the_create_takes_it_over(aws, owner, site, a
     assert raw_item(aws, content_id) is not None
 
 
+def test_given_two_creates_taking_over_one_orphan_then_one_wins(aws, owner, site, monkeypatch):
+    """The take-over is conditioned on the orphan's claim as read: the later one finds it changed."""
+    key = slug_key(site["id"], "tomatoes")
+    put_claim(aws, key, "01ORPHANOWNERGONE000000000", iso(utcnow() - timedelta(hours=1)))
+    rival = new_item(site, slug="tomatoes", title="Rival tomatoes")
+    claim_puts = []
+
+    def rival_takes_over_first(operation, params):
+        if is_claim_put(aws, operation, params) and params["Item"]["owner_id"]["S"] != rival.content_id:
+            claim_puts.append(params.get("ConditionExpression"))
+            if len(claim_puts) == 2:  # our take-over, after reading the orphan
+                store.create_content(rival)
+
+    hook(monkeypatch, before=rival_takes_over_first)
+
+    reply = post(owner, site["id"], slug="tomatoes")
+
+    assert reply.status == 409 and reply.json["error"] == SLUG_TAKEN
+    assert len(claim_puts) == 2
+    assert unique_keys(aws, "content-slug#") == {key: rival.content_id}
+    assert raw_item(aws, rival.content_id) is not None
+
+
 def test_given_a_fresh_claim_without_its_content_then_409(aws, owner, site):
     """Within ORPHAN_GRACE the claim may belong to a create in flight."""
     key = slug_key(site["id"], "tomatoes")
