@@ -5,8 +5,8 @@
 
 Without --api it starts `python -m local start --no-schedules` on free loopback ports and stops it
 afterwards. Loopback only, a bounded number of requests per measurement. `--lost-writes` instead
-creates content from concurrent clients (titles repeat, so slug claims collide and transactions
-are cancelled) and reads every acknowledged item back: an item that is gone is a lost write.
+creates content from concurrent clients (titles repeat, so slug claims collide and creates are
+refused and retried) and reads every acknowledged item back: an item that is gone is a lost write.
 """
 
 from __future__ import annotations

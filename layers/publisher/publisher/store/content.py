@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from publisher.domain.statuses import SCHEDULE, UNSCHEDULE, ContentStatus, SiteStatus
@@ -28,6 +28,7 @@ from publisher.store import history, search
 from publisher.store.changes import actions_for
 from publisher.store.common import (
     BUSY,
+    condition_failed,
     conditional_delete,
     conditional_save,
     conditional_update,
@@ -39,7 +40,7 @@ from publisher.store.common import (
 )
 from publisher.store.models import BODY_FIELDS, ContentBodyModel, ContentModel, UniqueKeyModel
 from publisher.store.usage import Reservation, add_one, release_keys
-from publisher.timeutil import parse_iso
+from publisher.timeutil import iso, parse_iso, utcnow
 
 SLUG_TAKEN = "that slug is already used by another content item of this site"
 CHANGED = "the content changed meanwhile; reload it and try again"
@@ -112,7 +113,9 @@ def _without_body(item: ContentModel) -> ContentModel:
 
 
 def _claim(site_id: str, slug: str, content_id: str) -> UniqueKeyModel:
-    return UniqueKeyModel(key=UniqueKeyModel.content_slug(site_id, slug), owner_id=content_id)
+    return UniqueKeyModel(
+        key=UniqueKeyModel.content_slug(site_id, slug), owner_id=content_id, claimed_at=iso(utcnow())
+    )
 
 
 def unclaimed_slugs(site_id: str, candidates: list[str]) -> list[str]:
@@ -122,31 +125,98 @@ def unclaimed_slugs(site_id: str, candidates: list[str]) -> list[str]:
     return [slug for slug, key in zip(candidates, keys, strict=True) if key not in held]
 
 
-def create_content(item: ContentModel) -> None:
-    """Insert the item and claim its slug within its site in one transaction (Conflict if the slug
-    is taken): the two must change together, so that two items never hold one slug.
+ORPHAN_GRACE = timedelta(minutes=5)
+"""How long a slug claim whose content does not exist may still belong to a create in flight (which
+writes its content a few calls after its claim, well within the API's timeout)."""
 
-    The body and the title's search words are put first, each on its own (a transaction bills every
-    item twice): the item that refers to them is written only once they are there (nothing reads a
-    body or a word whose item does not exist), and a refused create deletes them again."""
+
+def past_grace(claimed_at: str | None, now: datetime) -> bool:
+    """Whether a slug claim whose content does not exist is an orphan: claimed more than
+    ORPHAN_GRACE ago, or undated (written before creates claimed first, in the transaction that
+    also wrote its content: only a bug on a delete path can have left it)."""
+    return claimed_at is None or now - parse_iso(claimed_at) > ORPHAN_GRACE
+
+
+def create_content(item: ContentModel) -> None:
+    """Claim the item's slug within its site, then put its body, its title's search words and the
+    item, each a plain conditional PutItem (a transaction would bill every item twice). Conflict
+    (SLUG_TAKEN) when another item holds the slug; nothing is written then.
+
+    Two items never hold one slug: the claim is put only where no claim is, and the item only once
+    its claim is there. The item refers to its body and words, so they are put before it (nothing
+    reads a body or a word whose item does not exist). A refused or failed item put gives back the
+    claim and deletes body and words; only a crash in between leaves a claim without its item, which
+    the next create of that slug takes over once ORPHAN_GRACE has passed. A put retried by botocore
+    after its reply was lost fails its condition on what it wrote itself: that counts as done."""
     item.content_hash = item.fields_hash()
     item.refresh_index_keys()
     claim = _claim(item.site_id, item.slug, item.content_id)
+    _claim_slug(claim)
     small = _without_body(item)
     body = _body_of(item)
-    body.save()
-    words = search.put_words(item.site_id, item.content_id, item.title)
-
-    def write(tx: Any) -> None:
-        tx.save(claim, condition=UniqueKeyModel.key.does_not_exist())
-        tx.save(small, condition=ContentModel.content_id.does_not_exist())
-
+    words: list[Any] = []
     try:
-        transact(write, SLUG_TAKEN)
+        body.save()
+        words = search.put_words(item.site_id, item.content_id, item.title)
+        small.save(condition=ContentModel.content_id.does_not_exist())
     except Exception:
+        if _written(small):
+            return  # the reply of our own put was lost
+        with contextlib.suppress(Conflict):
+            conditional_delete(claim, UniqueKeyModel.owner_id == item.content_id, SLUG_TAKEN)
         body.delete()
         search.delete_words(words)
         raise
+
+
+def _claim_slug(claim: UniqueKeyModel) -> None:
+    """Put a new content's slug claim where no claim is, or over an orphan's (past_grace, its content
+    missing) on the condition that it is still as read; Conflict(SLUG_TAKEN) otherwise."""
+    condition = UniqueKeyModel.key.does_not_exist()
+    for _ in range(2):  # the plain put, then the take-over of what stood in the way
+        try:
+            claim.save(condition=condition)
+            return
+        except PutError as exc:
+            if not condition_failed(exc):
+                raise
+        held = _get_claim(claim.key)
+        if held is not None and held.owner_id == claim.owner_id:
+            return  # ours: the put was retried after its reply was lost
+        if held is not None and not (
+            past_grace(held.claimed_at, utcnow()) and get_content(held.owner_id, with_body=False) is None
+        ):
+            raise Conflict(SLUG_TAKEN)
+        condition = _still(held)
+    raise Conflict(SLUG_TAKEN)
+
+
+def _get_claim(key: str) -> UniqueKeyModel | None:
+    try:
+        return UniqueKeyModel.get(key, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _still(held: UniqueKeyModel | None) -> Condition:
+    """The claim is still as read (None: still absent)."""
+    if held is None:
+        return UniqueKeyModel.key.does_not_exist()
+    if held.claimed_at is None:
+        dated = UniqueKeyModel.claimed_at.does_not_exist()
+    else:
+        dated = UniqueKeyModel.claimed_at == held.claimed_at
+    return (UniqueKeyModel.owner_id == held.owner_id) & dated
+
+
+def _written(small: ContentModel) -> bool:
+    """Whether the item is stored as this create wrote it (same id, hash and creation time)."""
+    stored = get_content(small.content_id, with_body=False)
+    return (
+        stored is not None
+        and stored.content_hash == small.content_hash
+        and stored.created_at == small.created_at
+    )
 
 
 def _unchanged(item: ContentModel) -> Condition:

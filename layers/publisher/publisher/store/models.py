@@ -159,8 +159,10 @@ class SiteModel(_Base):
 
 
 class UniqueKeyModel(_Base):
-    """A claimed unique value (a site slug, a content slug within a site), written in the
-    same transaction as its owner so two owners can never hold one value."""
+    """A claimed unique value (a site slug, a content slug within a site, a site's minute, an s3
+    bucket), written under the condition that no other owner holds it: in the same transaction as
+    its owner, or just before it (a new content's slug, dated by `claimed_at`: see
+    store.content.create_content; a minute)."""
 
     class Meta:
         table_name = "unbound-unique-keys"
@@ -168,6 +170,7 @@ class UniqueKeyModel(_Base):
     key = UnicodeAttribute(hash_key=True)
     owner_id = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)  # minute claims only (slot#…): gone a day after their minute
+    claimed_at = UnicodeAttribute(null=True)  # content slug claims written since creates claim first
 
     @staticmethod
     def site_slug(slug: str) -> str:
