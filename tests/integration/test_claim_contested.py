@@ -22,6 +22,7 @@ from tests.integration.publishing_support import (
 )
 from tests.integration.scheduling_support import create_content, schedule, stored_content
 from tests.integration.test_schedule_destinations import sent_messages, site_with_two_destinations
+from tests.support.apigw import call
 
 JOB = "ProcessScheduledPublicationsFunction"
 
@@ -81,6 +82,12 @@ def test_given_two_destinations_when_the_second_claim_loses_to_the_first_then_it
     assert all(int(record.attempts) == 1 for record in records_of(content_id))
     assert [operation for operation, _ in remote.calls] == ["find", "create", "find", "update"]  # one remote
     assert stored_content(content_id).site_status == "published"
+    # the first worker's claim moved the content; its settle waited for the other destination, so
+    # that move's history entry was written on its own, and the second worker's settle wrote its own
+    entries = call("GET", f"/api/v1/content/{content_id}/history/", token=owner).json["data"]
+    moves = [(entry["from"], entry["to"]) for entry in entries]
+    assert moves[:2] == [("publishing", "published"), ("scheduled", "publishing")]
+    assert moves.count(("scheduled", "publishing")) == 1
 
 
 def test_given_a_duplicate_delivery_when_its_claim_loses_then_it_is_a_no_op(aws, owner, site, monkeypatch):

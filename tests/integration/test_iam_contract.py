@@ -251,7 +251,9 @@ def drive_every_function(stack: Stack) -> None:
     now = datetime.now(UTC)
     run_schedule("ScheduleApprovedContentFunction")
     drain_units(stack)
-    due = make_content(other, site_status="scheduled", scheduled_publish_at=iso(now + timedelta(minutes=2)))
+    # due a few seconds ago: handed over without a delay, so the worker publishes it below (a
+    # scheduled message's claim moves the content, its history entry written with the settle's)
+    due = make_content(other, site_status="scheduled", scheduled_publish_at=iso(now - timedelta(seconds=20)))
     run_schedule("ProcessScheduledPublicationsFunction")
     assert drain_units(stack) == 16  # a hand-over unit and an unpublish unit per due shard
     assert content_now(due.content_id).enqueued_for, due.content_id

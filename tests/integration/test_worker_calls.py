@@ -1,6 +1,6 @@
 """What one publication costs the worker in AWS calls (issue 16): five DynamoDB calls per
-publish-now message to one destination (six for a scheduled one, whose claim moves the content),
-one KMS Decrypt per integration while its credentials are unchanged (a bounded cache per warm
+message to one destination (publish-now, or scheduled, whose claim also moves the content), one
+KMS Decrypt per integration while its credentials are unchanged (a bounded cache per warm
 container), and no DescribeTable at a cold start."""
 
 from __future__ import annotations
@@ -205,12 +205,12 @@ def test_a_cold_start_makes_no_describe_table_call(aws, site, monkeypatch):
     assert [name for name in sent.operations if name.endswith(":DescribeTable")] == []
 
 
-def test_given_a_scheduled_publication_then_the_worker_makes_six_dynamodb_calls(
+def test_given_a_scheduled_publication_then_the_worker_makes_five_dynamodb_calls_too(
     aws, owner, site, monkeypatch
 ):
-    """A scheduled message's claim also moves the content scheduled → publishing, which has its
-    own history entry: one call more than a publish-now message, whose content is already
-    publishing when the API hands it over."""
+    """A scheduled message's claim also moves the content scheduled → publishing (a publish-now
+    message finds it publishing already): that move's history entry is written with the settle's,
+    one BatchWriteItem, and both entries are there."""
     anytime = [{"start": "00:00", "end": "23:59"}]
     put_settings(owner, site["id"], publish_days=ALL_DAYS, publish_time_slots=anytime)
     content = create_content(owner, site["id"], status="approved")
@@ -230,6 +230,12 @@ def test_given_a_scheduled_publication_then_the_worker_makes_six_dynamodb_calls(
     print(
         f"worker, a scheduled message to one destination: {sum(calls.values())} DynamoDB calls {dict(calls)}"
     )
-    # the read; the claim (record and content together); the history entry of the content's move;
-    # the record's outcome; the content settled with its history entry
-    assert calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1, "UpdateItem": 2, "PutItem": 2})
+    # the read; the claim (record and content together); the record's outcome; the content settled;
+    # the history entries of the claim's move and of the settle
+    assert calls == Counter(
+        {"BatchGetItem": 1, "TransactWriteItems": 1, "UpdateItem": 2, "BatchWriteItem": 1}
+    )
+    entries = call("GET", f"/api/v1/content/{content['id']}/history/", token=owner).json["data"]
+    newest = [(entry["from"], entry["to"], entry["actor"]) for entry in entries[:2]]
+    worker = "system:publish-worker"
+    assert newest == [("publishing", "published", worker), ("scheduled", "publishing", worker)]

@@ -25,17 +25,18 @@ goes to the dead-letter queue; a permanent one fails the record at once with its
 
 DynamoDB calls per message with one destination: one BatchGetItem (record and content strongly
 consistent; site and the site's integrations by key, eventually consistent), the claim, the
-record's outcome, the content's settle and its history entry (five); a scheduled message's claim
-also moves the content, whose move has its history entry (six). The other records of the content
-are queried only when another destination is enabled (to settle the content once all have an
-outcome).
+record's outcome, the content's settle and its history entry: five. A scheduled message's claim
+also moves the content; that move's history entry is held back and written with the settle's in
+one BatchWriteItem (five too), or on its own when the message ends without a settle. The other
+records of the content are queried only when another destination is enabled (to settle the
+content once all have an outcome).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,7 +94,15 @@ from publisher.services.records import retract_record
 from publisher.store import content as content_store
 from publisher.store import records as record_store
 from publisher.store.common import read_together, status_condition
-from publisher.store.models import ContentBodyModel, ContentModel, IntegrationModel, RecordModel, SiteModel
+from publisher.store.history import record_all as record_history
+from publisher.store.models import (
+    ContentBodyModel,
+    ContentModel,
+    HistoryEntryModel,
+    IntegrationModel,
+    RecordModel,
+    SiteModel,
+)
 from publisher.store.publication import Change, Check, as_read, update_content, write_together
 from publisher.timeutil import iso, parse_iso, utcnow
 
@@ -140,6 +149,8 @@ class _Work:
     """The record's status before our claim (published: an update; retracted: a restore)."""
     content_hash: str | None = None
     media: dict[str, Any] | None = None
+    held_history: list[HistoryEntryModel] = field(default_factory=list)
+    """The claim's history entry (the content's move to publishing), written with the settle's."""
 
 
 class PublishWorker:
@@ -196,7 +207,7 @@ class PublishWorker:
         if claimed is None:
             logger.info("message is a no-op", extra=found)
             return self._skipped()
-        record, content, previous = claimed
+        record, content, previous, held = claimed
         content_store.attach_body(content, body)
         work = _Work(
             message=message,
@@ -207,27 +218,32 @@ class PublishWorker:
             attempt=int(record.attempts),
             started=now,
             previous=previous,
+            held_history=held,
         )
         try:
-            post = self._publish(work)
-        except RetryableDestinationError as error:
-            return self._retry_later(work, delivery, error)
-        except DestinationError as error:  # refused credentials among them: decrypt them again next time
-            self.vault.forget(content.account_id, content.site_id, message.destination)
-            return self._fail(work, str(error), type(error).__name__)
-        return self._succeed(work, post)
+            try:
+                post = self._publish(work)
+            except RetryableDestinationError as error:
+                return self._retry_later(work, delivery, error)
+            except DestinationError as error:  # refused credentials among them: decrypt them again next time
+                self.vault.forget(content.account_id, content.site_id, message.destination)
+                return self._fail(work, str(error), type(error).__name__)
+            return self._succeed(work, post)
+        finally:
+            record_history(work.held_history)  # the claim's entry, when no settle wrote it
 
     def _claim(
         self, record: RecordModel, content: ContentModel, message: PublishMessage, now: datetime
-    ) -> tuple[RecordModel, ContentModel, str] | None:
+    ) -> tuple[RecordModel, ContentModel, str, list[HistoryEntryModel]] | None:
         """Claim the record and the content's part as read; None when the message is a no-op.
 
         A claim that loses reads both again (strongly consistent) and tries again while the message
         still applies, CLAIM_READS reads in all: another destination's worker may have moved the
         same content from scheduled to publishing between our read and our claim, which leaves our
         record to us.
-        Returns the record and content claimed (with the claim's changes) and the record's status
-        before the claim."""
+        Returns the record and content claimed (with the claim's changes), the record's status
+        before the claim and the history entry of the content's move, held back to be written with
+        the settle's entry (one call for both)."""
         for reads in range(1, CLAIM_READS + 1):
             if reads > 1:
                 record, content = read_together(
@@ -243,10 +259,12 @@ class PublishWorker:
             moved = isinstance(content_part, Change)
             changes, checks = ([change, content_part], []) if moved else ([change], [content_part])
             try:
-                write_together(changes=changes, checks=checks, conflict="claimed elsewhere")
+                held = write_together(
+                    changes=changes, checks=checks, conflict="claimed elsewhere", hold_history=True
+                )
             except Conflict:
                 continue
-            return record, content, previous
+            return record, content, previous, held
         return None
 
     def _publish(self, work: _Work) -> RemotePost | None:
@@ -503,9 +521,11 @@ class PublishWorker:
         changes.update(site_status=move.target.value, site_status_updated_at=iso(now), enqueued_for=None)
         changes.setdefault("next_attempt_at", None)
         condition = status_condition(ContentModel.site_status, move, SiteStatus.PUBLISHING)
+        held, work.held_history = work.held_history, []
         try:
-            update_content(work.content, changes, condition, "settled elsewhere")
+            update_content(work.content, changes, condition, "settled elsewhere", earlier=held)
         except Conflict:
+            work.held_history = held
             logger.info("content settled by another worker", extra={"content_id": work.content.content_id})
 
     def _current_records(self, work: _Work) -> list[RecordModel]:

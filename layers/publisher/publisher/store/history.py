@@ -5,7 +5,7 @@ this context."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from publisher.domain.content import HISTORY_FIELDS, history_action
@@ -56,6 +56,19 @@ def record(entry: HistoryEntryModel | None) -> None:
     """Write an entry made by `entry_for` (nothing when there is none)."""
     if entry is not None:
         entry.save()
+
+
+def record_all(entries: Sequence[HistoryEntryModel | None]) -> None:
+    """Write entries made by `entry_for`: one PutItem for one, one BatchWriteItem for more
+    (unprocessed items retried by pynamodb)."""
+    wanted = [entry for entry in entries if entry is not None]
+    if len(wanted) <= 1:
+        for entry in wanted:
+            entry.save()
+        return
+    with HistoryEntryModel.batch_write() as batch:
+        for entry in wanted:
+            batch.save(entry)
 
 
 def record_event(item: ContentModel, action: str, detail: dict | None = None) -> None:

@@ -17,7 +17,7 @@ from publisher.paging import PageRequest, decode_cursor
 from publisher.store import history
 from publisher.store.changes import actions_for
 from publisher.store.common import BUSY, conditional_update, query_page, run_transaction, status_condition
-from publisher.store.models import ContentModel, RecordModel
+from publisher.store.models import ContentModel, HistoryEntryModel, RecordModel
 from publisher.store.usage import CapFull, Increments, add_increments
 
 BUSY_RETRIES = 5
@@ -39,10 +39,19 @@ def scheduled_for(moment: str) -> Any:
     )
 
 
-def update_content(content: ContentModel, changes: Mapping[str, Any], condition: Any, conflict: str) -> None:
+def update_content(
+    content: ContentModel,
+    changes: Mapping[str, Any],
+    condition: Any,
+    conflict: str,
+    *,
+    earlier: Sequence[HistoryEntryModel] = (),
+) -> None:
+    """A conditional update of the content, then its history entry, written in one call with the
+    `earlier` entries a caller held back (see `write_together`)."""
     entry = history.entry_for(content, changes)
     conditional_update(content, actions_for(content, changes), condition, conflict)
-    history.record(entry)
+    history.record_all([*earlier, entry])
 
 
 @dataclass
@@ -70,10 +79,12 @@ def write_together(
     new_records: Sequence[RecordModel] = (),
     counters: Increments | None = None,
     conflict: str,
-) -> None:
+    hold_history: bool = False,
+) -> list[HistoryEntryModel]:
     """One transaction: every change and new record is written, and every counter of `counters`
     gets its +1 within its cap, or nothing is (CapFull naming the counter that was full, else
-    Conflict)."""
+    Conflict). The content's history entries are written after the commit, or, `hold_history`,
+    returned for the caller to write with its next entry (one call for both)."""
     entries = [
         history.entry_for(change.item, change.changes)
         for change in changes
@@ -99,9 +110,10 @@ def write_together(
             break
         outcome = run_transaction(write)  # lost to another writer of a counter: nothing was written
     if outcome is None:
-        for entry in entries:  # after the commit, not in it: a transaction bills every item twice
-            history.record(entry)
-        return
+        written = [entry for entry in entries if entry is not None]
+        if not hold_history:
+            history.record_all(written)  # after the commit, not in it: a transaction bills every item twice
+        return written if hold_history else []
     caps = dict(counters.reservations) if counters is not None else {}
     if outcome in caps:
         raise CapFull(outcome, caps[outcome])
