@@ -219,6 +219,28 @@ def test_given_an_orphan_claim_then_the_create_takes_it_over(aws, owner, site, a
     assert raw_item(aws, content_id) is not None
 
 
+@pytest.mark.parametrize(
+    ("age", "status"), [(timedelta(minutes=6), 200), (timedelta(minutes=1), 409)], ids=["orphan", "in-flight"]
+)
+def test_given_an_edit_to_a_slug_an_orphan_claim_holds_then_it_is_freed_past_its_grace(
+    aws, owner, site, age, status
+):
+    """An edit's slug swap is a transaction; refused by an orphan claim past its grace, it deletes
+    the orphan (as read) and tries once more. A claim within its grace may be a create in flight."""
+    created = post(owner, site["id"], slug="tomatoes").json["data"]
+    key = slug_key(site["id"], "sun")
+    put_claim(aws, key, "01ORPHANOWNERGONE000000000", iso(utcnow() - age))
+
+    reply = call("PATCH", f"/api/v1/content/{created['id']}/", token=owner, body={"slug": "sun"})
+
+    assert reply.status == status, reply.body
+    claims = unique_keys(aws, "content-slug#")
+    if status == 200:
+        assert claims == {key: created["id"]}
+    else:
+        assert claims == {slug_key(site["id"], "tomatoes"): created["id"], key: "01ORPHANOWNERGONE000000000"}
+
+
 def test_given_two_creates_taking_over_one_orphan_then_one_wins(aws, owner, site, monkeypatch):
     """The take-over is conditioned on the orphan's claim as read: the later one finds it changed."""
     key = slug_key(site["id"], "tomatoes")

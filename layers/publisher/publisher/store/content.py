@@ -183,12 +183,28 @@ def _claim_slug(claim: UniqueKeyModel) -> None:
         held = _get_claim(claim.key)
         if held is not None and held.owner_id == claim.owner_id:
             return  # ours: the put was retried after its reply was lost
-        if held is not None and not (
-            past_grace(held.claimed_at, utcnow()) and get_content(held.owner_id, with_body=False) is None
-        ):
+        if held is not None and not _orphaned(held):
             raise Conflict(SLUG_TAKEN)
         condition = _still(held)
     raise Conflict(SLUG_TAKEN)
+
+
+def _orphaned(held: UniqueKeyModel) -> bool:
+    """Whether a slug claim is an orphan: past its grace, and its content does not exist."""
+    return past_grace(held.claimed_at, utcnow()) and get_content(held.owner_id, with_body=False) is None
+
+
+def _release_orphan(site_id: str, slug: str) -> bool:
+    """Delete the slug's claim if it is an orphan, on the condition that it is still as read;
+    whether it was one (and is gone)."""
+    held = _get_claim(UniqueKeyModel.content_slug(site_id, slug))
+    if held is None or not _orphaned(held):
+        return False
+    try:
+        conditional_delete(held, _still(held), SLUG_TAKEN)
+    except Conflict:
+        return False
+    return True
 
 
 def _get_claim(key: str) -> UniqueKeyModel | None:
@@ -280,7 +296,13 @@ def edit_content(item: ContentModel, changes: dict[str, Any]) -> None:
         elif body_actions:
             tx.update(ContentBodyModel(key=ContentBodyModel.key_of(item.content_id)), actions=body_actions)
 
-    transact(write, SLUG_TAKEN if new_slug != old_slug else CHANGED)
+    try:
+        transact(write, SLUG_TAKEN if new_slug != old_slug else CHANGED)
+    except Conflict:
+        # a new slug held by an orphan claim (a create that died before its item): free it, once
+        if new_slug == old_slug or not _release_orphan(item.site_id, new_slug):
+            raise
+        transact(write, SLUG_TAKEN)
     history.record(entry)
 
 
