@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from local.events import scheduled_event
+from publisher.domain.publishing import LOOKAHEAD
 from publisher.domain.slots import site_jitter
 from publisher.timeutil import iso
 from tests.integration.publishing_support import (
@@ -102,7 +103,9 @@ def test_given_the_job_assigns_a_slot_minutes_away_then_it_is_queued_at_once(aws
     webhook_integration(site["id"])
     now = datetime.now(UTC)
     shift = timedelta(minutes=site_jitter(site["id"]))  # the site's minute inside its window
-    start = (now + timedelta(minutes=5, seconds=65) - shift).replace(second=0, microsecond=0)
+    # the site's slot falls in (now + 5 min, now + 6 min]: past the scheduler's 5-minute margin and
+    # within the immediate hand-over's LOOKAHEAD (6 min) whatever the seconds of `now`
+    start = (now + LOOKAHEAD - shift).replace(second=0, microsecond=0)
     end = start + timedelta(minutes=20)
     if end.date() != start.date():
         pytest.skip("the window would cross midnight UTC")
