@@ -6,6 +6,7 @@ calls whether 10 or 100 sites exist. The data is written as scripts/bench_scale.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -13,6 +14,7 @@ import pytest
 
 from local.aws import Stack
 from local.events import scheduled_event
+from publisher.domain.publishing import LOOKAHEAD
 from publisher.services.scheduling import SCHEDULE_SITE
 from publisher.store.models import AUTO_SHARDS, DUE_SHARDS
 from publisher.timeutil import iso
@@ -98,3 +100,32 @@ def test_a_sites_scheduling_unit_makes_the_same_calls_whatever_the_number_of_sit
     assert summary_10["scheduled"] == summary_100["scheduled"] == 3
     assert at_100 == at_10
     assert sum(n for name, n in at_100.items() if name.startswith("dynamodb:")) > 0
+
+
+def test_a_hand_over_unit_reads_its_pages_sites_together_not_per_item(aws: Stack, calls: AwsCalls) -> None:
+    """Each site's pause and integrations are read for the whole page at once (sites and their
+    integrations by key, 16 sites per BatchGetItem); per item remain the records Query, the
+    transaction and the message. 40 items due on 40 sites, the 8 shards' units run in turn."""
+    from publisher.services import work
+    from publisher.services.process_scheduled import HAND_OVER_DUE
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    seed(0, 40, items=0, due=1, failed=0, now=now)
+    load_handler_module("WorkUnitsFunction")  # registers the units
+    calls.clear()
+    handed = 0
+    for shard in range(DUE_SHARDS):
+        payload = {"shard": shard, "until": iso(now + LOOKAHEAD), "now": now.isoformat(), "sent": time.time()}
+        handed += work.run({"kind": HAND_OVER_DUE, "payload": payload})["enqueued"]
+
+    made = Counter(calls.operations)
+    dynamodb = sum(n for name, n in made.items() if name.startswith("dynamodb:"))
+    print(
+        f"hand-over units, 40 items on 40 sites: {dynamodb / handed:.2f} DynamoDB calls per item {dict(made)}"
+    )
+    assert handed == 40
+    assert made["dynamodb:GetItem"] == 0  # no site read per item
+    assert made["dynamodb:Query"] == DUE_SHARDS + handed  # each shard's page, each item's records
+    assert made["dynamodb:TransactWriteItems"] == handed
+    # each page: its items (the due index is keys-only), then its sites (at most 16 here: one call)
+    assert made["dynamodb:BatchGetItem"] == 2 * DUE_SHARDS

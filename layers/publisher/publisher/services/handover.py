@@ -17,7 +17,7 @@ that fell due while paused through the missed_schedule_policy whatever their lat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from publisher.destinations import DESTINATION_NAMES
 from publisher.domain.publishing import LOOKAHEAD, handover_delay
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.statuses import MISS_SLOT, SiteStatus
@@ -34,8 +35,8 @@ from publisher.services.settings import settings_for
 from publisher.services.slot_claims import assign_next_slots
 from publisher.store import content as content_store
 from publisher.store import sites as sites_store
-from publisher.store.common import status_condition
-from publisher.store.models import ContentModel
+from publisher.store.common import MAX_BATCH_GET, read_together, status_condition
+from publisher.store.models import ContentModel, IntegrationModel, SiteModel
 from publisher.store.publication import Change, scheduled_for, update_content
 from publisher.timeutil import iso, parse_iso, utcnow
 
@@ -75,13 +76,15 @@ def hand_over_one(
     summary: HandoverSummary,
     *,
     held: dict[str, bool] | None = None,
+    integrations: dict[str, list[IntegrationModel]] | None = None,
     missed: bool | None = None,
 ) -> None:
     """Hand one due item to the queue, or apply its site's missed-slot policy first; nothing while
     its site is paused or being deleted (counted `paused`).
 
     `now` is the run's start (grace, records); `clock()` the time of the hand-over (the delay);
-    `settings` and `held` cache each site's settings and pause for the run. `missed` forces
+    `settings`, `held` and `integrations` cache each site's settings, pause and integrations for
+    the run (`read_sites` fills the last two for a page at once). `missed` forces
     (or waives) the missed-slot policy; by default it applies past the grace."""
     if site_is_held(content.site_id, held if held is not None else {}):
         summary.paused += 1
@@ -91,7 +94,8 @@ def hand_over_one(
         content, late, now, settings, summary
     ):
         return
-    targets = enabled_integrations(content.site_id, content.schedule_destinations)
+    read = (integrations or {}).get(content.site_id)
+    targets = enabled_integrations(content.site_id, content.schedule_destinations, read=read)
     if not targets:
         summary.failed += _fail_missed(content, NO_INTEGRATION, now)
         return
@@ -157,12 +161,44 @@ def _report_handed_over(content: ContentModel, targets: list[Any], late: timedel
     )
 
 
+def read_sites(
+    site_ids: Iterable[str], held: dict[str, bool], integrations: dict[str, list[IntegrationModel]]
+) -> None:
+    """Fill a run's `held` and `integrations` caches for these sites: each site and its
+    integrations by key (one per destination), in BatchGetItem calls of up to 100 keys, instead of
+    a GetItem and a Query per item."""
+    wanted = sorted(set(site_ids) - held.keys())
+    keys_per_site = 1 + len(DESTINATION_NAMES)
+    per_call = MAX_BATCH_GET // keys_per_site
+    for start in range(0, len(wanted), per_call):
+        chunk = wanted[start : start + per_call]
+        found = read_together(
+            [
+                key
+                for site_id in chunk
+                for key in [
+                    (SiteModel, site_id),
+                    *((IntegrationModel, site_id, name) for name in DESTINATION_NAMES),
+                ]
+            ]
+        )
+        for index, site_id in enumerate(chunk):
+            site, *items = found[index * keys_per_site : (index + 1) * keys_per_site]
+            held[site_id] = _held(site)
+            integrations[site_id] = sorted(
+                (item for item in items if item is not None), key=lambda item: item.destination
+            )
+
+
+def _held(site: SiteModel | None) -> bool:
+    return site is None or bool(site.publishing_paused) or site.deleting_at is not None
+
+
 def site_is_held(site_id: str, held: dict[str, bool]) -> bool:
     """Whether nothing of the site may be handed over now: publishing paused, or the site is being
     deleted (or gone). `held` caches the answer per site for one run."""
     if site_id not in held:
-        site = sites_store.get_site(site_id)
-        held[site_id] = site is None or bool(site.publishing_paused) or site.deleting_at is not None
+        held[site_id] = _held(sites_store.get_site(site_id))
     return held[site_id]
 
 

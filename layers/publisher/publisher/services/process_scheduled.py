@@ -35,9 +35,9 @@ from publisher.domain.publishing import LOOKAHEAD
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.identity import act_as
 from publisher.services import work
-from publisher.services.handover import HandoverSummary, hand_over_one
+from publisher.services.handover import HandoverSummary, hand_over_one, read_sites
 from publisher.services.unpublishing import hand_over_due_unpublishing
-from publisher.store.models import DUE_SHARDS
+from publisher.store.models import DUE_SHARDS, IntegrationModel
 from publisher.store.publication import due_page
 from publisher.timeutil import iso
 
@@ -120,10 +120,12 @@ def hand_over_due(
     summary = HandoverSummary()
     settings: dict[str, PublishingSettings] = {}
     held: dict[str, bool] = {}  # sites paused or being deleted: their items wait (counted `paused`)
+    integrations: dict[str, list[IntegrationModel]] = {}
     items, cursor = due_page(shard, until, limit, cursor)
+    read_sites((content.site_id for content in items), held, integrations)
     for content in items:
         try:
-            hand_over_one(content, now, clock, settings, summary, held=held)
+            hand_over_one(content, now, clock, settings, summary, held=held, integrations=integrations)
         except Exception:
             summary.errors += 1
             logger.exception(

@@ -58,12 +58,18 @@ again; a published or retracted one keeps its status until the worker claims it)
 PUBLISHABLE = frozenset({ContentStatus.APPROVED, ContentStatus.PUBLISHED})
 
 
-def enabled_integrations(site_id: str, destinations: Sequence[str] | None = None) -> list[IntegrationModel]:
-    """The site's enabled integrations, limited to `destinations` when given."""
+def enabled_integrations(
+    site_id: str,
+    destinations: Sequence[str] | None = None,
+    *,
+    read: Sequence[IntegrationModel] | None = None,
+) -> list[IntegrationModel]:
+    """The site's enabled integrations, limited to `destinations` when given; from `read` (the
+    site's integrations, read already) or read here."""
     wanted = set(destinations) if destinations is not None else None
     return [
         item
-        for item in site_store.integrations_of(site_id)
+        for item in (read if read is not None else site_store.integrations_of(site_id))
         if item.enabled and (wanted is None or item.destination in wanted)
     ]
 
