@@ -262,3 +262,26 @@ def test_given_a_retry_then_the_content_records_are_queried_once(aws, site, monk
     ]
     assert summary["retried"] == 1
     assert len(queries) == 1 and queries[0].endswith("records"), queries
+
+
+def test_given_a_retry_then_site_and_integrations_come_with_the_page_and_no_body_is_read(
+    aws, site, monkeypatch
+):
+    """A unit reads its page's sites and their integrations by key at once (no GetItem of the site
+    and no Query of its integrations per record), and the content without its body (a retry's
+    records and message need none)."""
+    from publisher.store import content as content_store
+
+    content, _ = failed_for_good(aws, site)
+    assert content_store.move_body_apart(content_now(content.content_id))  # as the API writes it
+    sent = record_calls(monkeypatch, "dynamodb")
+
+    summary = run_job(JOB, later())
+
+    assert summary["retried"] == 1
+    print(f"cleanup, one retried record: {sent.count()} DynamoDB calls {sorted(sent.operations)}")
+    got = [(params["TableName"], json.dumps(params["Key"])) for params in sent.of("GetItem")]
+    assert not [table for table, _ in got if table.endswith("-sites")], got
+    assert not [key for _, key in got if "body#" in key], got
+    queried = [params["TableName"] for params in sent.of("Query")]
+    assert not [table for table in queried if table.endswith("-integrations")], queried

@@ -18,7 +18,7 @@ Old data goes by DynamoDB TTL (`expires_at` on settled records and finished depl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,12 +38,12 @@ from publisher.domain.statuses import (
 from publisher.errors import Conflict
 from publisher.identity import act_as
 from publisher.services import work
-from publisher.services.handover import site_is_held
+from publisher.services.handover import read_sites, site_is_held
 from publisher.services.publishing import Dispatch, enabled_integrations, hand_over, start_publishing
 from publisher.store import content as content_store
 from publisher.store import records as store
 from publisher.store.common import status_condition
-from publisher.store.models import DUE_SHARDS, ContentModel, RecordModel
+from publisher.store.models import DUE_SHARDS, ContentModel, IntegrationModel, RecordModel
 from publisher.store.publication import Change, as_read, update_content
 from publisher.timeutil import iso, parse_iso
 
@@ -97,13 +97,15 @@ def clean_up_page(
     act_as("system:cleanup-failed-publications", "system")
     summary = CleanupSummary()
     held: dict[str, bool] = {}
+    integrations: dict[str, list[IntegrationModel]] = {}
     records, cursor = store.needing_attention_page(shard, iso(now), limit, cursor)
+    read_sites((record.site_id for record in records), held, integrations)
     for record in records:
         if site_is_held(record.site_id, held):
             summary.paused += 1
             continue
         try:
-            _attend(record, now, summary)
+            _attend(record, now, summary, integrations.get(record.site_id))
         except Exception:
             summary.errors += 1
             logger.exception(
@@ -115,15 +117,21 @@ def clean_up_page(
     return summary, cursor
 
 
-def _attend(record: RecordModel, now: datetime, summary: CleanupSummary) -> None:
-    content = content_store.get_content(record.content_id)
+def _attend(
+    record: RecordModel,
+    now: datetime,
+    summary: CleanupSummary,
+    integrations: Sequence[IntegrationModel] | None,
+) -> None:
+    """`integrations`: the site's, read with the page (None: read them when needed)."""
+    content = content_store.get_content(record.content_id, with_body=False)  # records need no body
     latest = latest_by_destination(store.records_of_content(record.content_id))
     current = latest.get(record.destination)
     if content is None or current is None or current.record_id != record.record_id:
         _settle(record, now, record.error or "replaced by a later publication", summary)
         return
     if record.status == RecordStatus.PENDING or record.status in REPUBLISHABLE:
-        _resend(record, content, latest, now, summary)
+        _resend(record, content, latest, now, summary, integrations)
         return
     if record.status == RecordStatus.PUBLISHING:
         if parse_iso(record.updated_at) > now - STUCK_AFTER:
@@ -136,7 +144,7 @@ def _attend(record: RecordModel, now: datetime, summary: CleanupSummary) -> None
         store.update_record(record, changes, condition, "changed meanwhile")
         latest[record.destination] = record  # as it is now (failed), for the retry to reuse
         summary.recovered += 1
-    _retry(record, content, latest, now, summary)
+    _retry(record, content, latest, now, summary, integrations)
 
 
 Latest = Mapping[str, RecordModel]
@@ -144,14 +152,19 @@ Latest = Mapping[str, RecordModel]
 
 
 def _resend(
-    record: RecordModel, content: ContentModel, latest: Latest, now: datetime, summary: CleanupSummary
+    record: RecordModel,
+    content: ContentModel,
+    latest: Latest,
+    now: datetime,
+    summary: CleanupSummary,
+    integrations: Sequence[IntegrationModel] | None,
 ) -> None:
     """A pending record whose message never arrived: send it again if the content still wants it."""
     waiting_for = content.scheduled_publish_at
     if content.site_status == SiteStatus.SCHEDULED and content.enqueued_for == waiting_for:
-        outcome = _send(record, content, latest, now, scheduled_for=waiting_for, move=None)
+        outcome = _send(record, content, latest, now, integrations, scheduled_for=waiting_for, move=None)
     elif content.site_status == SiteStatus.PUBLISHING:
-        outcome = _send(record, content, latest, now, scheduled_for=None, move=None)
+        outcome = _send(record, content, latest, now, integrations, scheduled_for=None, move=None)
     elif record.status in REPUBLISHABLE:
         _settle(record, now, "", summary)  # a republish nobody waits for: the record stays as it is
         return
@@ -175,7 +188,12 @@ def _drop(record: RecordModel, summary: CleanupSummary) -> None:
 
 
 def _retry(
-    record: RecordModel, content: ContentModel, latest: Latest, now: datetime, summary: CleanupSummary
+    record: RecordModel,
+    content: ContentModel,
+    latest: Latest,
+    now: datetime,
+    summary: CleanupSummary,
+    integrations: Sequence[IntegrationModel] | None,
 ) -> None:
     """A failed record: once more through the queue, with backoff, up to the limit."""
     retries_done = int((record.metadata or {}).get("cleanup_retries", 0))
@@ -192,7 +210,7 @@ def _retry(
         _settle(record, now, record.error or "not retried: the content moved on", summary)
         return
     note = {"cleanup_retries": retries_done + 1}
-    outcome = _send(record, content, latest, now, scheduled_for=None, move=move, note=note)
+    outcome = _send(record, content, latest, now, integrations, scheduled_for=None, move=move, note=note)
     if outcome == NO_INTEGRATION:
         reason = f"{record.error}; not retried: the {record.destination} integration is disabled"
         _settle(record, now, reason, summary)
@@ -228,12 +246,13 @@ def _send(
     content: ContentModel,
     latest: Latest,
     now: datetime,
+    integrations: Sequence[IntegrationModel] | None,
     *,
     scheduled_for: str | None,
     move: Change | None,
     note: dict[str, Any] | None = None,
 ) -> str:
-    targets = enabled_integrations(content.site_id, [record.destination])
+    targets = enabled_integrations(content.site_id, [record.destination], read=integrations)
     if not targets:
         return NO_INTEGRATION
     try:
