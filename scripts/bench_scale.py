@@ -174,6 +174,7 @@ def seed(first: int, last: int, items: int, due: int, failed: int, now: datetime
                 slug=f"post-{index}",
                 status="approved",
                 site_status_updated_at=stamp,
+                no_records=fields["site_status"] != "failed" or None,  # as the API creates it
                 **common,
                 **fields,
             )

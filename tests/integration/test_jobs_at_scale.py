@@ -6,6 +6,7 @@ calls whether 10 or 100 sites exist. The data is written as scripts/bench_scale.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -104,8 +105,9 @@ def test_a_sites_scheduling_unit_makes_the_same_calls_whatever_the_number_of_sit
 
 def test_a_hand_over_unit_reads_its_pages_sites_together_not_per_item(aws: Stack, calls: AwsCalls) -> None:
     """Each site's pause and integrations are read for the whole page at once (sites and their
-    integrations by key, 16 sites per BatchGetItem); per item remain the records Query, the
-    transaction and the message. 40 items due on 40 sites, the 8 shards' units run in turn."""
+    integrations by key, 16 sites per BatchGetItem); content never handed over needs no records
+    Query; a page's messages go 10 to a call. Per item remains the transaction. 40 items due on 40
+    sites, the 8 shards' units run in turn."""
     from publisher.services import work
     from publisher.services.process_scheduled import HAND_OVER_DUE
 
@@ -125,7 +127,14 @@ def test_a_hand_over_unit_reads_its_pages_sites_together_not_per_item(aws: Stack
     )
     assert handed == 40
     assert made["dynamodb:GetItem"] == 0  # no site read per item
-    assert made["dynamodb:Query"] == DUE_SHARDS + handed  # each shard's page, each item's records
+    assert made["dynamodb:Query"] == DUE_SHARDS  # each shard's page; no item's records (none yet)
     assert made["dynamodb:TransactWriteItems"] == handed
     # each page: its items (the due index is keys-only), then its sites (at most 16 here: one call)
     assert made["dynamodb:BatchGetItem"] == 2 * DUE_SHARDS
+    batches = [
+        params
+        for params in calls.of("sqs:SendMessageBatch")
+        if params["QueueUrl"] == os.environ["PUBLISH_QUEUE_URL"]
+    ]
+    assert sum(len(params["Entries"]) for params in batches) == handed
+    assert len(batches) <= DUE_SHARDS + handed // 10  # a call per 10 messages of a page, not per item

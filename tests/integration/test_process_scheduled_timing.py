@@ -64,23 +64,38 @@ def test_given_a_fraction_of_a_second_left_when_handed_over_then_the_delay_is_ro
     assert sent == [(iso(due), 121)]  # visible 0.6 s after due; 120 would be 0.4 s before it
 
 
-def test_given_a_run_that_takes_time_when_it_hands_over_then_each_delay_counts_from_its_own_hand_over(
+def test_given_a_run_that_takes_time_when_it_hands_over_then_each_delay_counts_from_when_it_is_sent(
     aws, site
 ):
     due = NOW + timedelta(minutes=2)
     for _ in range(3):  # straight into the table: three items of the same time, for the arithmetic
         make_content(site, site_status="scheduled", scheduled_publish_at=iso(due))
     sent = sent_delays()
-    timer = ticking(step=2.0)  # the unit's clock: 2 s further on at each hand-over
+    timer = ticking(step=2.0)  # the unit's clock: 2 s further on each time it is read
     next(timer)  # 0: the run's start
+    readings: list[float] = []
+
+    def clock() -> datetime:
+        readings.append(next(timer))
+        return NOW + timedelta(seconds=readings[-1])
+
+    at_send: list[float] = []
+    bootstrap.aws_client("sqs").meta.events.register(
+        "provide-client-params.sqs.SendMessageBatch",
+        lambda params, **_: (
+            at_send.extend([readings[-1]] * len(params["Entries"]))
+            if params["QueueUrl"] == os.environ["PUBLISH_QUEUE_URL"]
+            else None
+        ),
+    )
 
     enqueued = 0
     for shard in range(DUE_SHARDS):
-        summary, rest = hand_over_due(
-            shard, iso(NOW + LOOKAHEAD), NOW, lambda: NOW + timedelta(seconds=next(timer))
-        )
+        summary, rest = hand_over_due(shard, iso(NOW + LOOKAHEAD), NOW, clock)
         enqueued += summary.enqueued
         assert rest is None
 
-    assert enqueued == 3
-    assert sorted(delay for _, delay in sent) == [114, 116, 118]  # handed over 2, 4 and 6 s into the run
+    assert enqueued == 3 and len(sent) == len(at_send) == 3
+    assert min(at_send) >= 4  # each one sent after its own hand-over (2 s) at least
+    # counted from the clock when its batch was sent, not from the run's start: never late by the run
+    assert [delay for _, delay in sent] == [120 - int(seconds) for seconds in at_send]

@@ -13,7 +13,7 @@ import pytest
 from publisher import bootstrap
 from publisher.domain.publishing import PublishMessage
 from publisher.services.worker import Delivery, PublishWorker
-from publisher.store.models import RecordModel
+from publisher.store.models import ContentModel, RecordModel
 from publisher.timeutil import iso
 from tests.integration.publishing_support import (
     put_integration,
@@ -222,6 +222,7 @@ def test_given_an_old_failed_record_of_a_destination_not_named_when_the_named_on
     )
     stale.refresh_index_keys()
     stale.save()
+    stored_content(approved["id"]).update(actions=[ContentModel.no_records.remove()])  # as a record's writer
     when = a_time()
     schedule(owner, approved["id"], {"scheduled_publish_at": iso(when), "destinations": ["s3"]})
     sent = sent_messages()

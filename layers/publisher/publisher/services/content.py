@@ -89,6 +89,7 @@ def create_content(caller: Caller, body: ContentCreate) -> dict[str, Any]:
         unpublish_at=_unpublish_time(body.unpublish_at, moment),
         site_status=SiteStatus.NOT_PUBLISHED.value,
         site_status_updated_at=now,
+        no_records=True,
         created_at=now,
         updated_at=now,
         **fields,

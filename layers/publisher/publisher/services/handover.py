@@ -30,7 +30,7 @@ from publisher.domain.publishing import LOOKAHEAD, handover_delay
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.domain.statuses import MISS_SLOT, SiteStatus
 from publisher.errors import Conflict
-from publisher.services.publishing import Dispatch, enabled_integrations, hand_over
+from publisher.services.publishing import Dispatch, Outbox, enabled_integrations, write_records
 from publisher.services.settings import settings_for
 from publisher.services.slot_claims import assign_next_slots
 from publisher.store import content as content_store
@@ -78,6 +78,7 @@ def hand_over_one(
     held: dict[str, bool] | None = None,
     integrations: dict[str, list[IntegrationModel]] | None = None,
     missed: bool | None = None,
+    outbox: Outbox | None = None,
 ) -> None:
     """Hand one due item to the queue, or apply its site's missed-slot policy first; nothing while
     its site is paused or being deleted (counted `paused`).
@@ -85,7 +86,8 @@ def hand_over_one(
     `now` is the run's start (grace, records); `clock()` the time of the hand-over (the delay);
     `settings`, `held` and `integrations` cache each site's settings, pause and integrations for
     the run (`read_sites` fills the last two for a page at once). `missed` forces
-    (or waives) the missed-slot policy; by default it applies past the grace."""
+    (or waives) the missed-slot policy; by default it applies past the grace. `outbox` holds the
+    messages of a page to send them together (the caller flushes it); without one they go at once."""
     if site_is_held(content.site_id, held if held is not None else {}):
         summary.paused += 1
         return
@@ -99,7 +101,10 @@ def hand_over_one(
     if not targets:
         summary.failed += _fail_missed(content, NO_INTEGRATION, now)
         return
-    if _enqueue(content, targets, now, clock):
+    sending = outbox or Outbox(clock)
+    if _enqueue(content, targets, now, clock, sending):
+        if outbox is None:
+            sending.flush()
         summary.enqueued += 1
         _report_handed_over(content, targets, late)
     else:
@@ -131,19 +136,23 @@ def _apply_missed_policy(
     return True
 
 
-def _enqueue(content: ContentModel, targets: list[Any], now: datetime, clock: Callable[[], datetime]) -> bool:
-    """Records + messages, with the conditional `enqueued_for` mark; False when another run (or
-    a change) got there first."""
+def _enqueue(
+    content: ContentModel, targets: list[Any], now: datetime, clock: Callable[[], datetime], outbox: Outbox
+) -> bool:
+    """Records, with the conditional `enqueued_for` mark, and their messages into the outbox; False
+    when another run (or a change) got there first."""
     moment = content.scheduled_publish_at
-    delay = handover_delay(parse_iso(moment), clock())
+    due = parse_iso(moment)
+    delay = handover_delay(due, clock())
     mark = Change(
         content, {"enqueued_for": moment}, scheduled_for(moment) & ContentModel.enqueued_for.does_not_exist()
     )
     dispatch = Dispatch(scheduled_for=moment, delay_seconds=delay)
     try:
-        hand_over(content, targets, dispatch, move=mark, now=now, conflict=ENQUEUED_ELSEWHERE)
+        written = write_records(content, targets, dispatch, move=mark, now=now, conflict=ENQUEUED_ELSEWHERE)
     except Conflict:
         return False
+    outbox.add(written, dispatch, due)
     return True
 
 
@@ -209,15 +218,23 @@ def catch_up(site_id: str, now: datetime) -> HandoverSummary:
     settings: dict[str, PublishingSettings] = {}
     held = {site_id: False}
     until = now + LOOKAHEAD
-    for content in list(content_store.with_site_status(site_id, [SiteStatus.SCHEDULED])):
-        due = content.scheduled_publish_at and parse_iso(content.scheduled_publish_at)
-        if not due or content.enqueued_for or due > until:
-            continue
-        try:
-            hand_over_one(content, now, utcnow, settings, summary, held=held, missed=due <= now)
-        except Exception:
-            summary.errors += 1
-            logger.exception("catching up failed; the job retries", extra={"content_id": content.content_id})
+    outbox = Outbox(utcnow)
+    try:
+        for content in list(content_store.with_site_status(site_id, [SiteStatus.SCHEDULED])):
+            due = content.scheduled_publish_at and parse_iso(content.scheduled_publish_at)
+            if not due or content.enqueued_for or due > until:
+                continue
+            try:
+                hand_over_one(
+                    content, now, utcnow, settings, summary, held=held, missed=due <= now, outbox=outbox
+                )
+            except Exception:
+                summary.errors += 1
+                logger.exception(
+                    "catching up failed; the job retries", extra={"content_id": content.content_id}
+                )
+    finally:
+        outbox.flush()
     logger.info("resumed site caught up", extra={"site_id": site_id, **summary.as_dict()})
     return summary
 

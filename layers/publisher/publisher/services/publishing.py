@@ -9,12 +9,13 @@ the cleanup job notices and re-sends.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
 from publisher.bootstrap import aws_client, ready_store
 from publisher.destinations import DESTINATION_NAMES
@@ -23,6 +24,7 @@ from publisher.domain.publishing import (
     SYSTEM_ACTOR,
     PublishMessage,
     PublishRequest,
+    handover_delay,
     latest_by_destination,
     newness,
 )
@@ -46,7 +48,7 @@ from publisher.store import content as content_store
 from publisher.store import records, usage
 from publisher.store import sites as site_store
 from publisher.store.models import ContentModel, IntegrationModel, RecordModel, SiteModel
-from publisher.store.publication import Change, as_read, write_together
+from publisher.store.publication import Change, as_read, first_records, write_together
 from publisher.store.usage import CapFull
 from publisher.timeutil import iso, parse_iso, utcnow
 
@@ -141,6 +143,8 @@ def write_records(
         current=current,
     )
     changes = ([move] if move else []) + reused
+    if created:
+        changes = first_records(content, changes)
     if changes or created:
         try:
             counters = claim.increments if claim else None
@@ -163,6 +167,8 @@ def _plan_records(
     metadata: dict[str, Any],
     current: Mapping[str, RecordModel] | None,
 ) -> tuple[list[RecordModel], list[Change]]:
+    if current is None and content.no_records:
+        current = {}  # no Query: its first records are written on the condition that none came first
     if current is None:
         current = latest_by_destination(records.records_of_content(content.content_id))
     created: list[RecordModel] = []
@@ -206,10 +212,55 @@ def send_messages(sent: Sequence[RecordModel], dispatch: Dispatch, *, now: datet
 
     A refused message is logged, not raised: its record stays pending with a deadline, and the
     cleanup job sends it again."""
+    return _send([(record, dispatch, dispatch.delay_seconds) for record in sent], now=now, sqs=sqs)
+
+
+@dataclass
+class Outbox:
+    """The messages of several hand-overs, sent together, 10 to a SendMessageBatch call (a page of
+    the 5-minute job makes 0.1 calls an item, not 1). Each message's DelaySeconds is counted when it
+    is sent, from its own due time, so waiting for the rest of its batch never makes it late. Flush
+    it before the work ends; a message never sent is sent again by the cleanup job once its
+    record's deadline has passed, like one the queue refused."""
+
+    clock: Callable[[], datetime]
+    held: list[tuple[RecordModel, Dispatch, datetime]] = field(default_factory=list)
+
+    def add(self, records: Sequence[RecordModel], dispatch: Dispatch, due: datetime) -> None:
+        self.held += [(record, dispatch, due) for record in records]
+        if len(self.held) >= BATCH:
+            self.flush()
+
+    def flush(self) -> int:
+        """Send every message held; the number the queue refused (or that could not be sent: like
+        refused ones they are logged, not raised, and left to the cleanup job)."""
+        held, self.held = self.held, []
+        now = self.clock()
+        try:
+            return _send(
+                [(record, dispatch, handover_delay(due, now)) for record, dispatch, due in held], now=now
+            )
+        except (BotoCoreError, ClientError):
+            logger.exception(
+                "messages not sent; the cleanup job will resend them",
+                extra={"record_ids": [record.record_id for record, _, _ in held]},
+            )
+            return len(held)
+
+
+BATCH = 10
+"""SendMessageBatch's most entries."""
+
+
+def _send(messages: Sequence[tuple[RecordModel, Dispatch, int]], *, now: datetime, sqs: Any = None) -> int:
+    """Each (record, dispatch, delay seconds) as a message, in batches; the number refused."""
+    if not messages:
+        return 0
     sqs = sqs or aws_client("sqs")
     queue_url = ready_store().publish_queue_url
     refused = 0
-    for start in range(0, len(sent), 10):
+    for start in range(0, len(messages), BATCH):
+        batch = messages[start : start + BATCH]
         entries = [
             {
                 "Id": str(index),
@@ -224,16 +275,16 @@ def send_messages(sent: Sequence[RecordModel], dispatch: Dispatch, *, now: datet
                     enqueued_at=iso(now),
                     actor=dispatch.actor,
                 ).model_dump_json(),
-                "DelaySeconds": dispatch.delay_seconds,
+                "DelaySeconds": delay,
             }
-            for index, record in enumerate(sent[start : start + 10])
+            for index, (record, dispatch, delay) in enumerate(batch)
         ]
         failed = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed") or []
         for failure in failed:
             refused += 1
             logger.error(
                 "message not sent; the cleanup job will resend it",
-                extra={"record_id": sent[start + int(failure["Id"])].record_id, "code": failure.get("Code")},
+                extra={"record_id": batch[int(failure["Id"])][0].record_id, "code": failure.get("Code")},
             )
     return refused
 

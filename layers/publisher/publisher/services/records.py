@@ -34,7 +34,7 @@ from publisher.store import records as store
 from publisher.store import sites as site_store
 from publisher.store.common import status_condition
 from publisher.store.models import RecordModel
-from publisher.store.publication import as_read, update_content
+from publisher.store.publication import as_read, first_records, update_content, write_together
 from publisher.timeutil import iso, utcnow
 
 KEEP_RETRACTED = timedelta(days=90)
@@ -139,7 +139,11 @@ def create_record(caller: Caller, body: RecordCreate, *, now: datetime | None = 
         created_at=now_iso,
         updated_at=now_iso,
     )
-    store.create_record(record)
+    if content.no_records:  # its first record: the mark goes in the same transaction
+        conflict = "the content changed meanwhile; read it again and retry"
+        write_together(changes=first_records(content, []), new_records=[record], conflict=conflict)
+    else:
+        store.create_record(record)
     return record_view(record)
 
 

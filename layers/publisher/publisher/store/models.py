@@ -260,6 +260,10 @@ class ContentModel(_Base):
     """Why the 15-minute job left this approved item without a slot (cleared when it gets one)."""
     next_attempt_at = UnicodeAttribute(null=True)
     """While `retrying`: when the queue brings the failed attempt back."""
+    no_records = BooleanAttribute(null=True)
+    """True from creation until the content's first record is written, in that record's transaction
+    and on the condition that it is still there (`store.publication.first_records`): handing over
+    such content needs no Query of its records. Absent: it may have records (or predates this)."""
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     # Derived index keys (refresh_index_keys).

@@ -63,6 +63,32 @@ class Change:
     condition: Any
 
 
+def first_records(content: ContentModel, changes: Sequence[Change]) -> list[Change]:
+    """`changes` for a transaction that writes records of `content`: when the content was read
+    without any (`no_records`), its change also removes the mark, on the condition that the mark is
+    still there, so a record written meanwhile by another writer makes this one a Conflict, never a
+    second record for a destination."""
+    if not content.no_records:
+        return list(changes)
+    first = ContentModel.no_records.exists()
+
+    def own(change: Change) -> bool:
+        return isinstance(change.item, ContentModel) and change.item.content_id == content.content_id
+
+    if not any(own(change) for change in changes):
+        return [Change(content, {"no_records": None}, first), *changes]
+    return [
+        Change(
+            change.item,
+            {**change.changes, "no_records": None},
+            first if change.condition is None else change.condition & first,
+        )
+        if own(change)
+        else change
+        for change in changes
+    ]
+
+
 @dataclass
 class Check:
     """A condition on an item that the transaction does not change."""
