@@ -13,8 +13,10 @@ import pytest
 
 from publisher.destinations.base import Article, RemotePost
 from publisher.destinations.s3 import S3Destination
-from publisher.domain.publishing import CLAIM_LEASE, PublishMessage
+from publisher.domain.publishing import CLAIM_LEASE, QUEUE_DEADLINE, PublishMessage
 from publisher.services.worker import Delivery, PublishWorker
+from publisher.store.models import RecordModel
+from publisher.timeutil import iso, parse_iso
 from tests.integration.publishing_support import (
     BUCKET,
     RemoteSite,
@@ -169,6 +171,47 @@ def test_given_a_crash_then_a_duplicate_inside_the_lease_cannot_take_the_claim_o
     assert held.status == "publishing" and held.attempts == 1
     assert remote.count("create") == 1 and remote.count("update") == 1 and len(remote.posts) == 1
     assert records_of(content.content_id)[0].status == "published"
+
+
+def crashed_claim(aws, content_id: str, slug: str, remote: RemoteSite) -> list[dict]:
+    """Publish, and let the worker die at the destination after its claim; the messages."""
+    publish(content_id)
+    messages = receive(aws)
+    crash = fail_on({slug: SimulatedCrash("died")}, operation="create")
+    with pytest.raises(SimulatedCrash):
+        invoke_worker(aws, messages, PublishWorker(factory=recording_factory(remote, crash)))
+    return messages
+
+
+def test_given_a_claim_then_its_lease_is_kept_apart_and_the_records_deadline_does_not_move(aws, webhook_site):
+    content = make_content(webhook_site, slug="deadline")
+    crashed_claim(aws, content.content_id, "deadline", RemoteSite())
+
+    [held] = records_of(content.content_id)
+    assert held.status == "publishing"
+    deadline = parse_iso(held.created_at) + QUEUE_DEADLINE
+    assert held.next_retry_at == iso(deadline)  # as the hand-over wrote it: no retry-index key moved
+    assert parse_iso(held.claimed_until) - parse_iso(held.updated_at) == CLAIM_LEASE
+
+
+def test_given_a_claim_made_before_the_lease_had_its_own_field_then_its_lease_still_holds(aws, webhook_site):
+    content = make_content(webhook_site, slug="older")
+    remote = RemoteSite()
+    messages = crashed_claim(aws, content.content_id, "older", remote)
+    [held] = records_of(content.content_id)
+    held.update(
+        actions=[RecordModel.claimed_until.remove(), RecordModel.next_retry_at.set(held.claimed_until)]
+    )
+
+    soon = datetime.now(UTC) + CLAIM_LEASE / 2
+    invoke_worker(aws, messages, PublishWorker(factory=recording_factory(remote), clock=lambda: soon))
+    assert records_of(content.content_id)[0].attempts == 1  # inside the lease: not taken over
+    later = datetime.now(UTC) + CLAIM_LEASE * 3
+    invoke_worker(aws, messages, PublishWorker(factory=recording_factory(remote), clock=lambda: later))
+
+    [record] = records_of(content.content_id)
+    assert (record.status, record.attempts, record.claimed_until) == ("published", 2, None)
+    assert len(remote.posts) == 1
 
 
 def test_given_edited_content_when_republished_then_the_same_s3_page_is_updated(aws):

@@ -356,6 +356,7 @@ class PublishWorker:
             "error": None,
             "next_retry_at": None,
             "next_attempt_at": None,
+            "claimed_until": None,
             "updated_at": iso(now),
         }
         if post is None:
@@ -439,6 +440,7 @@ class PublishWorker:
             "error": reason,
             "next_retry_at": iso(next_retry_at) if next_retry_at else None,
             "next_attempt_at": iso(next_attempt_at) if next_attempt_at else None,
+            "claimed_until": None,
             "updated_at": iso(now),
             "expires_at": None if queue_retries else now + KEEP_FAILED,
             "metadata": {**(work.record.metadata or {}), "error_class": error_class},
@@ -600,20 +602,25 @@ def _record_claim(record: RecordModel, now: datetime) -> Change | None:
     """The record's part of a claim, or None when it is not ours to take: pending or failed, or
     publishing with an expired claim, or settled with a publication handed over for it (a stale
     duplicate has no deadline)."""
+    leased_until = record.claimed_until or record.next_retry_at or ""
     claimable = (
         record.status in (RecordStatus.PENDING, RecordStatus.FAILED)
-        or (record.status == RecordStatus.PUBLISHING and (record.next_retry_at or "") <= iso(now))
+        or (record.status == RecordStatus.PUBLISHING and leased_until <= iso(now))
         or (record.status in REPUBLISHABLE and bool(record.next_retry_at))
     )
     if not claimable:
         return None
     move = CLAIM_REPUBLISH if record.status in REPUBLISHABLE else CLAIM_RECORD
+    lease = iso(now + CLAIM_LEASE)
     return Change(
         record,
         {
             "status": move.target.value,
             "attempts": int(record.attempts or 0) + 1,
-            "next_retry_at": iso(now + CLAIM_LEASE),
+            "claimed_until": lease,
+            # when the cleanup job looks at the record if the worker stops: its deadline stays (a
+            # claim moves no retry-index key); one without any gets the lease's end
+            "next_retry_at": record.next_retry_at or lease,
             "next_attempt_at": None,
             "updated_at": iso(now),
             "expires_at": None,

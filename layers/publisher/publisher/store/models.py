@@ -384,6 +384,10 @@ class RecordModel(_Base):
     next_retry_at = UnicodeAttribute(null=True)
     next_attempt_at = UnicodeAttribute(null=True)
     """Failed, and the queue brings the message back at this time (the worker scheduled a retry)."""
+    claimed_until = UnicodeAttribute(null=True)
+    """Publishing: until when the worker's claim holds (CLAIM_LEASE); past it, a redelivery takes it
+    over. Apart from `next_retry_at` so that a claim moves no retry-index key (records claimed
+    before it existed hold their lease in `next_retry_at`)."""
     attempt_log = JSONAttribute(default=list)
     """The last attempts, oldest first: `{at, outcome, error, actor, deployment_id}` (bounded)."""
     created_at = UnicodeAttribute()
