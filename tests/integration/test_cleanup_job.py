@@ -268,8 +268,8 @@ def test_given_a_retry_then_site_and_integrations_come_with_the_page_and_no_body
     aws, site, monkeypatch
 ):
     """A unit reads its page's sites and their integrations by key at once (no GetItem of the site
-    and no Query of its integrations per record), and the content without its body (a retry's
-    records and message need none)."""
+    and no Query of its integrations per record), and the page's content together, without bodies
+    (a retry's records and message need none)."""
     from publisher.store import content as content_store
 
     content, _ = failed_for_good(aws, site)
@@ -283,5 +283,8 @@ def test_given_a_retry_then_site_and_integrations_come_with_the_page_and_no_body
     got = [(params["TableName"], json.dumps(params["Key"])) for params in sent.of("GetItem")]
     assert not [table for table, _ in got if table.endswith("-sites")], got
     assert not [key for _, key in got if "body#" in key], got
+    assert not [table for table, _ in got if table.endswith("-content")], got  # read with the page
+    read_together = [list(params["RequestItems"]) for params in sent.of("BatchGetItem")]
+    assert [tables for tables in read_together if any(t.endswith("-content") for t in tables)], read_together
     queried = [params["TableName"] for params in sent.of("Query")]
     assert not [table for table in queried if table.endswith("-integrations")], queried

@@ -100,12 +100,18 @@ def clean_up_page(
     integrations: dict[str, list[IntegrationModel]] = {}
     records, cursor = store.needing_attention_page(shard, iso(now), limit, cursor)
     read_sites((record.site_id for record in records), held, integrations)
+    contents = content_store.contents_of(record.content_id for record in records)  # without bodies
     for record in records:
         if site_is_held(record.site_id, held):
             summary.paused += 1
             continue
         try:
-            _attend(record, now, summary, integrations.get(record.site_id))
+            # as read with the page; read again for a second record of the same content (the first
+            # may have moved it) or for one the page did not find
+            content = contents.pop(record.content_id, None) or content_store.get_content(
+                record.content_id, with_body=False
+            )
+            _attend(record, content, now, summary, integrations.get(record.site_id))
         except Exception:
             summary.errors += 1
             logger.exception(
@@ -119,12 +125,13 @@ def clean_up_page(
 
 def _attend(
     record: RecordModel,
+    content: ContentModel | None,
     now: datetime,
     summary: CleanupSummary,
     integrations: Sequence[IntegrationModel] | None,
 ) -> None:
-    """`integrations`: the site's, read with the page (None: read them when needed)."""
-    content = content_store.get_content(record.content_id, with_body=False)  # records need no body
+    """`content`: the record's, without its body (None: gone); `integrations`: the site's, read
+    with the page (None: read them when needed)."""
     latest = latest_by_destination(store.records_of_content(record.content_id))
     current = latest.get(record.destination)
     if content is None or current is None or current.record_id != record.record_id:
@@ -137,7 +144,12 @@ def _attend(
         if parse_iso(record.updated_at) > now - STUCK_AFTER:
             summary.skipped += 1  # a redelivery of its message will take the claim over
             return
-        changes = {"status": RECORD_FAILED.target.value, "error": STUCK, "updated_at": iso(now)}
+        changes = {
+            "status": RECORD_FAILED.target.value,
+            "error": STUCK,
+            "claimed_until": None,
+            "updated_at": iso(now),
+        }
         condition = status_condition(RecordModel.status, RECORD_FAILED, record.status) & (
             RecordModel.updated_at == record.updated_at
         )

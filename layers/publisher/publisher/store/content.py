@@ -63,6 +63,15 @@ def get_content(content_id: str, *, with_body: bool = True) -> ContentModel | No
     return item
 
 
+def contents_of(content_ids: Iterable[str]) -> dict[str, ContentModel]:
+    """Content items by id, without their bodies, read together (consistent BatchGetItem calls of
+    100 keys); an id not found is not in the answer."""
+    ids = sorted(set(content_ids))
+    return (
+        {item.content_id: item for item in ContentModel.batch_get(ids, consistent_read=True)} if ids else {}
+    )
+
+
 def load_bodies(items: list[ContentModel]) -> list[ContentModel]:
     """Fill in the body fields of items whose body is stored apart (consistent reads: a GetItem for
     one item, a BatchGetItem for a page)."""
