@@ -214,13 +214,13 @@ def test_given_the_content_changes_while_a_retry_is_handed_over_then_it_counts_a
     from publisher.services import cleanup
 
     content, record_id = failed_for_good(aws, site)
-    real_hand_over = cleanup.hand_over
+    real_write = cleanup.write_records
 
-    def racing_hand_over(*args, **kwargs):
+    def racing_write(*args, **kwargs):
         force(content_now(content.content_id), site_status_updated_at=iso(later()))  # an edit wins
-        return real_hand_over(*args, **kwargs)
+        return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(cleanup, "hand_over", racing_hand_over)
+    monkeypatch.setattr(cleanup, "write_records", racing_write)
 
     summary = run_job(JOB, later())
 
@@ -288,3 +288,35 @@ def test_given_a_retry_then_site_and_integrations_come_with_the_page_and_no_body
     assert [tables for tables in read_together if any(t.endswith("-content") for t in tables)], read_together
     queried = [params["TableName"] for params in sent.of("Query")]
     assert not [table for table in queried if table.endswith("-integrations")], queried
+
+
+def test_given_twelve_retries_then_each_pages_messages_go_together(aws, site, monkeypatch):
+    """A unit's messages go 10 to a SendMessageBatch call (one per retry before): as many calls
+    as the shards' pages need."""
+    import math
+    import os
+    from collections import Counter
+
+    from publisher.store.models import DUE_SHARDS, shard_of
+    from tests.integration.scheduling_support import put_settings
+
+    put_settings(
+        owner_token(), site["id"], daily_publish_limit=20, weekly_publish_limit=50, monthly_publish_limit=100
+    )
+    record_ids = [failed_for_good(aws, site)[1] for _ in range(12)]
+    sent = record_calls(monkeypatch, "sqs")
+
+    summary = run_job(JOB, later())
+
+    assert summary["retried"] == 12
+    publish = [
+        params
+        for params in sent.of("SendMessageBatch")
+        if params["QueueUrl"] == os.environ["PUBLISH_QUEUE_URL"]
+    ]
+    messages = [
+        json.loads(entry["MessageBody"])["record_id"] for call in publish for entry in call["Entries"]
+    ]
+    assert sorted(messages) == sorted(record_ids)
+    per_shard = Counter(shard_of(record_id, DUE_SHARDS) for record_id in record_ids)
+    assert len(publish) == sum(math.ceil(count / 10) for count in per_shard.values()) < 12

@@ -18,8 +18,8 @@ Old data goes by DynamoDB TTL (`expires_at` on settled records and finished depl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,13 @@ from publisher.errors import Conflict
 from publisher.identity import act_as
 from publisher.services import work
 from publisher.services.handover import read_sites, site_is_held
-from publisher.services.publishing import Dispatch, enabled_integrations, hand_over, start_publishing
+from publisher.services.publishing import (
+    Dispatch,
+    Outbox,
+    enabled_integrations,
+    start_publishing,
+    write_records,
+)
 from publisher.store import content as content_store
 from publisher.store import records as store
 from publisher.store.common import status_condition
@@ -95,54 +101,63 @@ def clean_up_page(
     Every change is conditional on the state read, so a page attended twice changes nothing more."""
     ready_store()
     act_as("system:cleanup-failed-publications", "system")
-    summary = CleanupSummary()
+    page = _Page(now=now, summary=CleanupSummary(), outbox=Outbox(lambda: now))
     held: dict[str, bool] = {}
-    integrations: dict[str, list[IntegrationModel]] = {}
     records, cursor = store.needing_attention_page(shard, iso(now), limit, cursor)
-    read_sites((record.site_id for record in records), held, integrations)
+    read_sites((record.site_id for record in records), held, page.integrations)
     contents = content_store.contents_of(record.content_id for record in records)  # without bodies
-    for record in records:
-        if site_is_held(record.site_id, held):
-            summary.paused += 1
-            continue
-        try:
-            # as read with the page; read again for a second record of the same content (the first
-            # may have moved it) or for one the page did not find
-            content = contents.pop(record.content_id, None) or content_store.get_content(
-                record.content_id, with_body=False
-            )
-            _attend(record, content, now, summary, integrations.get(record.site_id))
-        except Exception:
-            summary.errors += 1
-            logger.exception(
-                "cleaning up a record failed; the next run tries again", extra={"record_id": record.record_id}
-            )
+    try:
+        for record in records:
+            if site_is_held(record.site_id, held):
+                page.summary.paused += 1
+                continue
+            try:
+                # as read with the page; read again for a second record of the same content (the
+                # first may have moved it) or for one the page did not find
+                content = contents.pop(record.content_id, None) or content_store.get_content(
+                    record.content_id, with_body=False
+                )
+                _attend(record, content, page)
+            except Exception:
+                page.summary.errors += 1
+                logger.exception(
+                    "cleaning up a record failed; the next run tries again",
+                    extra={"record_id": record.record_id},
+                )
+    finally:
+        page.outbox.flush()
+    summary = page.summary
     for name, value in summary.as_dict().items():
         metrics.add_metric(name=f"Cleanup{name.title().replace('_', '')}", unit=MetricUnit.Count, value=value)
     logger.info("cleanup done", extra={"shard": shard, **summary.as_dict()})
     return summary, cursor
 
 
-def _attend(
-    record: RecordModel,
-    content: ContentModel | None,
-    now: datetime,
-    summary: CleanupSummary,
-    integrations: Sequence[IntegrationModel] | None,
-) -> None:
-    """`content`: the record's, without its body (None: gone); `integrations`: the site's, read
-    with the page (None: read them when needed)."""
+@dataclass
+class _Page:
+    """What the records of one unit's page share: the run's time, its summary, each site's
+    integrations (read with the page) and the outbox of its messages (10 to a call)."""
+
+    now: datetime
+    summary: CleanupSummary
+    outbox: Outbox
+    integrations: dict[str, list[IntegrationModel]] = field(default_factory=dict)
+
+
+def _attend(record: RecordModel, content: ContentModel | None, page: _Page) -> None:
+    """`content`: the record's, without its body (None: gone)."""
+    now = page.now
     latest = latest_by_destination(store.records_of_content(record.content_id))
     current = latest.get(record.destination)
     if content is None or current is None or current.record_id != record.record_id:
-        _settle(record, now, record.error or "replaced by a later publication", summary)
+        _settle(record, page, record.error or "replaced by a later publication")
         return
     if record.status == RecordStatus.PENDING or record.status in REPUBLISHABLE:
-        _resend(record, content, latest, now, summary, integrations)
+        _resend(record, content, latest, page)
         return
     if record.status == RecordStatus.PUBLISHING:
         if parse_iso(record.updated_at) > now - STUCK_AFTER:
-            summary.skipped += 1  # a redelivery of its message will take the claim over
+            page.summary.skipped += 1  # a redelivery of its message will take the claim over
             return
         changes = {
             "status": RECORD_FAILED.target.value,
@@ -155,38 +170,31 @@ def _attend(
         )
         store.update_record(record, changes, condition, "changed meanwhile")
         latest[record.destination] = record  # as it is now (failed), for the retry to reuse
-        summary.recovered += 1
-    _retry(record, content, latest, now, summary, integrations)
+        page.summary.recovered += 1
+    _retry(record, content, latest, page)
 
 
 Latest = Mapping[str, RecordModel]
-"""The content's latest record per destination, as `_attend` read them (hand_over reuses them)."""
+"""The content's latest record per destination, as `_attend` read them (the hand-over reuses them)."""
 
 
-def _resend(
-    record: RecordModel,
-    content: ContentModel,
-    latest: Latest,
-    now: datetime,
-    summary: CleanupSummary,
-    integrations: Sequence[IntegrationModel] | None,
-) -> None:
+def _resend(record: RecordModel, content: ContentModel, latest: Latest, page: _Page) -> None:
     """A pending record whose message never arrived: send it again if the content still wants it."""
     waiting_for = content.scheduled_publish_at
     if content.site_status == SiteStatus.SCHEDULED and content.enqueued_for == waiting_for:
-        outcome = _send(record, content, latest, now, integrations, scheduled_for=waiting_for, move=None)
+        outcome = _send(record, content, latest, page, scheduled_for=waiting_for, move=None)
     elif content.site_status == SiteStatus.PUBLISHING:
-        outcome = _send(record, content, latest, now, integrations, scheduled_for=None, move=None)
+        outcome = _send(record, content, latest, page, scheduled_for=None, move=None)
     elif record.status in REPUBLISHABLE:
-        _settle(record, now, "", summary)  # a republish nobody waits for: the record stays as it is
+        _settle(record, page, "")  # a republish nobody waits for: the record stays as it is
         return
     else:
-        _drop(record, summary)
+        _drop(record, page.summary)
         return
     if outcome == SENT:
-        summary.resent += 1
+        page.summary.resent += 1
     else:
-        summary.skipped += 1  # changed meanwhile, or its integration is gone: the next run looks again
+        page.summary.skipped += 1  # changed meanwhile, or its integration is gone: the next run looks again
 
 
 def _drop(record: RecordModel, summary: CleanupSummary) -> None:
@@ -199,38 +207,31 @@ def _drop(record: RecordModel, summary: CleanupSummary) -> None:
     summary.dropped += 1
 
 
-def _retry(
-    record: RecordModel,
-    content: ContentModel,
-    latest: Latest,
-    now: datetime,
-    summary: CleanupSummary,
-    integrations: Sequence[IntegrationModel] | None,
-) -> None:
+def _retry(record: RecordModel, content: ContentModel, latest: Latest, page: _Page) -> None:
     """A failed record: once more through the queue, with backoff, up to the limit."""
     retries_done = int((record.metadata or {}).get("cleanup_retries", 0))
     if retries_done >= MAX_CLEANUP_RETRIES:
         reason = f"{record.error}; gave up after {MAX_CLEANUP_RETRIES} automatic retries"
-        _settle(record, now, reason, summary)
-        _stop_retrying(content, reason, now)
+        _settle(record, page, reason)
+        _stop_retrying(content, reason, page.now)
         return
     if content.site_status in (SiteStatus.FAILED, SiteStatus.RETRYING):
-        move: Change | None = start_publishing(content, now)
+        move: Change | None = start_publishing(content, page.now)
     elif content.site_status == SiteStatus.PUBLISHING:
         move = None
     else:  # the content moved on (rescheduled, republished): nothing to retry
-        _settle(record, now, record.error or "not retried: the content moved on", summary)
+        _settle(record, page, record.error or "not retried: the content moved on")
         return
     note = {"cleanup_retries": retries_done + 1}
-    outcome = _send(record, content, latest, now, integrations, scheduled_for=None, move=move, note=note)
+    outcome = _send(record, content, latest, page, scheduled_for=None, move=move, note=note)
     if outcome == NO_INTEGRATION:
         reason = f"{record.error}; not retried: the {record.destination} integration is disabled"
-        _settle(record, now, reason, summary)
-        _stop_retrying(content, reason, now)
+        _settle(record, page, reason)
+        _stop_retrying(content, reason, page.now)
     elif outcome == SENT:
-        summary.retried += 1
+        page.summary.retried += 1
     else:
-        summary.skipped += 1
+        page.summary.skipped += 1
 
 
 def _stop_retrying(content: ContentModel, reason: str, now: datetime) -> None:
@@ -257,33 +258,37 @@ def _send(
     record: RecordModel,
     content: ContentModel,
     latest: Latest,
-    now: datetime,
-    integrations: Sequence[IntegrationModel] | None,
+    page: _Page,
     *,
     scheduled_for: str | None,
     move: Change | None,
     note: dict[str, Any] | None = None,
 ) -> str:
-    targets = enabled_integrations(content.site_id, [record.destination], read=integrations)
+    """Write the record's hand-over (its content's `move` with it) and put its message in the
+    page's outbox."""
+    targets = enabled_integrations(
+        content.site_id, [record.destination], read=page.integrations.get(content.site_id)
+    )
     if not targets:
         return NO_INTEGRATION
+    dispatch = Dispatch(scheduled_for=scheduled_for, deployment_id=record.deployment_id, note=note or {})
     try:
-        dispatch = Dispatch(scheduled_for=scheduled_for, deployment_id=record.deployment_id, note=note or {})
-        hand_over(content, targets, dispatch, move=move, now=now, current=latest)
+        written = write_records(content, targets, dispatch, move=move, now=page.now, current=latest)
     except Conflict:
         logger.info("changed meanwhile; left for the next run", extra={"record_id": record.record_id})
         return CHANGED
+    page.outbox.add(written, dispatch, page.now)
     return SENT
 
 
-def _settle(record: RecordModel, now: datetime, reason: str, summary: CleanupSummary) -> None:
+def _settle(record: RecordModel, page: _Page, reason: str) -> None:
     """Leave the record as it is, out of the retry index, with the reason."""
-    changes: dict[str, Any] = {"next_retry_at": None, "updated_at": iso(now)}
+    changes: dict[str, Any] = {"next_retry_at": None, "updated_at": iso(page.now)}
     if record.status == RecordStatus.FAILED:
         changes["error"] = reason
     try:
         store.update_record(record, changes, store.unchanged(record), "changed meanwhile")
     except Conflict:
-        summary.skipped += 1
+        page.summary.skipped += 1
         return
-    summary.given_up += 1
+    page.summary.given_up += 1

@@ -215,6 +215,10 @@ def send_messages(sent: Sequence[RecordModel], dispatch: Dispatch, *, now: datet
     return _send([(record, dispatch, dispatch.delay_seconds) for record in sent], now=now, sqs=sqs)
 
 
+BATCH = 10
+"""SendMessageBatch's most entries."""
+
+
 @dataclass
 class Outbox:
     """The messages of several hand-overs, sent together, 10 to a SendMessageBatch call (a page of
@@ -234,6 +238,8 @@ class Outbox:
     def flush(self) -> int:
         """Send every message held; the number the queue refused (or that could not be sent: like
         refused ones they are logged, not raised, and left to the cleanup job)."""
+        if not self.held:
+            return 0
         held, self.held = self.held, []
         now = self.clock()
         try:
@@ -246,10 +252,6 @@ class Outbox:
                 extra={"record_ids": [record.record_id for record, _, _ in held]},
             )
             return len(held)
-
-
-BATCH = 10
-"""SendMessageBatch's most entries."""
 
 
 def _send(messages: Sequence[tuple[RecordModel, Dispatch, int]], *, now: datetime, sqs: Any = None) -> int:
