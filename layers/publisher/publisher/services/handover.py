@@ -218,25 +218,51 @@ def catch_up(site_id: str, now: datetime) -> HandoverSummary:
     settings: dict[str, PublishingSettings] = {}
     held = {site_id: False}
     until = now + LOOKAHEAD
-    outbox = Outbox(utcnow)
+    due_by_then = []
+    for content in content_store.with_site_status(site_id, [SiteStatus.SCHEDULED]):
+        due = content.scheduled_publish_at and parse_iso(content.scheduled_publish_at)
+        if due and not content.enqueued_for and due <= until:
+            due_by_then.append((content, due <= now))
+    hand_over_all(
+        due_by_then, now, utcnow, settings, summary, held=held, failure="catching up failed; the job retries"
+    )
+    logger.info("resumed site caught up", extra={"site_id": site_id, **summary.as_dict()})
+    return summary
+
+
+def hand_over_all(
+    items: Iterable[tuple[ContentModel, bool | None]],
+    now: datetime,
+    clock: Callable[[], datetime],
+    settings: dict[str, PublishingSettings],
+    summary: HandoverSummary,
+    *,
+    held: dict[str, bool],
+    integrations: dict[str, list[IntegrationModel]] | None = None,
+    failure: str,
+) -> None:
+    """`hand_over_one` for each (item, its `missed`), their messages sent together (10 to a call);
+    an item that fails is logged with `failure` and counted, the rest go on."""
+    outbox = Outbox(clock)
     try:
-        for content in list(content_store.with_site_status(site_id, [SiteStatus.SCHEDULED])):
-            due = content.scheduled_publish_at and parse_iso(content.scheduled_publish_at)
-            if not due or content.enqueued_for or due > until:
-                continue
+        for content, missed in items:
             try:
                 hand_over_one(
-                    content, now, utcnow, settings, summary, held=held, missed=due <= now, outbox=outbox
+                    content,
+                    now,
+                    clock,
+                    settings,
+                    summary,
+                    held=held,
+                    integrations=integrations,
+                    missed=missed,
+                    outbox=outbox,
                 )
             except Exception:
                 summary.errors += 1
-                logger.exception(
-                    "catching up failed; the job retries", extra={"content_id": content.content_id}
-                )
+                logger.exception(failure, extra={"content_id": content.content_id})
     finally:
         outbox.flush()
-    logger.info("resumed site caught up", extra={"site_id": site_id, **summary.as_dict()})
-    return summary
 
 
 def hand_over_if_soon(content: ContentModel, now: datetime) -> bool:

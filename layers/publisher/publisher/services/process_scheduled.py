@@ -35,8 +35,7 @@ from publisher.domain.publishing import LOOKAHEAD
 from publisher.domain.publishing_settings import PublishingSettings
 from publisher.identity import act_as
 from publisher.services import work
-from publisher.services.handover import HandoverSummary, hand_over_one, read_sites
-from publisher.services.publishing import Outbox
+from publisher.services.handover import HandoverSummary, hand_over_all, read_sites
 from publisher.services.unpublishing import hand_over_due_unpublishing
 from publisher.store.models import DUE_SHARDS, IntegrationModel
 from publisher.store.publication import due_page
@@ -124,27 +123,9 @@ def hand_over_due(
     integrations: dict[str, list[IntegrationModel]] = {}
     items, cursor = due_page(shard, until, limit, cursor)
     read_sites((content.site_id for content in items), held, integrations)
-    outbox = Outbox(clock)  # the page's messages, 10 to a call
-    try:
-        for content in items:
-            try:
-                hand_over_one(
-                    content,
-                    now,
-                    clock,
-                    settings,
-                    summary,
-                    held=held,
-                    integrations=integrations,
-                    outbox=outbox,
-                )
-            except Exception:
-                summary.errors += 1
-                logger.exception(
-                    "handing over failed; the next run tries again", extra={"content_id": content.content_id}
-                )
-    finally:
-        outbox.flush()
+    failure = "handing over failed; the next run tries again"
+    pairs = [(content, None) for content in items]  # the missed-slot policy past the grace
+    hand_over_all(pairs, now, clock, settings, summary, held=held, integrations=integrations, failure=failure)
     metrics.add_metric(name="ItemsHandedOver", unit=MetricUnit.Count, value=summary.enqueued)
     metrics.add_metric(
         name="ItemsMissedSlot", unit=MetricUnit.Count, value=summary.late + summary.held + summary.rescheduled
