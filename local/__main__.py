@@ -32,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument(
         "--api-workers", type=int, default=4, help="API requests served at once, each in a worker process (4)"
     )
+    start.add_argument(
+        "--queue-workers",
+        type=int,
+        default=2,
+        help="batches of each queue run at once, each in a worker process (2; 0: one, in the runner)",
+    )
 
     invoke = verbs.add_parser("invoke", help="invoke one function once, like `sam local invoke`")
     invoke.add_argument("logical_id", help="e.g. ScheduleApprovedContentFunction")
@@ -93,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             schedules=not args.no_schedules,
             demo=args.demo,
             api_workers=max(1, args.api_workers),
+            queue_workers=max(0, args.queue_workers),
             verbose=args.verbose,
         )
         try:

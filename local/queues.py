@@ -28,6 +28,8 @@ class SqsSource:
     batch_size: int = 10
     batching_window_seconds: int = 0
     report_batch_item_failures: bool = False
+    maximum_concurrency: int | None = None
+    """`ScalingConfig.MaximumConcurrency`: the most batches Lambda runs at once (None: no bound)."""
 
     @property
     def queue_name(self) -> str:
@@ -55,6 +57,7 @@ def sqs_sources(template: dict[str, Any], resolve: Callable[[Any], Any]) -> list
                     batching_window_seconds=int(props.get("MaximumBatchingWindowInSeconds", 0)),
                     report_batch_item_failures="ReportBatchItemFailures"
                     in props.get("FunctionResponseTypes", []),
+                    maximum_concurrency=(props.get("ScalingConfig") or {}).get("MaximumConcurrency"),
                 )
             )
     return sources
@@ -69,6 +72,20 @@ def failed_message_ids(result: Any, message_ids: list[str]) -> set[str]:
         return set()
     listed = {item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures}
     return set(message_ids) if not listed <= set(message_ids) else listed
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """How an invocation's log line ends: the messages of the batch processed (a class, not a
+    closure, so that a worker process can be handed it)."""
+
+    ids: tuple[str, ...]
+    report_batch_item_failures: bool
+
+    def __call__(self, result: Any) -> str:
+        ids = list(self.ids)
+        failed = failed_message_ids(result, ids) if self.report_batch_item_failures else set()
+        return f"{len(ids) - len(failed)} of {len(ids)} processed"
 
 
 class QueuePoller:
@@ -105,19 +122,15 @@ class QueuePoller:
             return 0
         ids = [message["MessageId"] for message in messages]
         report = self.source.report_batch_item_failures
-
-        def outcome(result: Any) -> str:
-            failed = failed_message_ids(result, ids) if report else set()
-            return f"{len(ids) - len(failed)} of {len(ids)} processed"
-
         try:
             result = self.invoke(
                 self.source.function,
                 sqs_event(messages, self.source.queue_arn),
                 f"sqs {self.source.event}",
-                outcome,
+                BatchOutcome(tuple(ids), report),
             )
-        except Exception:
+        except Exception:  # the handler's own failure is logged by the invocation
+            log.debug("%s: the batch failed; its messages come back", self.source.function, exc_info=True)
             return len(messages)
         failed = failed_message_ids(result, ids) if report else set()
         done = [message for message in messages if message["MessageId"] not in failed]
@@ -148,11 +161,25 @@ def keep_polling(name: str, poll_once: Callable[[], int], stop: threading.Event)
     return thread
 
 
+def pollers_of(source: SqsSource, concurrency: int) -> int:
+    """How many batches of the source run at once: `concurrency` (the runner's queue workers; 0:
+    one, in the runner's process), at most the source's MaximumConcurrency."""
+    return max(1, min(concurrency, int(source.maximum_concurrency or concurrency)))
+
+
 def start_pollers(
-    sources: list[SqsSource], sqs: Any, invoke: Invoke, stop: threading.Event, wait_seconds: int = 1
+    sources: list[SqsSource],
+    sqs: Any,
+    invoke: Invoke,
+    stop: threading.Event,
+    wait_seconds: int = 1,
+    concurrency: int = 0,
 ) -> list[threading.Thread]:
-    """One polling thread per SQS event source, until `stop` is set."""
-    return [
-        keep_polling(f"sqs-{source.function}", QueuePoller(source, sqs, invoke, wait_seconds).poll_once, stop)
-        for source in sources
-    ]
+    """`pollers_of` each SQS event source polling threads, until `stop` is set: each receives a
+    batch and waits for its invocation, as Lambda's event source mapping runs several at once."""
+    threads = []
+    for source in sources:
+        poller = QueuePoller(source, sqs, invoke, wait_seconds)
+        for number in range(pollers_of(source, concurrency)):
+            threads.append(keep_polling(f"sqs-{source.function}-{number}", poller.poll_once, stop))
+    return threads

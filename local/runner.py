@@ -1,5 +1,6 @@
 """`start` and `invoke`: moto's server as the embedded AWS, the template's resources on it, and
-the functions behind the API, the schedules and the queues, all in this process."""
+the functions behind the API, the schedules and the queues (the API's and the queues' functions in
+worker processes, local.workers)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +27,7 @@ from local.events import scheduled_event
 from local.functions import Functions, shared_environment
 from local.moto_atomic import atomic_moto_writes
 from local.moto_memory import untracked_moto_records
-from local.queues import sqs_sources, start_pollers
+from local.queues import pollers_of, sqs_sources, start_pollers
 from local.rules import rule_sources, start_rules
 from local.schedules import Clock, ScheduleSource, schedule_sources, start_schedules
 from local.workers import PooledFunctions
@@ -71,10 +72,20 @@ def is_listening(url: str) -> bool:
         return False
 
 
-def prepare_functions(stack: Stack, api_workers: int = 0, verbose: bool = False) -> Functions:
+def prepare_functions(
+    stack: Stack,
+    api_workers: int = 0,
+    verbose: bool = False,
+    queue_workers: int = 0,
+    queue_functions: Collection[str] = (),
+) -> Functions:
     """The functions, with the one environment they share set before any handler is imported;
-    with `api_workers`, the API functions run in that many worker processes (local.workers)."""
-    functions = PooledFunctions(stack, api_workers, verbose) if api_workers else Functions(stack)
+    with `api_workers`, the API functions run in that many worker processes, and with
+    `queue_workers` the `queue_functions` in that many others (local.workers)."""
+    if api_workers or (queue_workers and queue_functions):
+        functions: Functions = PooledFunctions(stack, api_workers, verbose, queue_workers, queue_functions)
+    else:
+        functions = Functions(stack)
     os.environ.update(shared_environment(stack, functions.specs))
     return functions
 
@@ -87,6 +98,9 @@ class StartOptions:
     schedules: bool = True
     demo: bool = False
     api_workers: int = 4
+    queue_workers: int = 2
+    """Batches of each queue run at once, each in a worker process (at most the event source's
+    MaximumConcurrency); 0: one at a time, in the runner's process."""
     verbose: bool = False
 
 
@@ -101,7 +115,14 @@ def start(options: StartOptions, stop: threading.Event | None = None) -> None:
     with ExitStack() as running:
         endpoint = running.enter_context(moto_server(options.moto_port))
         stack = provision(endpoint)
-        functions = prepare_functions(stack, options.api_workers, options.verbose)
+        queues = sqs_sources(stack.template, stack.resolver.resolve)
+        functions = prepare_functions(
+            stack,
+            options.api_workers,
+            options.verbose,
+            options.queue_workers,
+            {source.function for source in queues},
+        )
         running.callback(functions.shutdown)
         functions.load_all()
         api = load_rest_api(stack.template, stack.resolver)
@@ -110,8 +131,9 @@ def start(options: StartOptions, stop: threading.Event | None = None) -> None:
         running.callback(server.stop)
         threads: list[threading.Thread] = []
         running.callback(_stop_threads, stop, threads)
-        queues = sqs_sources(stack.template, stack.resolver.resolve)
-        threads += start_pollers(queues, stack.client("sqs"), functions.invoke, stop)
+        threads += start_pollers(
+            queues, stack.client("sqs"), functions.invoke, stop, concurrency=options.queue_workers
+        )
         rules = rule_sources(stack.template, stack.resolver.resolve)
         threads += start_rules(rules, stack.client("events"), stack.client("sqs"), functions.invoke, stop)
         schedules = schedule_sources(stack.template, stack.resolver.resolve) if options.schedules else []
@@ -150,7 +172,14 @@ def _banner(
     log.info("API ready at %s/api/v1/ (%d routes from template.yaml)", api_url, routes)
     log.info("local AWS (moto) at %s", endpoint)
     for source in queues:
-        log.info("polling %s into %s", source.queue_name, source.function)
+        at_once = pollers_of(source, options.queue_workers)
+        log.info(
+            "polling %s into %s (%d batch%s at once)",
+            source.queue_name,
+            source.function,
+            at_once,
+            "es" if at_once > 1 else "",
+        )
     for source in schedules:
         log.info("schedule %s: %s (clock x%g)", source.function, source.expression, options.clock_speed)
     if not options.schedules:

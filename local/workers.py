@@ -1,12 +1,15 @@
-"""The API functions of `start` in worker processes, so requests from several clients run at
-once as they do in Lambda: each worker is an execution environment of its own (one process, its
-own module state, one request at a time). In one process they could not: Powertools keeps the
-request being routed in class attributes (`BaseRouter.current_event`) and in the resolver's
-`context`, which concurrent requests would overwrite.
+"""Functions run in worker processes, so that several invocations run at once as they do in
+Lambda: each worker is an execution environment of its own (one process, its own module state, one
+invocation at a time). In one process they could not: Powertools keeps the request being routed in
+class attributes (`BaseRouter.current_event`) and in the resolver's `context`, which concurrent
+requests would overwrite, and the runner runs one invocation of a function at a time.
 
-A worker is started when a request finds none idle (up to `size`), attaches to the runner's moto
-like `python -m local invoke --endpoint-url` and imports the API functions (its cold start). The
-other functions (the authorizer, schedules, queues) run in the runner's process, as before."""
+Two pools: the API functions (`--api-workers`, a request finding none idle starts one) and the
+functions of the queues' event sources (`--queue-workers`: each queue is polled by that many
+threads, at most its `MaximumConcurrency`, as Lambda's event source mapping runs batches at once).
+A worker attaches to the runner's moto (and template) like `python -m local invoke --endpoint-url`
+and imports its pool's functions when it starts (its cold start). The other functions (the authorizer, the
+schedules, the rules of functions without a queue) run in the runner's process."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import logging
 import multiprocessing
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -27,17 +30,18 @@ log = logging.getLogger("local")
 _worker_functions: Functions | None = None  # in a worker: its own functions
 
 
-def _start_worker(endpoint_url: str, verbose: bool) -> None:
+def _start_worker(
+    endpoint_url: str, template: dict[str, Any], verbose: bool, preload: tuple[str, ...]
+) -> None:
     global _worker_functions
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the runner, which stops its workers
     from local.aws import attach
     from local.runner import configure_logging, prepare_functions
 
     configure_logging(verbose)
-    _worker_functions = prepare_functions(attach(endpoint_url))
-    for logical_id, spec in _worker_functions.specs.items():  # the worker's one cold start
-        if spec.serves_api:
-            _worker_functions.module(logical_id)
+    _worker_functions = prepare_functions(attach(endpoint_url, template=template))
+    for logical_id in preload:  # the worker's one cold start
+        _worker_functions.module(logical_id)
 
 
 def _invoke_in_worker(logical_id: str, event: Any, trigger: str, outcome: Callable[[Any], str]) -> Any:
@@ -45,38 +49,68 @@ def _invoke_in_worker(logical_id: str, event: Any, trigger: str, outcome: Callab
     return _worker_functions.invoke(logical_id, event, trigger, outcome)
 
 
-class PooledFunctions(Functions):
-    """Functions whose API functions run in a pool of `size` worker processes."""
+class _Pool:
+    """`size` worker processes for the functions `preload` names; a pool whose worker died (as a
+    Lambda runtime can) is replaced by fresh environments for the next invocation."""
 
-    def __init__(self, stack: Stack, size: int, verbose: bool = False) -> None:
-        super().__init__(stack)
-        self._pool_args = (size, stack.endpoint_url, verbose)
-        self._pool_lock = threading.Lock()
-        self._pool = self._new_pool()
+    def __init__(self, name: str, size: int, stack: Stack, verbose: bool, preload: tuple[str, ...]) -> None:
+        self.name = name
+        self._args = (size, stack.endpoint_url, stack.template, verbose, preload)
+        self._lock = threading.Lock()
+        self._executor = self._new()
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        size, endpoint_url, verbose = self._pool_args
+    def _new(self) -> ProcessPoolExecutor:
+        size, *initargs = self._args
         return ProcessPoolExecutor(
             max_workers=size,
             mp_context=multiprocessing.get_context("spawn"),  # never fork a process with threads
             initializer=_start_worker,
-            initargs=(endpoint_url, verbose),
+            initargs=tuple(initargs),
         )
 
-    def invoke(self, logical_id: str, event: Any, trigger: str, outcome: Callable[[Any], str] = _ok) -> Any:
-        spec = self.specs.get(logical_id)
-        if spec is None or not spec.serves_api:
-            return super().invoke(logical_id, event, trigger, outcome)
-        pool = self._pool
+    def invoke(self, logical_id: str, event: Any, trigger: str, outcome: Callable[[Any], str]) -> Any:
+        executor = self._executor
         try:
-            return pool.submit(_invoke_in_worker, logical_id, event, trigger, outcome).result()
-        except BrokenProcessPool:  # a worker died (as a Lambda runtime can): new environments next time
-            with self._pool_lock:
-                if self._pool is pool:
-                    log.warning("an API worker process died; starting fresh ones")
-                    self._pool = self._new_pool()
+            return executor.submit(_invoke_in_worker, logical_id, event, trigger, outcome).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._executor is executor:
+                    log.warning("a worker process of the %s functions died; starting fresh ones", self.name)
+                    self._executor = self._new()
             raise
 
     def shutdown(self) -> None:
-        """Finish the requests in flight, then stop the workers."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+class PooledFunctions(Functions):
+    """Functions whose API functions run in a pool of `size` worker processes, and (with
+    `queue_size`) those named by `queue_functions` in a pool of `queue_size` others."""
+
+    def __init__(
+        self,
+        stack: Stack,
+        size: int,
+        verbose: bool = False,
+        queue_size: int = 0,
+        queue_functions: Collection[str] = (),
+    ) -> None:
+        super().__init__(stack)
+        self._pools: dict[str, _Pool] = {}
+        api = tuple(logical_id for logical_id, spec in self.specs.items() if spec.serves_api)
+        queued = tuple(logical_id for logical_id in queue_functions if logical_id not in api)
+        for name, functions, pool_size in (("API", api, size), ("queue", queued, queue_size)):
+            if functions and pool_size:
+                pool = _Pool(name, pool_size, stack, verbose, functions)
+                self._pools.update(dict.fromkeys(functions, pool))
+
+    def invoke(self, logical_id: str, event: Any, trigger: str, outcome: Callable[[Any], str] = _ok) -> Any:
+        pool = self._pools.get(logical_id)
+        if pool is None:
+            return super().invoke(logical_id, event, trigger, outcome)
+        return pool.invoke(logical_id, event, trigger, outcome)
+
+    def shutdown(self) -> None:
+        """Finish the invocations in flight, then stop the workers."""
+        for pool in set(self._pools.values()):
+            pool.shutdown()

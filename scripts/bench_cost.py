@@ -51,6 +51,7 @@ for _path in (str(ROOT), str(ROOT / "layers" / "publisher")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from publisher.domain.text import MAX_TITLE_WORDS, title_words  # noqa: E402
 from scripts.aws_calls import Send, intercepting  # noqa: E402
 
 KB = 1024
@@ -69,6 +70,8 @@ PRICES = {
 # Modelled latencies for Lambda's billed duration (ms): moto in process says nothing about AWS's.
 LATENCY_MS = {"dynamodb": 6.0, "sqs": 15.0, "kms": 10.0, "events": 20.0, "secretsmanager": 15.0, "s3": 25.0}
 DESTINATION_MS = 150.0  # one request to the destination (the webhook)
+TITLE = "Growing tomatoes"
+"""The article's title: each of its search words is an item written at create (printed with the figures)."""
 RUNS = 3
 """Measured runs of the flow per article size (after one warm-up run); Lambda time is their median."""
 FIXED_PER_RUN = {
@@ -477,7 +480,7 @@ def run_flow(stack: Any, html_bytes: int, peer: Any) -> list[Step]:
     )
 
     html = article_html(html_bytes)
-    body = {"site_id": site["id"], "title": "Growing tomatoes", "html": html, "status": "approved"}
+    body = {"site_id": site["id"], "title": TITLE, "html": html, "status": "approved"}
     steps: list[Step] = []
     units = QueuePoller(
         SqsSource(
@@ -643,6 +646,12 @@ def print_prices() -> None:
         " 5 minutes, keyed by the site's integration; one site publishes at most once a minute (default"
         " slots hours apart), so a publication of the typical flow rarely finds its site's credentials"
         " open. Only a burst for one site (a deployment) shares a Decrypt: ~1 per container per 5 minutes."
+    )
+    more = 8 - len(title_words(TITLE))
+    print(
+        f"title: {TITLE!r}, {8 - more} search words. Each distinct word of a title (at most"
+        f" {MAX_TITLE_WORDS}) is one search item written at create, 1 WRU: a title of 8 words adds"
+        f" {more} WRU (${more * PRICES['dynamodb_wru'] * 1e6:.2f} per million) to the figures above."
     )
 
 

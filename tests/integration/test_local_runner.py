@@ -27,6 +27,7 @@ from local.functions import Functions
 from local.queues import sqs_sources, start_pollers
 from local.runner import moto_server
 from local.template import ROOT, load_template
+from local.workers import PooledFunctions
 from publisher.tokens import verify_token
 from tests.support.fixtures import token
 from tests.support.local_runner import LocalRunner, is_listening, local_token, running_local, wait_until
@@ -503,13 +504,13 @@ def test_given_a_running_start_when_ctrl_c_then_it_stops_everything_and_exits_0(
 # ------------------------------------------------------------------------------- SQS poller
 
 
-def worker_fragment(prefix: str) -> dict[str, Any]:
+def worker_fragment(prefix: str, visibility_timeout: int = 1) -> dict[str, Any]:
     """The template's publish queue, its DLQ and the worker's SQS event, pointed at the test
-    handler; queue names made unique and the visibility timeout made tiny."""
+    handler; queue names made unique and the visibility timeout made tiny (by default)."""
     template = load_template()
     resources = template["Resources"]
     queue, dlq = (copy.deepcopy(resources[name]) for name in ("PublishQueue", "PublishDeadLetterQueue"))
-    queue["Properties"].update(QueueName=f"{prefix}-publish", VisibilityTimeout=1)
+    queue["Properties"].update(QueueName=f"{prefix}-publish", VisibilityTimeout=visibility_timeout)
     dlq["Properties"]["QueueName"] = f"{prefix}-publish-dlq"
     worker = copy.deepcopy(resources["PublishWorkerFunction"])
     worker["Properties"].update(CodeUri="tests/support/", Handler="sqs_test_handler.lambda_handler")
@@ -531,11 +532,15 @@ def worker() -> Iterator[tuple[Stack, Functions]]:
 
 
 @contextmanager
-def polling(stack: Stack, functions: Functions) -> Iterator[None]:
+def polling(stack: Stack, functions: Functions, concurrency: int = 0) -> Iterator[None]:
     """The pollers `start` runs, for the duration of the block."""
     stop = threading.Event()
     threads = start_pollers(
-        sqs_sources(stack.template, stack.resolver.resolve), stack.client("sqs"), functions.invoke, stop
+        sqs_sources(stack.template, stack.resolver.resolve),
+        stack.client("sqs"),
+        functions.invoke,
+        stop,
+        concurrency=concurrency,
     )
     try:
         yield
@@ -631,3 +636,38 @@ def test_given_a_message_that_always_fails_then_it_ends_in_the_dlq_after_max_rec
     assert json.loads(dead["Body"])["key"] == poison
     assert [count for count, _ in deliveries(functions, poison)] == [1, 2, 3, 4, 5]
     assert queue_is_empty(stack)
+
+
+def test_given_queue_workers_when_a_second_batch_comes_during_the_first_then_it_runs_at_once_elsewhere(
+    tmp_path,
+) -> None:
+    """`start --queue-workers 2`: the second batch is not held behind the first (which waits until
+    the second has run), and each runs in a worker process, not the runner's."""
+    started, second_ran, lines = tmp_path / "first-started", tmp_path / "second-ran", tmp_path / "deliveries"
+    with moto_server(0) as endpoint:
+        template = worker_fragment(f"runner-{uuid.uuid4().hex[:8]}", visibility_timeout=60)
+        stack = provision(endpoint, template=template)
+        functions = PooledFunctions(stack, 0, queue_size=2, queue_functions={"PublishWorkerFunction"})
+        try:
+            with polling(stack, functions, concurrency=2):
+                send(
+                    stack,
+                    {
+                        "key": "first",
+                        "release": str(started),
+                        "wait_for": str(second_ran),
+                        "record_to": str(lines),
+                    },
+                )
+                wait_until(started.exists, "the first batch's invocation", timeout=60)
+                send(stack, {"key": "second", "release": str(second_ran), "record_to": str(lines)})
+                wait_until(
+                    lambda: lines.exists() and len(lines.read_text().splitlines()) == 2, "both", timeout=60
+                )
+        finally:
+            functions.shutdown()
+
+    recorded = {line["key"]: line for line in map(json.loads, lines.read_text().splitlines())}
+    assert recorded["first"]["released"] is True  # the second ran while the first was still in its invocation
+    assert recorded["first"]["pid"] != recorded["second"]["pid"]
+    assert os.getpid() not in {recorded["first"]["pid"], recorded["second"]["pid"]}

@@ -9,7 +9,7 @@ import pytest
 
 from local.aws import Stack
 from local.functions import LocalContext, function_specs, shared_environment
-from local.queues import SqsSource, failed_message_ids, sqs_sources
+from local.queues import SqsSource, failed_message_ids, pollers_of, sqs_sources
 from local.template import ROOT, Resolver, load_template, parameter_defaults
 
 
@@ -67,6 +67,7 @@ def test_the_templates_queue_event_sources_are_read_with_their_batch_settings() 
             batch_size=10,
             batching_window_seconds=0,
             report_batch_item_failures=True,
+            maximum_concurrency=20,
         ),
         SqsSource(
             function="WorkUnitsFunction",
@@ -75,9 +76,24 @@ def test_the_templates_queue_event_sources_are_read_with_their_batch_settings() 
             batch_size=10,
             batching_window_seconds=0,
             report_batch_item_failures=True,
+            maximum_concurrency=10,
         ),
     ]
     assert [source.queue_name for source in sources] == ["PublishQueue", "WorkQueue"]
+
+
+@pytest.mark.parametrize(
+    ("queue_workers", "maximum_concurrency", "pollers"),
+    [(0, 20, 1), (2, 20, 2), (4, 3, 3), (4, None, 4), (1, None, 1)],
+)
+def test_a_queue_runs_the_runners_queue_workers_batches_at_once_at_most_its_maximum_concurrency(
+    queue_workers: int, maximum_concurrency: int | None, pollers: int
+) -> None:
+    source = SqsSource(
+        "F", "E", "arn:aws:sqs:us-east-1:123456789012:Q", maximum_concurrency=maximum_concurrency
+    )
+
+    assert pollers_of(source, queue_workers) == pollers
 
 
 BATCH = ["m-1", "m-2", "m-3"]
