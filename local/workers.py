@@ -4,8 +4,8 @@ invocation at a time). In one process they could not: Powertools keeps the reque
 class attributes (`BaseRouter.current_event`) and in the resolver's `context`, which concurrent
 requests would overwrite, and the runner runs one invocation of a function at a time.
 
-Two pools: the API functions (`--api-workers`, a request finding none idle starts one) and the
-functions of the queues' event sources (`--queue-workers`: each queue is polled by that many
+Pools: one for the API functions (`--api-workers`, a request finding none idle starts one) and one
+for each function of a queue's event source (`--queue-workers`: the queue is polled by that many
 threads, at most its `MaximumConcurrency`, as Lambda's event source mapping runs batches at once).
 A worker attaches to the runner's moto (and template) like `python -m local invoke --endpoint-url`
 and imports its pool's functions when it starts (its cold start). The other functions (the authorizer, the
@@ -75,7 +75,7 @@ class _Pool:
         except BrokenProcessPool:
             with self._lock:
                 if self._executor is executor:
-                    log.warning("a worker process of the %s functions died; starting fresh ones", self.name)
+                    log.warning("a worker process of %s died; starting fresh ones", self.name)
                     self._executor = self._new()
             raise
 
@@ -85,7 +85,7 @@ class _Pool:
 
 class PooledFunctions(Functions):
     """Functions whose API functions run in a pool of `size` worker processes, and (with
-    `queue_size`) those named by `queue_functions` in a pool of `queue_size` others."""
+    `queue_size`) each of `queue_functions` in a pool of `queue_size` of its own."""
 
     def __init__(
         self,
@@ -98,11 +98,11 @@ class PooledFunctions(Functions):
         super().__init__(stack)
         self._pools: dict[str, _Pool] = {}
         api = tuple(logical_id for logical_id, spec in self.specs.items() if spec.serves_api)
-        queued = tuple(logical_id for logical_id in queue_functions if logical_id not in api)
-        for name, functions, pool_size in (("API", api, size), ("queue", queued, queue_size)):
-            if functions and pool_size:
-                pool = _Pool(name, pool_size, stack, verbose, functions)
-                self._pools.update(dict.fromkeys(functions, pool))
+        if api and size:
+            self._pools.update(dict.fromkeys(api, _Pool("the API functions", size, stack, verbose, api)))
+        for logical_id in queue_functions if queue_size else ():
+            if logical_id not in api:  # each its own environments, as in Lambda
+                self._pools[logical_id] = _Pool(logical_id, queue_size, stack, verbose, (logical_id,))
 
     def invoke(self, logical_id: str, event: Any, trigger: str, outcome: Callable[[Any], str] = _ok) -> Any:
         pool = self._pools.get(logical_id)

@@ -524,6 +524,20 @@ def worker_fragment(prefix: str, visibility_timeout: int = 1) -> dict[str, Any]:
     }
 
 
+def both_queues_fragment(prefix: str) -> dict[str, Any]:
+    """`worker_fragment` (visibility 60 s) with the work queue, its DLQ and WorkUnitsFunction's SQS
+    event too, both functions pointed at the test handler."""
+    fragment = worker_fragment(prefix, visibility_timeout=60)
+    resources = load_template()["Resources"]
+    queue, dlq = (copy.deepcopy(resources[name]) for name in ("WorkQueue", "WorkDeadLetterQueue"))
+    queue["Properties"].update(QueueName=f"{prefix}-work", VisibilityTimeout=60)
+    dlq["Properties"]["QueueName"] = f"{prefix}-work-dlq"
+    units = copy.deepcopy(resources["WorkUnitsFunction"])
+    units["Properties"].update(CodeUri="tests/support/", Handler="sqs_test_handler.lambda_handler")
+    fragment["Resources"].update(WorkUnitsFunction=units, WorkQueue=queue, WorkDeadLetterQueue=dlq)
+    return fragment
+
+
 @pytest.fixture(scope="module")
 def worker() -> Iterator[tuple[Stack, Functions]]:
     with moto_server(0) as endpoint:
@@ -555,9 +569,9 @@ def deliveries(functions: Functions, key: str) -> list[tuple[int, str]]:
     return [(count, invocation) for seen, count, invocation in recorded if seen == key]
 
 
-def send(stack: Stack, *bodies: dict[str, Any]) -> None:
+def send(stack: Stack, *bodies: dict[str, Any], queue: str = "PublishQueue") -> None:
     entries = [{"Id": str(index), "MessageBody": json.dumps(body)} for index, body in enumerate(bodies)]
-    stack.client("sqs").send_message_batch(QueueUrl=stack.queue_urls["PublishQueue"], Entries=entries)
+    stack.client("sqs").send_message_batch(QueueUrl=stack.queue_urls[queue], Entries=entries)
 
 
 def queue_is_empty(stack: Stack, logical: str = "PublishQueue") -> bool:
@@ -671,3 +685,36 @@ def test_given_queue_workers_when_a_second_batch_comes_during_the_first_then_it_
     assert recorded["first"]["released"] is True  # the second ran while the first was still in its invocation
     assert recorded["first"]["pid"] != recorded["second"]["pid"]
     assert os.getpid() not in {recorded["first"]["pid"], recorded["second"]["pid"]}
+
+
+def test_given_one_queue_worker_when_the_work_queue_holds_its_worker_then_the_publish_queue_has_its_own(
+    tmp_path,
+) -> None:
+    """Each queue's function has worker processes of its own, as each Lambda function has its own
+    environments: a long unit of work does not hold a publication back."""
+    started, published, lines = tmp_path / "unit-started", tmp_path / "published", tmp_path / "deliveries"
+    with moto_server(0) as endpoint:
+        stack = provision(endpoint, template=both_queues_fragment(f"runner-{uuid.uuid4().hex[:8]}"))
+        functions = PooledFunctions(
+            stack, 0, queue_size=1, queue_functions={"PublishWorkerFunction", "WorkUnitsFunction"}
+        )
+        try:
+            with polling(stack, functions, concurrency=1):
+                unit = {
+                    "key": "unit",
+                    "release": str(started),
+                    "wait_for": str(published),
+                    "record_to": str(lines),
+                }
+                send(stack, unit, queue="WorkQueue")
+                wait_until(started.exists, "the unit's invocation", timeout=60)
+                send(stack, {"key": "publication", "release": str(published), "record_to": str(lines)})
+                wait_until(
+                    lambda: lines.exists() and len(lines.read_text().splitlines()) == 2, "both", timeout=60
+                )
+        finally:
+            functions.shutdown()
+
+    recorded = {line["key"]: line for line in map(json.loads, lines.read_text().splitlines())}
+    assert recorded["unit"]["released"] is True  # the publication ran while the unit was in its invocation
+    assert recorded["unit"]["pid"] != recorded["publication"]["pid"]
