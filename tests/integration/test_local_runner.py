@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -652,36 +653,45 @@ def test_given_a_message_that_always_fails_then_it_ends_in_the_dlq_after_max_rec
     assert queue_is_empty(stack)
 
 
-def test_given_queue_workers_when_a_second_batch_comes_during_the_first_then_it_runs_at_once_elsewhere(
-    tmp_path,
-) -> None:
-    """`start --queue-workers 2`: the second batch is not held behind the first (which waits until
-    the second has run), and each runs in a worker process, not the runner's."""
-    started, second_ran, lines = tmp_path / "first-started", tmp_path / "second-ran", tmp_path / "deliveries"
+def overlapping(
+    template: dict[str, Any], queue_size: int, queues: tuple[str, str], folder: Path
+) -> dict[str, dict[str, Any]]:
+    """Run the pollers `start` runs with `queue_size` queue workers per function: a message on the
+    first queue is held in its invocation until one on the second has run (at most
+    sqs_test_handler.WAIT_SECONDS). Each delivery's line (pid, whether the hold was released), by key."""
+    started, second_ran, lines = folder / "first-started", folder / "second-ran", folder / "deliveries"
     with moto_server(0) as endpoint:
-        template = worker_fragment(f"runner-{uuid.uuid4().hex[:8]}", visibility_timeout=60)
         stack = provision(endpoint, template=template)
-        functions = PooledFunctions(stack, 0, queue_size=2, queue_functions={"PublishWorkerFunction"})
+        functions = PooledFunctions(
+            stack,
+            0,
+            queue_size=queue_size,
+            queue_functions=[source.function for source in sqs_sources(template, stack.resolver.resolve)],
+        )
         try:
-            with polling(stack, functions, concurrency=2):
-                send(
-                    stack,
-                    {
-                        "key": "first",
-                        "release": str(started),
-                        "wait_for": str(second_ran),
-                        "record_to": str(lines),
-                    },
-                )
+            with polling(stack, functions, concurrency=queue_size):
+                first = {"key": "first", "release": str(started), "wait_for": str(second_ran)}
+                send(stack, {**first, "record_to": str(lines)}, queue=queues[0])
                 wait_until(started.exists, "the first batch's invocation", timeout=60)
-                send(stack, {"key": "second", "release": str(second_ran), "record_to": str(lines)})
+                second = {"key": "second", "release": str(second_ran), "record_to": str(lines)}
+                send(stack, second, queue=queues[1])
                 wait_until(
                     lambda: lines.exists() and len(lines.read_text().splitlines()) == 2, "both", timeout=60
                 )
         finally:
             functions.shutdown()
+    return {line["key"]: line for line in map(json.loads, lines.read_text().splitlines())}
 
-    recorded = {line["key"]: line for line in map(json.loads, lines.read_text().splitlines())}
+
+def test_given_queue_workers_when_a_second_batch_comes_during_the_first_then_it_runs_at_once_elsewhere(
+    tmp_path,
+) -> None:
+    """`start --queue-workers 2`: the second batch is not held behind the first, and each runs in a
+    worker process, not the runner's."""
+    template = worker_fragment(f"runner-{uuid.uuid4().hex[:8]}", visibility_timeout=60)
+
+    recorded = overlapping(template, 2, ("PublishQueue", "PublishQueue"), tmp_path)
+
     assert recorded["first"]["released"] is True  # the second ran while the first was still in its invocation
     assert recorded["first"]["pid"] != recorded["second"]["pid"]
     assert os.getpid() not in {recorded["first"]["pid"], recorded["second"]["pid"]}
@@ -692,29 +702,9 @@ def test_given_one_queue_worker_when_the_work_queue_holds_its_worker_then_the_pu
 ) -> None:
     """Each queue's function has worker processes of its own, as each Lambda function has its own
     environments: a long unit of work does not hold a publication back."""
-    started, published, lines = tmp_path / "unit-started", tmp_path / "published", tmp_path / "deliveries"
-    with moto_server(0) as endpoint:
-        stack = provision(endpoint, template=both_queues_fragment(f"runner-{uuid.uuid4().hex[:8]}"))
-        functions = PooledFunctions(
-            stack, 0, queue_size=1, queue_functions={"PublishWorkerFunction", "WorkUnitsFunction"}
-        )
-        try:
-            with polling(stack, functions, concurrency=1):
-                unit = {
-                    "key": "unit",
-                    "release": str(started),
-                    "wait_for": str(published),
-                    "record_to": str(lines),
-                }
-                send(stack, unit, queue="WorkQueue")
-                wait_until(started.exists, "the unit's invocation", timeout=60)
-                send(stack, {"key": "publication", "release": str(published), "record_to": str(lines)})
-                wait_until(
-                    lambda: lines.exists() and len(lines.read_text().splitlines()) == 2, "both", timeout=60
-                )
-        finally:
-            functions.shutdown()
+    template = both_queues_fragment(f"runner-{uuid.uuid4().hex[:8]}")
 
-    recorded = {line["key"]: line for line in map(json.loads, lines.read_text().splitlines())}
-    assert recorded["unit"]["released"] is True  # the publication ran while the unit was in its invocation
-    assert recorded["unit"]["pid"] != recorded["publication"]["pid"]
+    recorded = overlapping(template, 1, ("WorkQueue", "PublishQueue"), tmp_path)
+
+    assert recorded["first"]["released"] is True  # the publication ran while the unit was in its invocation
+    assert recorded["first"]["pid"] != recorded["second"]["pid"]
