@@ -82,10 +82,12 @@ class BatchOutcome:
     ids: tuple[str, ...]
     report_batch_item_failures: bool
 
+    def failed(self, result: Any) -> set[str]:
+        """The ids of the messages the invocation's result reports failed."""
+        return failed_message_ids(result, list(self.ids)) if self.report_batch_item_failures else set()
+
     def __call__(self, result: Any) -> str:
-        ids = list(self.ids)
-        failed = failed_message_ids(result, ids) if self.report_batch_item_failures else set()
-        return f"{len(ids) - len(failed)} of {len(ids)} processed"
+        return f"{len(self.ids) - len(self.failed(result))} of {len(self.ids)} processed"
 
 
 class QueuePoller:
@@ -120,19 +122,20 @@ class QueuePoller:
         messages = self.receive_batch()
         if not messages:
             return 0
-        ids = [message["MessageId"] for message in messages]
-        report = self.source.report_batch_item_failures
+        outcome = BatchOutcome(
+            tuple(message["MessageId"] for message in messages), self.source.report_batch_item_failures
+        )
         try:
             result = self.invoke(
                 self.source.function,
                 sqs_event(messages, self.source.queue_arn),
                 f"sqs {self.source.event}",
-                BatchOutcome(tuple(ids), report),
+                outcome,
             )
         except Exception:  # the handler's own failure is logged by the invocation
             log.debug("%s: the batch failed; its messages come back", self.source.function, exc_info=True)
             return len(messages)
-        failed = failed_message_ids(result, ids) if report else set()
+        failed = outcome.failed(result)
         done = [message for message in messages if message["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             entries = [
